@@ -1,0 +1,69 @@
+// Package directory is the shared user database: domains, accounts with
+// their password hashes and mailstore, and aliases. Engines: sqlitedir (the
+// embedded default), later a PostgreSQL one; both pass directory/dirtest.
+package directory
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors every engine returns (wrapped is fine; callers use errors.Is).
+var (
+	ErrNotFound   = errors.New("directory: not found")
+	ErrExists     = errors.New("directory: already exists")
+	ErrAuthFailed = errors.New("directory: authentication failed")
+	ErrInvalid    = errors.New("directory: invalid value")
+)
+
+// Domain is a domain this system receives mail for.
+type Domain struct {
+	Name string // lower case, ASCII (A-labels)
+}
+
+// Account is a user with a mailbox.
+type Account struct {
+	Address   string // canonical: lower case "local@domain"
+	Mailstore string // the mailstore that holds the account's mail
+}
+
+// Alias maps one address to targets. An address "@domain" is the domain's
+// catch-all, used when no account or alias matches exactly.
+type Alias struct {
+	Address string
+	Targets []string
+}
+
+// Directory is the interface roles use; engines implement it.
+type Directory interface {
+	AddDomain(ctx context.Context, name string) error
+	// DeleteDomain fails with ErrExists while accounts or aliases remain.
+	DeleteDomain(ctx context.Context, name string) error
+	Domains(ctx context.Context) ([]Domain, error)
+	IsLocalDomain(ctx context.Context, name string) (bool, error)
+
+	// AddAccount creates an account with the argon2id hash of password. An
+	// empty mailstore means the default placement.
+	AddAccount(ctx context.Context, address, password, mailstore string) (Account, error)
+	DeleteAccount(ctx context.Context, address string) error
+	SetPassword(ctx context.Context, address, password string) error
+	Account(ctx context.Context, address string) (Account, error)
+	// Accounts lists accounts, of one domain or all when domain is "".
+	Accounts(ctx context.Context, domain string) ([]Account, error)
+	// Authenticate checks a password; any failure is ErrAuthFailed (or a
+	// backend error), never a hint of which part was wrong.
+	Authenticate(ctx context.Context, address, password string) (Account, error)
+
+	// AddAlias adds targets to an alias (creating it).
+	AddAlias(ctx context.Context, address string, targets []string) error
+	// DeleteAlias removes one target, or the whole alias when target is "".
+	DeleteAlias(ctx context.Context, address, target string) error
+	Aliases(ctx context.Context, domain string) ([]Alias, error)
+
+	// Resolve expands an address through aliases and catch-alls to the
+	// accounts that receive it. An address that matches nothing gives
+	// ErrNotFound; a backend failure gives another error (a 4xx, not a 5xx).
+	Resolve(ctx context.Context, address string) ([]Account, error)
+
+	Close() error
+}

@@ -1,0 +1,172 @@
+// Package mailstore is the mailbox model: accounts, mailboxes, messages with
+// UIDs, flags and MODSEQs. Store is implemented by engines below this package
+// (sqlitestore now, a PostgreSQL + S3 engine later); every engine passes the
+// conformance suite in mailstore/storetest.
+package mailstore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Errors every engine returns (wrapped is fine; callers use errors.Is).
+var (
+	ErrNoAccount     = errors.New("mailstore: no such account")
+	ErrNoMailbox     = errors.New("mailstore: no such mailbox")
+	ErrMailboxExists = errors.New("mailstore: mailbox already exists")
+	ErrInvalidName   = errors.New("mailstore: invalid mailbox name")
+	ErrNoMessage     = errors.New("mailstore: no such message")
+)
+
+// Separator is the hierarchy delimiter of mailbox names ("Archive/2024").
+const Separator = "/"
+
+// Inbox is the one mailbox name that is case-insensitive (RFC 3501 §5.1).
+const Inbox = "INBOX"
+
+// DefaultMailboxes are created with every account, with their RFC 6154
+// SPECIAL-USE attributes.
+var DefaultMailboxes = []struct{ Name, SpecialUse string }{
+	{Inbox, ""},
+	{"Sent", `\Sent`},
+	{"Drafts", `\Drafts`},
+	{"Trash", `\Trash`},
+	{"Junk", `\Junk`},
+	{"Archive", `\Archive`},
+}
+
+// MailboxInfo is a mailbox's identity and counters.
+type MailboxInfo struct {
+	ID            int64
+	Name          string // UTF-8, levels separated by Separator
+	SpecialUse    string // `\Sent`, ... or ""
+	Subscribed    bool
+	UIDValidity   uint32 // set at creation, never changes
+	UIDNext       uint32
+	HighestModSeq uint64
+}
+
+// Status is MailboxInfo plus message counts (IMAP STATUS).
+type Status struct {
+	MailboxInfo
+	Messages uint32
+	Unseen   uint32
+	Deleted  uint32
+	Size     int64 // sum of message sizes (STATUS=SIZE)
+}
+
+// Message is one message's metadata in one mailbox.
+type Message struct {
+	UID          uint32
+	ModSeq       uint64
+	Flags        []string // system flags (`\Seen`) and keywords, sorted, no duplicates
+	InternalDate time.Time
+	Size         int64
+	BlobID       string
+}
+
+// Changes is what happened in a mailbox after a MODSEQ: the basis of
+// untagged EXISTS/FETCH/EXPUNGE updates and of CONDSTORE/QRESYNC.
+type Changes struct {
+	Updated       []Message // added or flag-changed messages, by UID
+	Expunged      []uint32  // UIDs expunged, ascending
+	HighestModSeq uint64
+	UIDNext       uint32
+}
+
+// FlagOp says how SetFlags combines the given flags with the current ones.
+type FlagOp int
+
+const (
+	FlagsReplace FlagOp = iota
+	FlagsAdd
+	FlagsRemove
+)
+
+// NewMessage is a message to add to a mailbox.
+type NewMessage struct {
+	Body         io.Reader // the RFC 5322 message with CRLF line endings
+	Flags        []string
+	InternalDate time.Time // zero means now
+	// DeliveryID, when set, is unique per store: adding a second message
+	// with the same ID adds nothing and reports the first one's UID, so a
+	// delivery retried after a lost reply is not duplicated.
+	DeliveryID string
+}
+
+// Delivery is one copy of a message for one account.
+type Delivery struct {
+	User    string
+	Mailbox string // "" means INBOX; a missing mailbox falls back to INBOX
+	Message NewMessage
+}
+
+// DeliveryResult is the outcome of one Delivery.
+type DeliveryResult struct {
+	Mailbox   string // the mailbox it landed in
+	UID       uint32
+	Duplicate bool // DeliveryID was already stored; nothing was added
+	Err       error
+}
+
+// Store is one mailstore: the accounts placed on it and their mail.
+// Methods that change data return after the change is durable and after
+// watchers of the changed mailbox have been notified.
+type Store interface {
+	// Name is the mailstore's name in the directory.
+	Name() string
+
+	// EnsureAccount creates the account with DefaultMailboxes if it does
+	// not exist yet. It is cheap to call again.
+	EnsureAccount(ctx context.Context, user string) error
+	DeleteAccount(ctx context.Context, user string) error
+
+	Mailboxes(ctx context.Context, user string) ([]MailboxInfo, error)
+	// Mailbox finds a mailbox by name (INBOX case-insensitively).
+	Mailbox(ctx context.Context, user, name string) (MailboxInfo, error)
+	Status(ctx context.Context, user string, mailboxID int64) (Status, error)
+	CreateMailbox(ctx context.Context, user, name, specialUse string) (MailboxInfo, error)
+	// DeleteMailbox removes the mailbox and its messages; INBOX cannot be deleted.
+	DeleteMailbox(ctx context.Context, user, name string) error
+	// RenameMailbox renames a mailbox and its children. Renaming INBOX
+	// moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
+	RenameMailbox(ctx context.Context, user, oldName, newName string) error
+	SetSubscribed(ctx context.Context, user, name string, subscribed bool) error
+
+	// Messages lists a mailbox's messages in UID order.
+	Messages(ctx context.Context, user string, mailboxID int64) ([]Message, error)
+	// Changes reports what changed in the mailbox after sinceModSeq.
+	Changes(ctx context.Context, user string, mailboxID int64, sinceModSeq uint64) (Changes, error)
+	// OpenBlob returns a message body by its Message.BlobID.
+	OpenBlob(ctx context.Context, blobID string) (io.ReadCloser, error)
+
+	// Append adds one message to a mailbox (IMAP APPEND).
+	Append(ctx context.Context, user string, mailboxID int64, msg NewMessage) (uid uint32, err error)
+	// Deliver adds messages for any accounts on this store in one
+	// transaction; each delivery succeeds or fails on its own.
+	Deliver(ctx context.Context, deliveries []Delivery) ([]DeliveryResult, error)
+
+	// SetFlags changes flags of the given UIDs (missing UIDs are ignored)
+	// and returns the changed messages with their new MODSEQ.
+	SetFlags(ctx context.Context, user string, mailboxID int64, uids []uint32, op FlagOp, flags []string) ([]Message, error)
+	// Copy copies messages; it returns matching source and destination UIDs (UIDPLUS).
+	Copy(ctx context.Context, user string, srcID int64, uids []uint32, dstID int64) (src, dst []uint32, err error)
+	// Move is Copy plus expunge of the sources, atomically.
+	Move(ctx context.Context, user string, srcID int64, uids []uint32, dstID int64) (src, dst []uint32, err error)
+	// Expunge removes the messages flagged \Deleted among uids (all of
+	// them when uids is nil) and returns the expunged UIDs.
+	Expunge(ctx context.Context, user string, mailboxID int64, uids []uint32) ([]uint32, error)
+
+	// Watch returns a channel that receives a value (coalesced) after any
+	// committed change to the mailbox, until cancel is called.
+	Watch(user string, mailboxID int64) (ch <-chan struct{}, cancel func())
+
+	// Check verifies the store's invariants (every message's blob exists,
+	// UIDs below UIDNEXT and unique, MODSEQs below HIGHESTMODSEQ, unique
+	// delivery IDs) and returns a description of each violation.
+	Check(ctx context.Context) ([]string, error)
+
+	Close() error
+}
