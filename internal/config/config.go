@@ -1,0 +1,232 @@
+// Package config loads Rookery's TOML configuration. Decoding is strict:
+// an unknown key or a bad value is an error naming the key and what is
+// expected. Defaults live in one place (applyDefaults).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration of a node.
+type Config struct {
+	// Hostname is this node's name in SMTP greetings and Received headers.
+	Hostname string `toml:"hostname"`
+	// DataDir holds the directory, mailstores, queue and certificates.
+	DataDir string `toml:"data_dir"`
+	// Roles this node runs; empty means all of them.
+	Roles []string `toml:"roles"`
+
+	Listen Listen `toml:"listen"`
+	TLS    TLS    `toml:"tls"`
+	SMTP   SMTP   `toml:"smtp"`
+	IMAP   IMAP   `toml:"imap"`
+	Log    Log    `toml:"log"`
+}
+
+// Listen has one address per listener; an empty address disables it.
+type Listen struct {
+	MX          string `toml:"mx"`
+	Submission  string `toml:"submission"`
+	Submissions string `toml:"submissions"`
+	LMTP        string `toml:"lmtp"`
+	IMAP        string `toml:"imap"`
+	IMAPS       string `toml:"imaps"`
+	POP3        string `toml:"pop3"`
+	POP3S       string `toml:"pop3s"`
+	HTTP        string `toml:"http"`
+}
+
+// TLS names the certificate served by every TLS listener and STARTTLS.
+type TLS struct {
+	Cert string `toml:"cert"` // PEM file, relative to DataDir if not absolute
+	Key  string `toml:"key"`
+}
+
+// SMTP configures the MX role.
+type SMTP struct {
+	MaxMessageSize int64    `toml:"max_message_size"` // bytes
+	MaxRecipients  int      `toml:"max_recipients"`
+	ReadTimeout    Duration `toml:"read_timeout"`
+	WriteTimeout   Duration `toml:"write_timeout"`
+}
+
+// IMAP configures the IMAP role.
+type IMAP struct {
+	// AllowInsecureAuth permits plaintext LOGIN without TLS from
+	// non-loopback clients. Loopback is always allowed, as in Dovecot.
+	AllowInsecureAuth bool     `toml:"allow_insecure_auth"`
+	MaxLiteralSize    int64    `toml:"max_literal_size"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Duration is a time.Duration written as a string ("30m") in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("expected a duration such as \"30s\" or \"5m\", got %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Load reads and validates a config file. A relative data_dir is relative
+// to the file's directory.
+func Load(path string) (*Config, error) {
+	var c Config
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("config %s: %s", path, perr.ErrorWithPosition())
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		keys := make([]string, len(un))
+		for i, k := range un {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("config %s: unknown key(s): %s", path, strings.Join(keys, ", "))
+	}
+	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), c.DataDir))
+		if err != nil {
+			return nil, err
+		}
+		c.DataDir = abs
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// AllRoles are the roles a node can run.
+var AllRoles = []string{"mx", "submission", "outbound", "mailstore", "imap", "pop3", "web", "intel"}
+
+func (c *Config) applyDefaults() {
+	if c.Hostname == "" {
+		c.Hostname, _ = os.Hostname()
+	}
+	if len(c.Roles) == 0 {
+		c.Roles = AllRoles
+	}
+	if c.SMTP.MaxMessageSize == 0 {
+		c.SMTP.MaxMessageSize = 50 << 20
+	}
+	if c.SMTP.MaxRecipients == 0 {
+		c.SMTP.MaxRecipients = 100
+	}
+	if c.SMTP.ReadTimeout.Duration == 0 {
+		c.SMTP.ReadTimeout.Duration = 5 * time.Minute
+	}
+	if c.SMTP.WriteTimeout.Duration == 0 {
+		c.SMTP.WriteTimeout.Duration = 5 * time.Minute
+	}
+	if c.IMAP.MaxLiteralSize == 0 {
+		c.IMAP.MaxLiteralSize = 50 << 20
+	}
+	if c.IMAP.IdleTimeout.Duration == 0 {
+		c.IMAP.IdleTimeout.Duration = 30 * time.Minute
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+}
+
+// Validate checks values and says, per key, what is expected.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "required: the directory for mail, queue and databases")
+	}
+	if c.Hostname == "" || strings.ContainsAny(c.Hostname, " \t/@") {
+		bad("hostname", "expected a DNS host name, got %q", c.Hostname)
+	}
+	for _, r := range c.Roles {
+		if !contains(AllRoles, r) {
+			bad("roles", "unknown role %q; expected some of %s", r, strings.Join(AllRoles, ", "))
+		}
+	}
+	for key, addr := range c.Listen.byKey() {
+		if addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("listen."+key, "expected host:port, got %q", addr)
+		}
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls", "cert and key must be given together")
+	}
+	if c.SMTP.MaxMessageSize < 1024 {
+		bad("smtp.max_message_size", "expected a size in bytes of at least 1024, got %d", c.SMTP.MaxMessageSize)
+	}
+	if c.SMTP.MaxRecipients < 1 {
+		bad("smtp.max_recipients", "expected at least 1, got %d", c.SMTP.MaxRecipients)
+	}
+	if c.IMAP.MaxLiteralSize < 1024 {
+		bad("imap.max_literal_size", "expected a size in bytes of at least 1024, got %d", c.IMAP.MaxLiteralSize)
+	}
+	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if !contains([]string{"text", "json"}, c.Log.Format) {
+		bad("log.format", "expected text or json, got %q", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+func (l Listen) byKey() map[string]string {
+	return map[string]string{
+		"mx": l.MX, "submission": l.Submission, "submissions": l.Submissions, "lmtp": l.LMTP,
+		"imap": l.IMAP, "imaps": l.IMAPS, "pop3": l.POP3, "pop3s": l.POP3S, "http": l.HTTP,
+	}
+}
+
+// HasRole reports whether the node runs role.
+func (c *Config) HasRole(role string) bool { return contains(c.Roles, role) }
+
+// Path resolves p relative to the data dir.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.DataDir, p)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,48 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rookery.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMinimalConfigGetsDefaults(t *testing.T) {
+	c, err := Load(write(t, "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n[listen]\nmx = \"127.0.0.1:2525\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(c.DataDir) || c.SMTP.MaxMessageSize != 50<<20 || c.IMAP.IdleTimeout.Minutes() != 30 {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+	if !c.HasRole("mx") || !c.HasRole("imap") {
+		t.Fatalf("all roles expected by default, got %v", c.Roles)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"hostname = \"h\"\ndata_dir = \"d\"\nbogus = 1\n", "unknown key(s): bogus"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[smtp]\nmax_size = 1\n", "smtp.max_size"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[listen]\nimap = \"nope\"\n", "listen.imap: expected host:port"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[imap]\nidle_timeout = \"soon\"\n", "expected a duration"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\nroles = [\"mx\", \"dns\"]\n", "unknown role \"dns\""},
+		{"hostname = \"h\"\n", "data_dir: required"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[smtp]\nmax_message_size = \"big\"\n", "max_message_size"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
+	} {
+		_, err := Load(write(t, tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("config %q: error %v, want it to mention %q", tc.body, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+// Package sqlitequeue is the embedded queue engine: one SQLite database in
+// WAL mode with synchronous=FULL. Bodies are stored inline so that one
+// commit (one WAL fsync) makes a whole batch of messages durable: concurrent
+// Enqueue calls are gathered by a single committer goroutine (group commit),
+// so throughput is not capped at one fsync per message.
+package sqlitequeue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/queue"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// maxBatch bounds one group commit, in messages and in body bytes.
+const (
+	maxBatch      = 256
+	maxBatchBytes = 64 << 20
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS messages (
+	id        TEXT PRIMARY KEY,
+	mail_from TEXT NOT NULL,
+	received  INTEGER NOT NULL,
+	size      INTEGER NOT NULL,
+	smtputf8  INTEGER NOT NULL,
+	body      BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recipients (
+	message_id   TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+	address      TEXT NOT NULL,
+	orig         TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL,
+	last_error   TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (message_id, address)
+);
+CREATE INDEX IF NOT EXISTS recipients_due ON recipients(status, next_attempt);
+PRAGMA user_version = 1;
+`
+
+// Queue is the SQLite queue engine.
+type Queue struct {
+	db   *sql.DB
+	reqs chan *enqueueReq
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+var _ queue.Store = (*Queue)(nil)
+
+type enqueueReq struct {
+	msg  *queue.Message
+	done chan error
+}
+
+// Open opens or creates the queue database at path.
+func Open(ctx context.Context, path string) (*Queue, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open queue %s: %w", path, err)
+	}
+	// One connection: writers queue in Go instead of in SQLite's busy
+	// handler, which sleeps in coarse steps; the committer batches anyway.
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("queue schema %s: %w", path, err)
+	}
+	q := &Queue{db: db, reqs: make(chan *enqueueReq, maxBatch), stop: make(chan struct{})}
+	q.wg.Add(1)
+	go q.committer()
+	return q, nil
+}
+
+// Enqueue stores msg durably; see queue.Store.
+func (q *Queue) Enqueue(ctx context.Context, msg *queue.Message) error {
+	if len(msg.Recipients) == 0 {
+		return errors.New("queue: message without recipients")
+	}
+	if msg.ID == "" {
+		msg.ID = queue.NewID(msg.Received)
+	}
+	req := &enqueueReq{msg: msg, done: make(chan error, 1)}
+	select {
+	case q.reqs <- req:
+	case <-q.stop:
+		return errors.New("queue: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over, the commit's outcome must be waited for: a caller
+	// that stopped waiting could not tell the client whether it is queued.
+	return <-req.done
+}
+
+// committer gathers concurrent Enqueue requests into one transaction.
+func (q *Queue) committer() {
+	defer q.wg.Done()
+	for {
+		var first *enqueueReq
+		select {
+		case first = <-q.reqs:
+		case <-q.stop:
+			return
+		}
+		batch, size := []*enqueueReq{first}, len(first.msg.Body)
+	gather:
+		for len(batch) < maxBatch && size < maxBatchBytes {
+			select {
+			case r := <-q.reqs:
+				batch = append(batch, r)
+				size += len(r.msg.Body)
+			default:
+				break gather
+			}
+		}
+		err := q.insert(batch)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+func (q *Queue) insert(batch []*enqueueReq) error {
+	// Not tied to any one caller's context: the batch belongs to all of them.
+	ctx := context.Background()
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("queue begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range batch {
+		m := r.msg
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages(id, mail_from, received, size, smtputf8, body) VALUES (?,?,?,?,?,?)`,
+			m.ID, m.From, m.Received.UnixNano(), len(m.Body), m.SMTPUTF8, m.Body); err != nil {
+			return fmt.Errorf("queue insert %s: %w", m.ID, err)
+		}
+		for _, rc := range m.Recipients {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO recipients(message_id, address, orig, status, next_attempt) VALUES (?,?,?,?,?)`,
+				m.ID, rc.Address, rc.Orig, queue.Pending, m.Received.UnixNano()); err != nil {
+				return fmt.Errorf("queue insert %s recipient: %w", m.ID, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("queue commit: %w", err)
+	}
+	return nil
+}
+
+// Due returns pending work; see queue.Store.
+func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Message, error) {
+	rows, err := q.db.QueryContext(ctx, `
+		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.status, r.attempts, r.next_attempt, r.last_error
+		FROM messages m JOIN recipients r ON r.message_id = m.id
+		WHERE m.id IN (SELECT DISTINCT message_id FROM recipients WHERE status = ? AND next_attempt <= ? ORDER BY next_attempt LIMIT ?)
+		  AND r.status = ? AND r.next_attempt <= ?
+		ORDER BY m.received, m.id`, queue.Pending, now.UnixNano(), limit, queue.Pending, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("queue due: %w", err)
+	}
+	return scanMessages(rows)
+}
+
+// List returns all queued messages; see queue.Store.
+func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
+	rows, err := q.db.QueryContext(ctx, `
+		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.status, r.attempts, r.next_attempt, r.last_error
+		FROM messages m JOIN recipients r ON r.message_id = m.id ORDER BY m.received, m.id`)
+	if err != nil {
+		return nil, fmt.Errorf("queue list: %w", err)
+	}
+	return scanMessages(rows)
+}
+
+func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
+	defer rows.Close()
+	var out []*queue.Message
+	byID := map[string]*queue.Message{}
+	for rows.Next() {
+		var (
+			m            queue.Message
+			rc           queue.Recipient
+			received, na int64
+		)
+		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &rc.Address, &rc.Orig, &rc.Status, &rc.Attempts, &na, &rc.LastError); err != nil {
+			return nil, fmt.Errorf("queue scan: %w", err)
+		}
+		rc.NextAttempt = time.Unix(0, na)
+		cur := byID[m.ID]
+		if cur == nil {
+			m.Received = time.Unix(0, received)
+			cur = &m
+			byID[m.ID] = cur
+			out = append(out, cur)
+		}
+		cur.Recipients = append(cur.Recipients, rc)
+	}
+	return out, rows.Err()
+}
+
+// Body returns a message body; see queue.Store.
+func (q *Queue) Body(ctx context.Context, id string) ([]byte, error) {
+	var body []byte
+	err := q.db.QueryRowContext(ctx, `SELECT body FROM messages WHERE id = ?`, id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", queue.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue body %s: %w", id, err)
+	}
+	return body, nil
+}
+
+// Complete records results; see queue.Store.
+func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("queue begin: %w", err)
+	}
+	defer tx.Rollback()
+	touched := map[string]bool{}
+	for _, r := range results {
+		if _, err := tx.ExecContext(ctx, `UPDATE recipients SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE message_id = ? AND address = ?`,
+			r.Status, r.NextAttempt.UnixNano(), r.Error, r.MessageID, r.Recipient); err != nil {
+			return fmt.Errorf("queue complete %s: %w", r.MessageID, err)
+		}
+		touched[r.MessageID] = true
+	}
+	for id := range touched {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id = ? AND NOT EXISTS (SELECT 1 FROM recipients WHERE message_id = ? AND status != ?)`,
+			id, id, queue.Delivered); err != nil {
+			return fmt.Errorf("queue remove %s: %w", id, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close stops the committer and closes the database. Enqueue calls already
+// handed to the committer are finished first.
+func (q *Queue) Close() error {
+	close(q.stop)
+	q.wg.Wait()
+	// Drain requests that raced with stop so no caller waits forever.
+	for {
+		select {
+		case r := <-q.reqs:
+			r.done <- errors.New("queue: closed")
+		default:
+			return q.db.Close()
+		}
+	}
+}

@@ -1,0 +1,66 @@
+// Package router turns an envelope recipient into deliveries: it asks the
+// directory which accounts an address reaches and which mailstore holds
+// each, and it performs local delivery for the queue.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// Errors of Resolve. Anything else is a temporary failure (451, not 550).
+var (
+	ErrNotLocal      = errors.New("router: domain is not local")
+	ErrUnknownUser   = errors.New("router: unknown recipient")
+	ErrNoStore       = errors.New("router: mailstore not served here")
+	ErrInvalidAddress = errors.New("router: invalid address")
+)
+
+// Router resolves recipients against a directory and the mailstores this
+// node serves.
+type Router struct {
+	dir    directory.Directory
+	stores map[string]mailstore.Store
+}
+
+// New returns a router over dir and the stores served by this node, by name.
+func New(dir directory.Directory, stores map[string]mailstore.Store) *Router {
+	return &Router{dir: dir, stores: stores}
+}
+
+// Resolve returns the accounts that receive mail for address.
+func (r *Router) Resolve(ctx context.Context, address string) ([]directory.Account, error) {
+	at := strings.LastIndexByte(address, '@')
+	if at <= 0 || at == len(address)-1 {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+	}
+	local, err := r.dir.IsLocalDomain(ctx, address[at+1:])
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: %w", address, err)
+	}
+	if !local {
+		return nil, fmt.Errorf("%w: %q", ErrNotLocal, address)
+	}
+	accts, err := r.dir.Resolve(ctx, address)
+	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrInvalid) || (err == nil && len(accts) == 0) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownUser, address)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: %w", address, err)
+	}
+	return accts, nil
+}
+
+// Store returns the mailstore holding acct, if this node serves it.
+func (r *Router) Store(acct directory.Account) (mailstore.Store, error) {
+	s, ok := r.stores[acct.Mailstore]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (account %s)", ErrNoStore, acct.Mailstore, acct.Address)
+	}
+	return s, nil
+}
