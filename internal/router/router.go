@@ -15,9 +15,9 @@ import (
 
 // Errors of Resolve. Anything else is a temporary failure (451, not 550).
 var (
-	ErrNotLocal      = errors.New("router: domain is not local")
-	ErrUnknownUser   = errors.New("router: unknown recipient")
-	ErrNoStore       = errors.New("router: mailstore not served here")
+	ErrNotLocal       = errors.New("router: domain is not local")
+	ErrUnknownUser    = errors.New("router: unknown recipient")
+	ErrNoStore        = errors.New("router: mailstore not served here")
 	ErrInvalidAddress = errors.New("router: invalid address")
 )
 

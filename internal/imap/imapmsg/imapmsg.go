@@ -4,6 +4,11 @@
 // malformed MIME degrades to a single text/plain part, as Dovecot does.
 package imapmsg
 
+import (
+	"strings"
+	"sync"
+)
+
 // Specifier names the part of a section in FETCH BODY[...] (RFC 3501 §6.4.5).
 type Specifier string
 
@@ -25,41 +30,80 @@ type Section struct {
 }
 
 // Message is a parsed message. Parse keeps a reference to raw; the caller
-// must not modify it afterwards.
+// must not modify it afterwards. Methods are safe for concurrent use; the
+// header and the MIME tree are each parsed once, on first need, so a FETCH
+// of only BODY[] or ENVELOPE does not pay for the MIME tree.
 type Message struct {
-	raw []byte
+	raw     []byte
+	once    sync.Once
+	root    *part
+	hdrOnce sync.Once
+	hdr     header
 }
 
 // Parse parses raw (CRLF line endings expected, bare LF tolerated).
 func Parse(raw []byte) *Message { return &Message{raw: raw} }
 
+// header returns the top-level header; ENVELOPE and SEARCH HEADER need
+// only this, not the MIME tree.
+func (m *Message) header() header {
+	m.hdrOnce.Do(func() { m.hdr, _ = parseHeader(m.raw, 0, len(m.raw)) })
+	return m.hdr
+}
+
+// tree returns the parsed MIME tree, parsing on first use.
+func (m *Message) tree() *part {
+	m.once.Do(func() { m.root = parseEntity(m.raw, 0, len(m.raw), defaultText, 0) })
+	return m.root
+}
+
 // Envelope returns the ENVELOPE structure in IMAP wire form, starting with
 // "(" (RFC 3501 §7.4.2), with strings quoted or as literals as needed.
-func (m *Message) Envelope() string { panic("imapmsg: Envelope not implemented") }
+func (m *Message) Envelope() string {
+	var b strings.Builder
+	writeEnvelope(&b, m.header())
+	return b.String()
+}
 
 // BodyStructure returns the BODYSTRUCTURE (extended=true) or BODY
 // (extended=false) structure in IMAP wire form.
 func (m *Message) BodyStructure(extended bool) string {
-	panic("imapmsg: BodyStructure not implemented")
+	var b strings.Builder
+	writeBody(&b, m.raw, m.tree(), extended)
+	return b.String()
 }
 
 // Section returns the bytes of a section. A part that does not exist yields
 // an empty result (RFC 3501 says the server returns an empty string).
-func (m *Message) Section(s Section) []byte { panic("imapmsg: Section not implemented") }
+// The result aliases the raw message except for HEADER.FIELDS[.NOT]; the
+// caller must not modify it.
+func (m *Message) Section(s Section) []byte {
+	if len(s.Part) == 0 && s.Spec == SpecAll {
+		return m.raw
+	}
+	return section(m.raw, m.tree(), s)
+}
 
 // HeaderValues returns the decoded values of a header field of the top-level
 // message (RFC 2047 encoded words decoded to UTF-8), in order.
 func (m *Message) HeaderValues(name string) []string {
-	panic("imapmsg: HeaderValues not implemented")
+	return headerValues(m.header(), name)
 }
 
 // HasHeader reports whether a header field named name contains substr,
 // case-insensitively (SEARCH HEADER; an empty substr matches any field).
-func (m *Message) HasHeader(name, substr string) bool { panic("imapmsg: HasHeader not implemented") }
+func (m *Message) HasHeader(name, substr string) bool {
+	return hasHeader(m.header(), name, substr)
+}
 
 // BodyContains reports whether the decoded text of the body parts contains
 // substr case-insensitively (SEARCH BODY); with headers=true the header
 // fields are searched too (SEARCH TEXT).
 func (m *Message) BodyContains(substr string, headers bool) bool {
-	panic("imapmsg: BodyContains not implemented")
+	needle := fold(substr)
+	if needle == "" {
+		return true
+	}
+	root := m.tree()
+	return headers && headerContains(root.hdr, needle) || textContains(m.raw, root, needle)
 }

@@ -95,5 +95,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 type slogAdapter struct{ l *slog.Logger }
 
-func (a slogAdapter) Printf(format string, v ...any) { a.l.Warn("smtp", "detail", sprintf(format, v...)) }
-func (a slogAdapter) Println(v ...any)               { a.l.Warn("smtp", "detail", sprint(v...)) }
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.l.Warn("smtp", "detail", sprintf(format, v...))
+}
+func (a slogAdapter) Println(v ...any) { a.l.Warn("smtp", "detail", sprint(v...)) }
