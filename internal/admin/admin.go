@@ -1,0 +1,181 @@
+// Package admin implements the administration commands of the rookery
+// binary (domain, user, alias) as a library: cmd/rookery strips its global
+// flags, supplies an Opener for the configured directory and calls Run.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+)
+
+// Opener opens the configured directory. Run calls it only once the
+// arguments are valid, so a usage error never touches the database.
+type Opener func(ctx context.Context) (directory.Directory, error)
+
+// ErrUsage marks errors in the command line itself (unknown command or
+// flag, wrong number of arguments); main may exit with status 2 for them.
+var ErrUsage = errors.New("usage error")
+
+// Run executes one admin command, args being e.g. ["user", "add",
+// "alice@example.test", "--password-stdin"]. Results go to stdout, one item
+// per line. On a usage error Run writes the usage text to stderr and returns
+// an error wrapping ErrUsage; any other error is returned for the caller to
+// print, having written nothing to stderr.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, open Opener) error {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, opener: open}
+	err := c.run(ctx, args)
+	if c.dir != nil {
+		err = errors.Join(err, c.dir.Close())
+	}
+	return err
+}
+
+// cli is the state of one Run: its streams and the directory, opened lazily.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	opener         Opener
+	dir            directory.Directory
+}
+
+// commands lists every command, in the order of the usage text.
+var commands = []command{
+	domainAdd, domainList, domainDel,
+	userAdd, userDel, userList, userPasswd,
+	aliasAdd, aliasDel, aliasList,
+}
+
+// command describes one subcommand: its usage line, how many positional
+// arguments it takes, its flags and its body.
+type command struct {
+	name    string // "group verb"
+	usage   string // after "rookery group verb"
+	doc     string // one line for the overview
+	minArgs int
+	maxArgs int // -1: no limit
+	flags   func(*flagSet)
+	run     func(ctx context.Context, c *cli, f *flagSet) error
+}
+
+func (cmd command) synopsis() string {
+	return strings.TrimSpace("rookery " + cmd.name + " " + cmd.usage)
+}
+
+func findCommand(name string) (command, bool) {
+	for _, cmd := range commands {
+		if cmd.name == name {
+			return cmd, true
+		}
+	}
+	return command{}, false
+}
+
+const usageHeader = `usage: rookery COMMAND [ARGS]
+
+`
+
+func usageText() string {
+	var b strings.Builder
+	b.WriteString(usageHeader)
+	for _, cmd := range commands {
+		fmt.Fprintf(&b, "  %s\n        %s\n", cmd.synopsis(), cmd.doc)
+	}
+	return b.String()
+}
+
+func (c *cli) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usageText())
+		return usageErr("no command given")
+	}
+	if len(args) == 1 && isHelp(args[0]) || args[0] == "help" {
+		fmt.Fprint(c.stdout, usageText())
+		return nil
+	}
+	if len(args) < 2 || isHelp(args[1]) {
+		return c.usageGroup(args[0], args)
+	}
+	name := args[0] + " " + args[1]
+	cmd, ok := findCommand(name)
+	if !ok {
+		return c.usageGroup(args[0], args)
+	}
+	f := newFlagSet(cmd.name)
+	if cmd.flags != nil {
+		cmd.flags(f)
+	}
+	if err := f.parse(args[2:]); err != nil {
+		if errors.Is(err, errHelp) {
+			fmt.Fprintf(c.stdout, "usage: %s\n%s", cmd.synopsis(), f.defaults())
+			return nil
+		}
+		return c.usageError(cmd, f, err.Error())
+	}
+	n := len(f.args)
+	if n < cmd.minArgs || cmd.maxArgs >= 0 && n > cmd.maxArgs {
+		return c.usageError(cmd, f, "wrong number of arguments")
+	}
+	return cmd.run(ctx, c, f)
+}
+
+func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// usageGroup reports an unknown or missing verb, listing the group's
+// commands (or all, for an unknown group); "GROUP -h" is help, on stdout.
+func (c *cli) usageGroup(group string, args []string) error {
+	var lines []string
+	for _, cmd := range commands {
+		if strings.HasPrefix(cmd.name, group+" ") {
+			lines = append(lines, "  "+cmd.synopsis()+"\n")
+		}
+	}
+	if len(lines) == 0 {
+		fmt.Fprint(c.stderr, usageText())
+		return usageErr(fmt.Sprintf("unknown command %q", group))
+	}
+	help := len(args) > 1 && isHelp(args[1])
+	w := c.stderr
+	if help {
+		w = c.stdout
+	}
+	fmt.Fprintf(w, "usage:\n%s", strings.Join(lines, ""))
+	switch {
+	case help:
+		return nil
+	case len(args) < 2:
+		return usageErr(group + ": missing subcommand")
+	}
+	return usageErr(fmt.Sprintf("unknown command %q", group+" "+args[1]))
+}
+
+func (c *cli) usageError(cmd command, f *flagSet, msg string) error {
+	fmt.Fprintf(c.stderr, "usage: %s\n%s", cmd.synopsis(), f.defaults())
+	return usageErr(cmd.name + ": " + msg)
+}
+
+// usageErr is an error in the command line; it matches ErrUsage.
+type usageErr string
+
+func (e usageErr) Error() string        { return string(e) }
+func (e usageErr) Is(target error) bool { return target == ErrUsage }
+
+// open returns the directory, opening it on first use.
+func (c *cli) open(ctx context.Context) (directory.Directory, error) {
+	if c.dir == nil {
+		d, err := c.opener(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("open directory: %w", err)
+		}
+		c.dir = d
+	}
+	return c.dir, nil
+}
+
+func (c *cli) println(a ...any) {
+	fmt.Fprintln(c.stdout, a...)
+}

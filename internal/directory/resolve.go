@@ -1,0 +1,120 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// MaxAliasDepth bounds alias-to-alias nesting. Deeper chains are almost
+// certainly a mistake, and the bound keeps one RCPT from walking the table.
+const MaxAliasDepth = 10
+
+// Lookup is what Expand needs from an engine: exact-match reads, ideally
+// from one consistent snapshot (a read transaction).
+type Lookup interface {
+	// LookupAccount returns the account with this canonical address;
+	// found is false when there is none.
+	LookupAccount(ctx context.Context, address string) (acct Account, found bool, err error)
+	// LookupAlias returns the targets of this canonical alias address (or
+	// catch-all "@domain"); found is false when there is no such alias.
+	LookupAlias(ctx context.Context, address string) (targets []string, found bool, err error)
+	IsLocalDomain(ctx context.Context, domain string) (bool, error)
+}
+
+// Expand implements Directory.Resolve for an engine, so every engine
+// resolves the same way:
+//
+//   - an account with the exact address receives the mail; an alias with the
+//     same address adds its targets (an account may also forward a copy);
+//   - else an alias with the exact address expands to its targets;
+//   - else the catch-all "@domain" of a local domain expands;
+//   - else ErrNotFound (also for a domain that is not local).
+//
+// Targets are resolved by the same rules, recursively up to MaxAliasDepth.
+// Each address is expanded once, so loops and diamonds end quietly and the
+// result has no duplicates. Targets outside the local domains are ignored
+// for now (they are stored, for the relay to use once it exists). A local
+// target that matches nothing falls to its domain's catch-all, if any, else
+// it is skipped. If no account remains the result is ErrNotFound.
+func Expand(ctx context.Context, l Lookup, address string) ([]Account, error) {
+	addr, err := NormalizeAddress(address)
+	if err != nil {
+		// Not deliverable either way; ErrNotFound so the caller answers 550.
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	e := &expansion{l: l, seen: map[string]bool{}, local: map[string]bool{}}
+	if err := e.expand(ctx, addr, 0); err != nil {
+		return nil, err
+	}
+	if len(e.out) == 0 {
+		return nil, fmt.Errorf("resolve %s: %w", addr, ErrNotFound)
+	}
+	return e.out, nil
+}
+
+type expansion struct {
+	l     Lookup
+	seen  map[string]bool // addresses already expanded
+	local map[string]bool // cache of IsLocalDomain answers
+	out   []Account
+}
+
+var errTooDeep = errors.New("alias nesting too deep")
+
+func (e *expansion) expand(ctx context.Context, addr string, depth int) error {
+	if e.seen[addr] {
+		return nil
+	}
+	e.seen[addr] = true
+	if depth > MaxAliasDepth {
+		return fmt.Errorf("resolve %s: %w (more than %d levels): %w", addr, errTooDeep, MaxAliasDepth, ErrInvalid)
+	}
+	domain := AddressDomain(addr)
+	local, err := e.isLocal(ctx, domain)
+	if err != nil || !local {
+		return err // external address: not ours to deliver here
+	}
+	acct, isAcct, err := e.l.LookupAccount(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	if isAcct {
+		e.out = append(e.out, acct)
+	}
+	targets, isAlias, err := e.l.LookupAlias(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	if !isAcct && !isAlias {
+		catchAll := "@" + domain
+		if e.seen[catchAll] {
+			return nil
+		}
+		e.seen[catchAll] = true
+		if targets, isAlias, err = e.l.LookupAlias(ctx, catchAll); err != nil {
+			return fmt.Errorf("resolve %s: %w", catchAll, err)
+		}
+	}
+	if !isAlias {
+		return nil
+	}
+	for _, t := range targets {
+		if err := e.expand(ctx, t, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *expansion) isLocal(ctx context.Context, domain string) (bool, error) {
+	if v, ok := e.local[domain]; ok {
+		return v, nil
+	}
+	v, err := e.l.IsLocalDomain(ctx, domain)
+	if err != nil {
+		return false, fmt.Errorf("resolve: domain %s: %w", domain, err)
+	}
+	e.local[domain] = v
+	return v, nil
+}

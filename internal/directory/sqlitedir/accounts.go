@@ -1,0 +1,187 @@
+package sqlitedir
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+)
+
+// AddAccount creates an account in an existing domain. The password is
+// hashed before the write transaction, so the slow hash never holds the lock.
+func (d *DB) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return directory.Account{}, err
+	}
+	hash, err := directory.HashPassword(password)
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("add account %s: %w", addr, err)
+	}
+	if mailstore == "" {
+		mailstore = d.mailstore
+	}
+	acct := directory.Account{Address: addr, Mailstore: mailstore}
+	domain := directory.AddressDomain(addr)
+	err = d.write(ctx, func(tx *sql.Tx) error {
+		if err := requireDomain(ctx, tx, domain); err != nil {
+			return fmt.Errorf("add account %s: %w", addr, err)
+		}
+		if _, found, err := lookupAccount(ctx, tx, addr); err != nil {
+			return fmt.Errorf("add account %s: %w", addr, err)
+		} else if found {
+			return fmt.Errorf("account %s: %w", addr, directory.ErrExists)
+		}
+		_, err := tx.ExecContext(ctx,
+			"INSERT INTO accounts (address, domain, password_hash, mailstore) VALUES (?, ?, ?, ?)",
+			addr, domain, hash, mailstore)
+		if err != nil {
+			return fmt.Errorf("add account %s: %w", addr, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return directory.Account{}, err
+	}
+	return acct, nil
+}
+
+// DeleteAccount removes an account. Aliases that point to it stay (they may
+// be re-pointed or the account re-created); Resolve skips them meanwhile.
+func (d *DB) DeleteAccount(ctx context.Context, address string) error {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return err
+	}
+	res, err := d.db.ExecContext(ctx, "DELETE FROM accounts WHERE address = ?", addr)
+	if err != nil {
+		return fmt.Errorf("delete account %s: %w", addr, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete account %s: %w", addr, err)
+	} else if n == 0 {
+		return fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return nil
+}
+
+// SetPassword replaces an account's password hash.
+func (d *DB) SetPassword(ctx context.Context, address, password string) error {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return err
+	}
+	hash, err := directory.HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", addr, err)
+	}
+	res, err := d.db.ExecContext(ctx, "UPDATE accounts SET password_hash = ? WHERE address = ?", hash, addr)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", addr, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set password of %s: %w", addr, err)
+	} else if n == 0 {
+		return fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return nil
+}
+
+// Account returns one account; ErrNotFound if there is none.
+func (d *DB) Account(ctx context.Context, address string) (directory.Account, error) {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return directory.Account{}, err
+	}
+	acct, found, err := lookupAccount(ctx, d.db, addr)
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("account %s: %w", addr, err)
+	}
+	if !found {
+		return directory.Account{}, fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return acct, nil
+}
+
+// Accounts lists accounts by address, of one domain (ErrNotFound if it is
+// not local) or of all when domain is "".
+func (d *DB) Accounts(ctx context.Context, domain string) ([]directory.Account, error) {
+	var out []directory.Account
+	err := d.read(ctx, func(tx *sql.Tx) error {
+		query, args := "SELECT address, mailstore FROM accounts ORDER BY address", []any{}
+		if domain != "" {
+			n, err := directory.NormalizeDomain(domain)
+			if err != nil {
+				return err
+			}
+			if err := requireDomain(ctx, tx, n); err != nil {
+				return err
+			}
+			query, args = "SELECT address, mailstore FROM accounts WHERE domain = ? ORDER BY address", []any{n}
+		}
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a directory.Account
+			if err := rows.Scan(&a.Address, &a.Mailstore); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// Authenticate checks address and password. An unknown or malformed address
+// costs the same argon2id work as a wrong password, so timing does not tell
+// which accounts exist; both give ErrAuthFailed.
+func (d *DB) Authenticate(ctx context.Context, address, password string) (directory.Account, error) {
+	fail := fmt.Errorf("authenticate: %w", directory.ErrAuthFailed)
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		directory.SpendVerifyTime(password)
+		return directory.Account{}, fail
+	}
+	var acct directory.Account
+	var hash string
+	err = d.db.QueryRowContext(ctx, "SELECT address, mailstore, password_hash FROM accounts WHERE address = ?", addr).
+		Scan(&acct.Address, &acct.Mailstore, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		directory.SpendVerifyTime(password)
+		return directory.Account{}, fail
+	}
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
+	}
+	ok, err := directory.VerifyPassword(hash, password)
+	if err != nil {
+		// A corrupt stored hash is the operator's problem, not a wrong password.
+		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
+	}
+	if !ok {
+		return directory.Account{}, fail
+	}
+	return acct, nil
+}
+
+func lookupAccount(ctx context.Context, q querier, addr string) (directory.Account, bool, error) {
+	a := directory.Account{}
+	err := q.QueryRowContext(ctx, "SELECT address, mailstore FROM accounts WHERE address = ?", addr).
+		Scan(&a.Address, &a.Mailstore)
+	if errors.Is(err, sql.ErrNoRows) {
+		return directory.Account{}, false, nil
+	}
+	if err != nil {
+		return directory.Account{}, false, err
+	}
+	return a, true, nil
+}

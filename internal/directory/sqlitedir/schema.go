@@ -1,0 +1,69 @@
+package sqlitedir
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations[i] brings the schema from user_version i to i+1. Append only:
+// a released step never changes, because databases in the field ran it.
+var migrations = []string{
+	`
+CREATE TABLE domains (
+	name    TEXT PRIMARY KEY,
+	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+CREATE TABLE accounts (
+	id            INTEGER PRIMARY KEY,
+	address       TEXT NOT NULL UNIQUE,
+	domain        TEXT NOT NULL REFERENCES domains(name),
+	password_hash TEXT NOT NULL,
+	mailstore     TEXT NOT NULL,
+	created       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+CREATE INDEX accounts_domain ON accounts(domain);
+CREATE TABLE aliases (
+	address TEXT NOT NULL, -- "local@domain" or the catch-all "@domain"
+	domain  TEXT NOT NULL REFERENCES domains(name),
+	target  TEXT NOT NULL,
+	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+	PRIMARY KEY (address, target)
+) STRICT;
+CREATE INDEX aliases_domain ON aliases(domain);
+`,
+}
+
+// migrate applies the missing migrations in one write transaction, so two
+// processes opening a new file at once do not both create the tables: the
+// second waits for the lock, then sees the new user_version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see Open)
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	defer rollback(tx)
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("schema: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d); upgrade rookery", version, len(migrations))
+	}
+	if version == len(migrations) {
+		return tx.Commit()
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("schema: migrate to version %d: %w", i+1, err)
+		}
+	}
+	// PRAGMA takes no bind parameters; the value is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("schema: set version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	return nil
+}
