@@ -39,6 +39,7 @@ type Message struct {
 	root    *part
 	hdrOnce sync.Once
 	hdr     header
+	bodyAt  int // offset of the top-level body
 }
 
 // Parse parses raw (CRLF line endings expected, bare LF tolerated).
@@ -47,7 +48,7 @@ func Parse(raw []byte) *Message { return &Message{raw: raw} }
 // header returns the top-level header; ENVELOPE and SEARCH HEADER need
 // only this, not the MIME tree.
 func (m *Message) header() header {
-	m.hdrOnce.Do(func() { m.hdr, _ = parseHeader(m.raw, 0, len(m.raw)) })
+	m.hdrOnce.Do(func() { m.hdr, m.bodyAt = parseHeader(m.raw, 0, len(m.raw)) })
 	return m.hdr
 }
 
@@ -76,10 +77,25 @@ func (m *Message) BodyStructure(extended bool) string {
 // Section returns the bytes of a section. A part that does not exist yields
 // an empty result (RFC 3501 says the server returns an empty string).
 // The result aliases the raw message except for HEADER.FIELDS[.NOT]; the
-// caller must not modify it.
+// caller must not modify it. Sections of the top level (whole, HEADER,
+// TEXT, HEADER.FIELDS) parse only the header, so they are cheap.
 func (m *Message) Section(s Section) []byte {
-	if len(s.Part) == 0 && s.Spec == SpecAll {
-		return m.raw
+	if len(s.Part) == 0 {
+		// The top-level header and text need no MIME parse.
+		h := m.header()
+		switch s.Spec {
+		case SpecAll:
+			return m.raw
+		case SpecHeader:
+			return m.raw[:m.bodyAt]
+		case SpecText:
+			return m.raw[m.bodyAt:]
+		case SpecHeaderFields:
+			return headerSubset(h, s.Fields, true)
+		case SpecHeaderFieldsNot:
+			return headerSubset(h, s.Fields, false)
+		}
+		return nil
 	}
 	return section(m.raw, m.tree(), s)
 }

@@ -1,0 +1,244 @@
+package imap
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// fetchFeature: FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8).
+var fetchFeature = feature{
+	commands: map[string]commandSpec{
+		"FETCH":     {states: stateSelected, handle: handleFetch, noExpunge: true},
+		"UID FETCH": {states: stateSelected, handle: handleFetch},
+	},
+}
+
+const internalDateLayout = "02-Jan-2006 15:04:05 -0700"
+
+func handleFetch(s *session, c *command) error {
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	set, err := c.p.seqSet()
+	if err != nil {
+		return err
+	}
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	items, err := parseFetchItems(c.p)
+	if err != nil {
+		return err
+	}
+	if err := c.p.end(); err != nil {
+		return err
+	}
+	idx, err := s.resolveSet(set, c.uid)
+	if err != nil {
+		return err
+	}
+	if c.uid && !slices.ContainsFunc(items, func(it fetchItem) bool { return it.kind == fetchUID }) {
+		items = append([]fetchItem{{kind: fetchUID}}, items...) // RFC 3501 §6.4.8
+	}
+	flagsChanged, err := s.markSeen(idx, items)
+	if err != nil {
+		return err
+	}
+	needBlob := slices.ContainsFunc(items, fetchItem.needsBlob)
+	var buf bytes.Buffer
+	for _, i := range idx {
+		m := s.sel.msgs[i]
+		var raw []byte
+		if needBlob {
+			raw, err = s.readBlob(m)
+			if err != nil {
+				if s.sel.pendingExpunge[m.UID] {
+					continue // expunged meanwhile (RFC 2180 §4.1.3)
+				}
+				return err
+			}
+		}
+		buf.Reset()
+		writeFetchResponse(&buf, i+1, m, raw, items, flagsChanged[m.UID])
+		if err := s.write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) readBlob(m mailstore.Message) ([]byte, error) {
+	rc, err := s.store.OpenBlob(s.ctx, m.BlobID)
+	if err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			return nil, errNo("UNAVAILABLE", "Message content not available")
+		}
+		return nil, err
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	if m.Size > 0 && m.Size < 1<<31 {
+		b.Grow(int(m.Size))
+	}
+	_, err = b.ReadFrom(rc)
+	return b.Bytes(), err
+}
+
+// markSeen sets \Seen on messages fetched with a non-PEEK body item
+// (RFC 3501 §6.4.5) and returns which UIDs changed, whose FLAGS the
+// response must then include.
+func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error) {
+	if s.sel.readOnly || !slices.ContainsFunc(items, func(it fetchItem) bool { return it.kind == fetchSection && !it.peek }) {
+		return nil, nil
+	}
+	var uids []uint32
+	for _, i := range idx {
+		if !slices.Contains(s.sel.msgs[i].Flags, `\Seen`) {
+			uids = append(uids, s.sel.msgs[i].UID)
+		}
+	}
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	changed, err := s.store.SetFlags(s.ctx, s.user, s.sel.info.ID, uids, mailstore.FlagsAdd, []string{`\Seen`})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32]bool, len(changed))
+	for _, m := range changed {
+		if i := s.sel.index(m.UID); i >= 0 {
+			s.sel.msgs[i] = m
+			out[m.UID] = true
+		}
+	}
+	return out, nil
+}
+
+// writeFetchResponse renders "* seq FETCH (...)\r\n" for one message.
+func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byte, items []fetchItem, addFlags bool) {
+	b.WriteString("* ")
+	b.WriteString(strconv.Itoa(seq))
+	b.WriteString(" FETCH (")
+	var parsed *imapmsg.Message
+	msg := func() *imapmsg.Message {
+		if parsed == nil {
+			parsed = imapmsg.Parse(raw)
+		}
+		return parsed
+	}
+	first := true
+	sep := func() {
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+	}
+	hasFlags := false
+	for _, it := range items {
+		sep()
+		switch it.kind {
+		case fetchFlags:
+			hasFlags = true
+			b.WriteString("FLAGS (")
+			b.WriteString(strings.Join(m.Flags, " "))
+			b.WriteByte(')')
+		case fetchUID:
+			b.WriteString("UID ")
+			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
+		case fetchInternalDate:
+			b.WriteString(`INTERNALDATE "`)
+			b.WriteString(m.InternalDate.Format(internalDateLayout))
+			b.WriteByte('"')
+		case fetchSize:
+			b.WriteString("RFC822.SIZE ")
+			b.WriteString(strconv.FormatInt(m.Size, 10))
+		case fetchEnvelope:
+			b.WriteString("ENVELOPE ")
+			b.WriteString(msg().Envelope())
+		case fetchBodyStructure:
+			b.WriteString("BODYSTRUCTURE ")
+			b.WriteString(msg().BodyStructure(true))
+		case fetchBody:
+			b.WriteString("BODY ")
+			b.WriteString(msg().BodyStructure(false))
+		case fetchSection:
+			data := sectionBytes(raw, it.section, msg)
+			b.WriteString(it.respName)
+			if it.hasPartial {
+				data = partial(data, it.offset, it.length)
+				b.WriteByte('<')
+				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
+				b.WriteByte('>')
+			}
+			b.WriteString(" {")
+			b.WriteString(strconv.Itoa(len(data)))
+			b.WriteString("}\r\n")
+			b.Write(data)
+		}
+	}
+	if addFlags && !hasFlags {
+		sep()
+		b.WriteString("FLAGS (")
+		b.WriteString(strings.Join(m.Flags, " "))
+		b.WriteByte(')')
+	}
+	b.WriteString(")\r\n")
+}
+
+// sectionBytes returns a body section. The whole message and its
+// top-level header and text are cut directly from raw (the common case, no
+// MIME parse); everything else goes through imapmsg.
+func sectionBytes(raw []byte, sec imapmsg.Section, msg func() *imapmsg.Message) []byte {
+	if len(sec.Part) == 0 {
+		switch sec.Spec {
+		case imapmsg.SpecAll:
+			return raw
+		case imapmsg.SpecHeader:
+			h, _ := splitHeader(raw)
+			return h
+		case imapmsg.SpecText:
+			_, t := splitHeader(raw)
+			return t
+		}
+	}
+	return msg().Section(sec)
+}
+
+// splitHeader splits a message after the blank line that ends its header
+// (which stays with the header, RFC 3501 §6.4.5 HEADER).
+func splitHeader(raw []byte) (header, text []byte) {
+	if bytes.HasPrefix(raw, []byte("\r\n")) {
+		return raw[:2], raw[2:]
+	}
+	if bytes.HasPrefix(raw, []byte("\n")) {
+		return raw[:1], raw[1:]
+	}
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		if j := bytes.Index(raw, []byte("\n\n")); j >= 0 && j < i {
+			return raw[:j+2], raw[j+2:]
+		}
+		return raw[:i+4], raw[i+4:]
+	}
+	if j := bytes.Index(raw, []byte("\n\n")); j >= 0 {
+		return raw[:j+2], raw[j+2:]
+	}
+	return raw, nil
+}
+
+func partial(data []byte, offset, length uint32) []byte {
+	if uint64(offset) >= uint64(len(data)) {
+		return nil
+	}
+	end := uint64(offset) + uint64(length)
+	if end > uint64(len(data)) {
+		end = uint64(len(data))
+	}
+	return data[offset:end]
+}

@@ -1,0 +1,77 @@
+package imap
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"time"
+)
+
+// idleFeature: IDLE (RFC 2177). Changes are pushed as soon as the store's
+// Watch channel signals, and at least every watchPoll.
+var idleFeature = feature{
+	caps: func(s *session) []string { return []string{"IDLE"} },
+	commands: map[string]commandSpec{
+		"IDLE": {states: stateAuthOrSelect, handle: handleIdle},
+	},
+}
+
+type lineResult struct {
+	line []byte
+	err  error
+}
+
+func handleIdle(s *session, c *command) error {
+	if err := c.p.end(); err != nil {
+		return err
+	}
+	if err := s.continuation("idling"); err != nil {
+		return err
+	}
+	// Report anything that happened before IDLE started.
+	if err := s.syncSelected(true); err != nil {
+		return err
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	s.setReadDeadline(s.srv.opts.IdleTimeout)
+	done := make(chan lineResult, 1)
+	go func() {
+		line, err := readLine(s.br, s.srv.opts.MaxLineLength)
+		done <- lineResult{line, err}
+	}()
+	var watch <-chan struct{}
+	if s.sel != nil {
+		watch = s.sel.watch
+	}
+	poll := time.NewTicker(s.srv.watchPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				s.logout = true
+				if errors.Is(r.err, os.ErrDeadlineExceeded) && !s.isClosing() {
+					s.writef("* BYE Autologout; idle for too long")
+				}
+				return errNoReply
+			}
+			if !strings.EqualFold(string(r.line), "DONE") {
+				return errBad("", "Expected DONE")
+			}
+			c.ok("", "IDLE terminated")
+			return nil
+		case <-watch:
+		case <-poll.C:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+		if err := s.syncSelected(true); err != nil {
+			return err
+		}
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+}

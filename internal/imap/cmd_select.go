@@ -1,0 +1,125 @@
+package imap
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// selectFeature: SELECT, EXAMINE, CLOSE, CHECK (RFC 3501 §6.3.1-2,
+// §6.4.1-2) and UNSELECT (RFC 3691).
+var selectFeature = feature{
+	caps: func(s *session) []string { return []string{"UNSELECT"} },
+	commands: map[string]commandSpec{
+		"SELECT":   {states: stateAuthOrSelect, handle: handleSelect},
+		"EXAMINE":  {states: stateAuthOrSelect, handle: handleExamine},
+		"CLOSE":    {states: stateSelected, handle: handleClose},
+		"UNSELECT": {states: stateSelected, handle: handleUnselect},
+		"CHECK":    {states: stateSelected, handle: handleNoop},
+	},
+}
+
+func handleSelect(s *session, c *command) error  { return s.selectMailbox(c, false) }
+func handleExamine(s *session, c *command) error { return s.selectMailbox(c, true) }
+
+func (s *session) selectMailbox(c *command, readOnly bool) error {
+	name, err := s.oneMailboxArg(c)
+	if err != nil {
+		return err
+	}
+	// RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected.
+	s.closeSelected()
+	// Read the counters before the messages: anything that changes in
+	// between is reported again by the next Changes and recognised by MODSEQ.
+	info, err := s.store.Mailbox(s.ctx, s.user, name)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.store.Messages(s.ctx, s.user, info.ID)
+	if err != nil {
+		return err
+	}
+	watch, cancel := s.store.Watch(s.user, info.ID)
+	s.sel = &selected{
+		info:           info,
+		readOnly:       readOnly,
+		msgs:           msgs,
+		modseq:         info.HighestModSeq,
+		pendingExpunge: make(map[uint32]bool),
+		watch:          watch,
+		cancelWatch:    cancel,
+	}
+	s.state = stateSelected
+
+	flags := mailboxFlags(msgs)
+	var b strings.Builder
+	fmt.Fprintf(&b, "* FLAGS (%s)\r\n", strings.Join(flags, " "))
+	if readOnly {
+		b.WriteString("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
+	} else {
+		fmt.Fprintf(&b, "* OK [PERMANENTFLAGS (%s \\*)] Flags permitted\r\n", strings.Join(flags, " "))
+	}
+	fmt.Fprintf(&b, "* %d EXISTS\r\n* 0 RECENT\r\n", len(msgs))
+	for i, m := range msgs {
+		if !slices.Contains(m.Flags, `\Seen`) {
+			fmt.Fprintf(&b, "* OK [UNSEEN %d] First unseen\r\n", i+1)
+			break
+		}
+	}
+	fmt.Fprintf(&b, "* OK [UIDVALIDITY %d] UIDs valid\r\n", info.UIDValidity)
+	fmt.Fprintf(&b, "* OK [UIDNEXT %d] Predicted next UID\r\n", info.UIDNext)
+	if err := s.write([]byte(b.String())); err != nil {
+		return err
+	}
+	if readOnly {
+		c.ok("READ-ONLY", "EXAMINE completed")
+	} else {
+		c.ok("READ-WRITE", "SELECT completed")
+	}
+	return nil
+}
+
+// mailboxFlags is the FLAGS list: system flags plus keywords in use.
+func mailboxFlags(msgs []mailstore.Message) []string {
+	flags := slices.Clone(systemFlags)
+	seen := make(map[string]bool)
+	for _, f := range flags {
+		seen[f] = true
+	}
+	var keywords []string
+	for _, m := range msgs {
+		for _, f := range m.Flags {
+			if !seen[f] {
+				seen[f] = true
+				keywords = append(keywords, f)
+			}
+		}
+	}
+	slices.Sort(keywords)
+	return append(flags, keywords...)
+}
+
+// RFC 3501 §6.4.2: CLOSE expunges silently when read-write.
+func handleClose(s *session, c *command) error {
+	if err := c.p.end(); err != nil {
+		return err
+	}
+	sel := s.sel
+	s.closeSelected()
+	if !sel.readOnly {
+		if _, err := s.store.Expunge(s.ctx, s.user, sel.info.ID, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func handleUnselect(s *session, c *command) error {
+	if err := c.p.end(); err != nil {
+		return err
+	}
+	s.closeSelected()
+	return nil
+}

@@ -1,0 +1,74 @@
+package imap
+
+import (
+	"fmt"
+	"strings"
+)
+
+// statusFeature: STATUS (RFC 3501 §6.3.10) with SIZE and DELETED (RFC 8438, RFC 9051).
+var statusFeature = feature{
+	caps: func(s *session) []string { return []string{"STATUS=SIZE"} },
+	commands: map[string]commandSpec{
+		"STATUS": {states: stateAuthOrSelect, handle: handleStatus},
+	},
+}
+
+func handleStatus(s *session, c *command) error {
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	name, err := s.mailboxArg(c.p)
+	if err != nil {
+		return err
+	}
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	var items []string
+	err = c.p.list(func() error {
+		a, err := c.p.atom()
+		items = append(items, strings.ToUpper(a))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.p.end(); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return errSyntax("STATUS needs at least one item")
+	}
+	info, err := s.store.Mailbox(s.ctx, s.user, name)
+	if err != nil {
+		return err
+	}
+	st, err := s.store.Status(s.ctx, s.user, info.ID)
+	if err != nil {
+		return err
+	}
+	var out []string
+	for _, it := range items {
+		var v any
+		switch it {
+		case "MESSAGES":
+			v = st.Messages
+		case "UIDNEXT":
+			v = st.UIDNext
+		case "UIDVALIDITY":
+			v = st.UIDValidity
+		case "UNSEEN":
+			v = st.Unseen
+		case "RECENT":
+			v = 0 // Rookery does not track \Recent (RFC 9051 removed it)
+		case "SIZE":
+			v = st.Size
+		case "DELETED":
+			v = st.Deleted
+		default:
+			return errBad("", "Unknown STATUS item "+it)
+		}
+		out = append(out, fmt.Sprintf("%s %d", it, v))
+	}
+	return s.writef("* STATUS %s (%s)", s.mailboxName(st.Name), strings.Join(out, " "))
+}

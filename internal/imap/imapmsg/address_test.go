@@ -1,0 +1,39 @@
+package imapmsg
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAddressList(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "NIL"},
+		{"  ", "NIL"},
+		{"a@b.example", `((NIL NIL "a" "b.example"))`},
+		{"<a@b.example>", `((NIL NIL "a" "b.example"))`},
+		{"Name <a@b.example>", `(("Name" NIL "a" "b.example"))`},
+		// RFC 5322 §3.4: the old comment form names the mailbox.
+		{"a@b.example (Real Name)", `(("Real Name" NIL "a" "b.example"))`},
+		{"(Real Name) a@b.example", `(("Real Name" NIL "a" "b.example"))`},
+		{"Name (comment) <a@b.example>", `(("Name" NIL "a" "b.example"))`},
+		{`"quoted \"name\"" <a@b.example>`, `(("quoted \"name\"" NIL "a" "b.example"))`},
+		{`"john doe"@b.example`, `((NIL NIL "\"john doe\"" "b.example"))`},
+		{"a@[192.0.2.1]", `((NIL NIL "a" "[192.0.2.1]"))`},
+		{"a@b.example c@d.example", `((NIL NIL "a" "b.example")(NIL NIL "c" "d.example"))`},
+		{"a@b.example,,,c@d.example,", `((NIL NIL "a" "b.example")(NIL NIL "c" "d.example"))`},
+		{"Joe Q. Public <joe@x.example>", `(("Joe Q. Public" NIL "joe" "x.example"))`},
+		{"empty:;", `((NIL NIL "empty" NIL)(NIL NIL NIL NIL))`},
+		{"unclosed: a@b.example", `((NIL NIL "unclosed" NIL)(NIL NIL "a" "b.example")(NIL NIL NIL NIL))`},
+		{"<a@b.example", `((NIL NIL "a" "b.example"))`},
+		{"Name <a@b.example> trailing junk, c@d.example", `(("Name" NIL "a" "b.example")(NIL NIL "trailing junk" "MISSING_DOMAIN")(NIL NIL "c" "d.example"))`},
+		// 8-bit names go out as literals.
+		{"Jörg <j@x.example>", "(({5}\r\nJörg NIL \"j\" \"x.example\"))"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		writeAddressList(&b, parseAddressList(tt.in))
+		if got := b.String(); got != tt.want {
+			t.Errorf("parseAddressList(%q):\n got %s\nwant %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package imap
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// commandLimits bound what readCommand buffers for one command.
+type commandLimits struct {
+	maxLine    int   // bytes of command text (all lines, plus non-APPEND literals)
+	maxLiteral int64 // one APPEND message literal
+}
+
+// errLineTooLong means a line exceeded the limit; it was discarded up to its LF.
+var errLineTooLong = errors.New("line too long")
+
+// commandError is a command rejected while reading it: the session answers
+// tag with kind (BAD or NO) and goes on, unless fatal.
+type commandError struct {
+	tag   string
+	kind  string // "BAD" or "NO"
+	code  string // response code without brackets, or ""
+	text  string
+	fatal bool // the stream is out of sync: answer, then close
+}
+
+func (e *commandError) Error() string { return e.kind + " " + e.text }
+
+// readLine reads one line of at most max bytes (without the line ending,
+// which may be CRLF or a bare LF). A longer line is discarded up to its end
+// without buffering it, and errLineTooLong is returned with its first bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > max+2 {
+			if line == nil {
+				line = append(line, chunk[:min(len(chunk), 64)]...)
+			}
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				return line, err
+			}
+			return line, errLineTooLong
+		}
+		line = append(line, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(line) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return line, err
+		}
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		return line, nil
+	}
+}
+
+// readCommand reads one complete command: its lines and the literals
+// between them, in wire form without the final CRLF. Before reading a
+// synchronizing literal it calls cont, which sends the "+" continuation
+// (RFC 3501 §7.5). Literal sizes are checked against lim before anything is
+// allocated; a refused synchronizing literal ends the command (the client
+// does not send it), a refused non-synchronizing one is fatal (RFC 7888 §4).
+func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte, error) {
+	var buf []byte
+	budget := lim.maxLine
+	isAppend := false
+	for first := true; ; first = false {
+		line, err := readLine(br, budget)
+		if first {
+			isAppend = commandIsAppend(line)
+		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, &commandError{tag: tagOf(buf, line), kind: "BAD", text: "Command line too long"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !utf8.Valid(line) {
+			return nil, &commandError{tag: tagOf(buf, line), kind: "BAD", text: "Invalid UTF-8 in command"}
+		}
+		budget -= len(line) + 2
+		buf = append(buf, line...)
+		n, sync, ok := literalAnnouncement(line)
+		if !ok {
+			return buf, nil
+		}
+		limit := int64(budget)
+		if isAppend {
+			limit = lim.maxLiteral
+		}
+		if n > limit || n < 0 {
+			e := &commandError{tag: tagOf(buf, nil), kind: "BAD", text: "Literal too large"}
+			if isAppend {
+				e.kind, e.code = "NO", "TOOBIG"
+			}
+			e.fatal = !sync
+			return nil, e
+		}
+		if !isAppend {
+			budget -= int(n)
+		}
+		if sync {
+			if err := cont(); err != nil {
+				return nil, err
+			}
+		}
+		buf = append(buf, '\r', '\n')
+		start := len(buf)
+		buf = append(buf, make([]byte, n)...)
+		if _, err := io.ReadFull(br, buf[start:]); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// literalAnnouncement reports whether line ends with "{n}" or "{n+}".
+// A number too large for int64 yields n = -1.
+func literalAnnouncement(line []byte) (n int64, sync, ok bool) {
+	if len(line) < 3 || line[len(line)-1] != '}' {
+		return 0, false, false
+	}
+	open := bytes.LastIndexByte(line, '{')
+	if open < 0 {
+		return 0, false, false
+	}
+	digits := line[open+1 : len(line)-1]
+	sync = true
+	if len(digits) > 0 && digits[len(digits)-1] == '+' {
+		digits, sync = digits[:len(digits)-1], false
+	}
+	if len(digits) == 0 {
+		return 0, false, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false, false
+		}
+	}
+	v, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil {
+		return -1, sync, true
+	}
+	return v, sync, true
+}
+
+// commandIsAppend peeks at the first line: "tag APPEND ...". Only APPEND
+// gets the large literal limit.
+func commandIsAppend(line []byte) bool {
+	f := bytes.SplitN(line, []byte(" "), 3)
+	return len(f) >= 2 && bytes.EqualFold(f[1], []byte("APPEND"))
+}
+
+// tagOf extracts the tag for an error reply: the first word of the command
+// if it is a valid tag, else "*".
+func tagOf(buf, line []byte) string {
+	b := buf
+	if len(b) == 0 {
+		b = line
+	}
+	i := bytes.IndexByte(b, ' ')
+	if i <= 0 {
+		return "*"
+	}
+	tag := b[:i]
+	for _, c := range tag {
+		if !isTagChar(c) {
+			return "*"
+		}
+	}
+	return string(tag)
+}

@@ -1,0 +1,237 @@
+package imap
+
+import (
+	"strings"
+	"time"
+)
+
+// searchKey is one node of a SEARCH program (RFC 3501 §6.4.4).
+type searchKey struct {
+	op    searchOp
+	flag  string    // opFlag, opNotFlag
+	set   seqSet    // opSeq, opUID
+	n     int64     // opLarger, opSmaller
+	date  time.Time // date ops: a calendar day, UTC midnight
+	field string    // opHeader: header name
+	value string    // opHeader, opBody, opText
+	kids  []*searchKey
+}
+
+type searchOp int
+
+const (
+	opAll searchOp = iota
+	opNone
+	opAnd
+	opOr
+	opNot
+	opSeq
+	opUID
+	opFlag
+	opNotFlag
+	opLarger
+	opSmaller
+	opBefore
+	opOn
+	opSince
+	opSentBefore
+	opSentOn
+	opSentSince
+	opHeader
+	opBody
+	opText
+)
+
+// needsBlob reports whether evaluating k reads message content.
+func (k *searchKey) needsBlob() bool {
+	switch k.op {
+	case opHeader, opBody, opText, opSentBefore, opSentOn, opSentSince:
+		return true
+	}
+	for _, c := range k.kids {
+		if c.needsBlob() {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSearch reads "[CHARSET x SP] key *(SP key)" to the end of the command.
+func parseSearch(p *parser) (*searchKey, error) {
+	if err := p.sp(); err != nil {
+		return nil, err
+	}
+	save := p.i
+	if w, _ := p.atom(); strings.EqualFold(w, "CHARSET") {
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		cs, err := p.astring()
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToUpper(cs) {
+		case "UTF-8", "US-ASCII":
+		default:
+			return nil, errNo("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset")
+		}
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+	} else {
+		p.i = save
+	}
+	root := &searchKey{op: opAnd}
+	for {
+		k, err := parseSearchKey(p, 0)
+		if err != nil {
+			return nil, err
+		}
+		root.kids = append(root.kids, k)
+		if p.atEnd() {
+			return root, nil
+		}
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+const maxSearchDepth = 50
+
+var flagKeys = map[string]struct {
+	flag string
+	not  bool
+}{
+	"ANSWERED": {`\Answered`, false}, "UNANSWERED": {`\Answered`, true},
+	"DELETED": {`\Deleted`, false}, "UNDELETED": {`\Deleted`, true},
+	"DRAFT": {`\Draft`, false}, "UNDRAFT": {`\Draft`, true},
+	"FLAGGED": {`\Flagged`, false}, "UNFLAGGED": {`\Flagged`, true},
+	"SEEN": {`\Seen`, false}, "UNSEEN": {`\Seen`, true},
+}
+
+var headerKeys = map[string]string{"FROM": "From", "TO": "To", "CC": "Cc", "BCC": "Bcc", "SUBJECT": "Subject"}
+
+var dateKeys = map[string]searchOp{
+	"BEFORE": opBefore, "ON": opOn, "SINCE": opSince,
+	"SENTBEFORE": opSentBefore, "SENTON": opSentOn, "SENTSINCE": opSentSince,
+}
+
+func parseSearchKey(p *parser, depth int) (*searchKey, error) {
+	if depth > maxSearchDepth {
+		return nil, errSyntax("search program nested too deeply")
+	}
+	if p.peek() == '(' {
+		k := &searchKey{op: opAnd}
+		err := p.list(func() error {
+			kid, err := parseSearchKey(p, depth+1)
+			k.kids = append(k.kids, kid)
+			return err
+		})
+		if err == nil && len(k.kids) == 0 {
+			err = errSyntax("empty search group")
+		}
+		return k, err
+	}
+	if c := p.peek(); isDigit(c) || c == '*' {
+		set, err := p.seqSet()
+		return &searchKey{op: opSeq, set: set}, err
+	}
+	word, err := p.atom()
+	if err != nil {
+		return nil, err
+	}
+	name := strings.ToUpper(word)
+	if f, ok := flagKeys[name]; ok {
+		if f.not {
+			return &searchKey{op: opNotFlag, flag: f.flag}, nil
+		}
+		return &searchKey{op: opFlag, flag: f.flag}, nil
+	}
+	switch name {
+	case "ALL", "OLD":
+		return &searchKey{op: opAll}, nil // no \Recent: every message is old
+	case "NEW", "RECENT":
+		return &searchKey{op: opNone}, nil
+	}
+	if err := p.sp(); err != nil {
+		return nil, err
+	}
+	if field, ok := headerKeys[name]; ok {
+		v, err := p.astring()
+		return &searchKey{op: opHeader, field: field, value: v}, err
+	}
+	if op, ok := dateKeys[name]; ok {
+		d, err := parseSearchDate(p)
+		return &searchKey{op: op, date: d}, err
+	}
+	switch name {
+	case "NOT":
+		kid, err := parseSearchKey(p, depth+1)
+		return &searchKey{op: opNot, kids: []*searchKey{kid}}, err
+	case "OR":
+		a, err := parseSearchKey(p, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		b, err := parseSearchKey(p, depth+1)
+		return &searchKey{op: opOr, kids: []*searchKey{a, b}}, err
+	case "UID":
+		set, err := p.seqSet()
+		return &searchKey{op: opUID, set: set}, err
+	case "KEYWORD", "UNKEYWORD":
+		f, err := p.flag()
+		op := opFlag
+		if name == "UNKEYWORD" {
+			op = opNotFlag
+		}
+		return &searchKey{op: op, flag: f}, err
+	case "LARGER", "SMALLER":
+		n, err := p.number64()
+		op := opLarger
+		if name == "SMALLER" {
+			op = opSmaller
+		}
+		return &searchKey{op: op, n: int64(n)}, err
+	case "HEADER":
+		field, err := p.astring()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		v, err := p.astring()
+		return &searchKey{op: opHeader, field: field, value: v}, err
+	case "BODY", "TEXT":
+		v, err := p.astring()
+		op := opBody
+		if name == "TEXT" {
+			op = opText
+		}
+		return &searchKey{op: op, value: v}, err
+	}
+	return nil, errSyntax("unknown search key %q", word)
+}
+
+// parseSearchDate reads date = date-text / DQUOTE date-text DQUOTE.
+func parseSearchDate(p *parser) (time.Time, error) {
+	var s string
+	var err error
+	if p.peek() == '"' {
+		s, err = p.quoted()
+	} else {
+		s, err = p.atom()
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	d, err := time.Parse("2-Jan-2006", s)
+	if err != nil {
+		return time.Time{}, errSyntax("invalid date %q", s)
+	}
+	return d, nil
+}

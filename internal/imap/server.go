@@ -1,0 +1,201 @@
+// Package imap is Rookery's IMAP4rev1 server (RFC 3501) over a mailstore.Store.
+// Commands live in a registry (one file per command or small group), so an
+// extension adds its own file: see registry.go.
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// Backend authenticates users and finds their mail.
+type Backend interface {
+	// Login checks credentials and returns the canonical user and the store holding their mail.
+	// It returns ErrAuthFailed for bad credentials; any other error is a temporary failure.
+	Login(ctx context.Context, username, password string, remote net.Addr) (user string, store mailstore.Store, err error)
+}
+
+// ErrAuthFailed is what Backend.Login returns for bad credentials.
+var ErrAuthFailed = errors.New("imap: authentication failed")
+
+// Options configure a Server. Zero values get the documented defaults.
+type Options struct {
+	Hostname          string
+	Backend           Backend
+	TLSConfig         *tls.Config   // enables STARTTLS (and is what an implicit-TLS listener uses)
+	AllowInsecureAuth bool          // plaintext LOGIN/AUTHENTICATE without TLS from non-loopback
+	MaxLiteralSize    int64         // APPEND limit; default 50 MiB
+	MaxLineLength     int           // default 64 KiB
+	IdleTimeout       time.Duration // autologout, default 30 min
+	Logger            *slog.Logger
+	Registerer        prometheus.Registerer // may be nil
+}
+
+const (
+	defaultMaxLiteral = 50 << 20
+	defaultMaxLine    = 64 << 10
+	defaultIdle       = 30 * time.Minute
+	maxAuthFailures   = 3
+)
+
+// Server serves IMAP sessions. Create it with NewServer.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	registry *registry
+	metrics  *metrics
+
+	// authDelay waits after a failed login; a test seam for time.
+	authDelay func(ctx context.Context, failures int)
+	// watchPoll is how often a selected session re-checks the mailbox
+	// even without a Watch signal (ARCHITECTURE §3: lost notifications
+	// only delay).
+	watchPoll time.Duration
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	closing   bool
+	wg        sync.WaitGroup
+	nextID    atomic.Uint64
+}
+
+// NewServer returns a server; it has no side effects besides registering
+// metrics with opts.Registerer.
+func NewServer(opts Options) *Server {
+	if opts.MaxLiteralSize <= 0 {
+		opts.MaxLiteralSize = defaultMaxLiteral
+	}
+	if opts.MaxLineLength <= 0 {
+		opts.MaxLineLength = defaultMaxLine
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdle
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:      opts,
+		log:       log.With("role", "imap"),
+		registry:  newRegistry(builtinFeatures),
+		metrics:   newMetrics(opts.Registerer),
+		watchPoll: 30 * time.Second,
+		listeners: make(map[net.Listener]struct{}),
+		sessions:  make(map[*session]struct{}),
+	}
+	s.authDelay = func(ctx context.Context, failures int) {
+		d := time.Duration(failures) * time.Second
+		if d > 3*time.Second {
+			d = 3 * time.Second
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return s
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("imap: server closed")
+
+// Serve accepts connections on l until Shutdown. Connections that are
+// *tls.Conn start as TLS sessions (IMAPS, RFC 8314).
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		sess := newSession(s, c)
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			return ErrServerClosed
+		}
+		s.sessions[sess] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			sess.serve()
+			s.mu.Lock()
+			delete(s.sessions, sess)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Shutdown stops accepting, sends "* BYE" to every session and waits for
+// them to end; when ctx ends first it closes the remaining connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	sessions := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, sess := range sessions {
+			sess.conn().Close()
+		}
+		<-done
+		return ctx.Err()
+	}
+}

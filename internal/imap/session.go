@@ -1,0 +1,317 @@
+package imap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// session is one client connection. Only its own goroutine reads and
+// executes commands; Shutdown may write "* BYE" concurrently, which is why
+// writes go through mu and each response is written whole.
+type session struct {
+	srv   *Server
+	id    uint64
+	log   *slog.Logger
+	start time.Time
+	ctx   context.Context
+
+	mu      sync.Mutex // guards c, bw and closing
+	c       net.Conn
+	bw      *bufio.Writer
+	closing bool
+
+	br *bufio.Reader // used by the session goroutine only
+
+	isTLS        bool
+	state        connState
+	user         string
+	store        mailstore.Store
+	sel          *selected
+	authFailures int
+	utf8         bool // UTF8=ACCEPT enabled: mailbox names are UTF-8 (RFC 6855)
+	commands     int
+	logout       bool
+}
+
+func newSession(srv *Server, c net.Conn) *session {
+	s := &session{
+		srv:   srv,
+		id:    srv.nextID.Add(1),
+		start: time.Now(),
+		c:     c,
+		bw:    bufio.NewWriter(c),
+		br:    bufio.NewReader(c),
+		state: stateNotAuth,
+	}
+	_, s.isTLS = c.(*tls.Conn)
+	s.log = srv.log.With("conn", s.id, "remote", c.RemoteAddr().String())
+	return s
+}
+
+func (s *session) conn() net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}
+
+// shutdown is called by Server.Shutdown from another goroutine.
+func (s *session) shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	s.closing = true
+	s.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(s.bw, "* BYE [UNAVAILABLE] Server shutting down\r\n")
+	s.bw.Flush()
+	s.c.SetReadDeadline(time.Now()) // wakes the reader
+}
+
+func (s *session) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// setReadDeadline arms the autologout timer unless the session is closing.
+func (s *session) setReadDeadline(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing {
+		s.c.SetReadDeadline(time.Now().Add(d))
+	}
+}
+
+// write sends one complete response (CRLF included).
+func (s *session) write(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv.log.Enabled(s.ctx, slog.LevelDebug) {
+		s.log.Debug("imap S", "line", traceOut(b))
+	}
+	_, err := s.bw.Write(b)
+	return err
+}
+
+func (s *session) writef(format string, args ...any) error {
+	return s.write(fmt.Appendf(nil, format+"\r\n", args...))
+}
+
+func (s *session) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bw.Flush()
+}
+
+func (s *session) limits() commandLimits {
+	return commandLimits{maxLine: s.srv.opts.MaxLineLength, maxLiteral: s.srv.opts.MaxLiteralSize}
+}
+
+func (s *session) continuation(text string) error {
+	if err := s.writef("+ %s", text); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// serve runs the session until logout, error or shutdown, then logs one line.
+func (s *session) serve() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.ctx = ctx
+	m := s.srv.metrics
+	m.sessionsOpen.Inc()
+	defer m.sessionsOpen.Dec()
+
+	outcome := "logout"
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("imap session panic", "panic", v, "stack", string(debug.Stack()))
+			outcome = "panic"
+			s.writef("* BYE [SERVERBUG] Internal error")
+			s.flush()
+		}
+		s.closeSelected()
+		s.conn().Close()
+		s.log.Info("imap session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
+			"commands", s.commands, "outcome", outcome)
+	}()
+	outcome = s.run()
+}
+
+func (s *session) run() (outcome string) {
+	if tc, ok := s.c.(*tls.Conn); ok {
+		s.c.SetDeadline(time.Now().Add(30 * time.Second))
+		if err := tc.HandshakeContext(s.ctx); err != nil {
+			return "tls handshake failed"
+		}
+		s.c.SetDeadline(time.Time{})
+	}
+	s.writef("* OK [CAPABILITY %s] %s Rookery IMAP ready", s.srv.registry.capabilities(s), s.srv.opts.Hostname)
+	if err := s.flush(); err != nil {
+		return "write error"
+	}
+	for {
+		if s.isClosing() {
+			return "shutdown"
+		}
+		s.setReadDeadline(s.srv.opts.IdleTimeout)
+		raw, err := readCommand(s.br, s.limits(), func() error { return s.continuation("Ready for literal data") })
+		var ce *commandError
+		switch {
+		case errors.As(err, &ce):
+			s.srv.metrics.commands.WithLabelValues("invalid", "bad").Inc()
+			code := ""
+			if ce.code != "" {
+				code = "[" + ce.code + "] "
+			}
+			s.writef("%s %s %s%s", ce.tag, ce.kind, code, ce.text)
+			if ce.fatal {
+				s.writef("* BYE Protocol error")
+				s.flush()
+				return "protocol error"
+			}
+			if err := s.flush(); err != nil {
+				return "write error"
+			}
+			continue
+		case err != nil:
+			if s.isClosing() {
+				return "shutdown"
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.writef("* BYE Autologout; idle for too long")
+				s.flush()
+				return "autologout"
+			}
+			if errors.Is(err, io.EOF) {
+				return "client closed"
+			}
+			return "read error"
+		}
+		s.commands++
+		s.handle(raw)
+		if err := s.flush(); err != nil {
+			return "write error"
+		}
+		if s.logout {
+			return "logout"
+		}
+		if s.authFailures >= maxAuthFailures {
+			s.writef("* BYE Too many authentication failures")
+			s.flush()
+			return "auth failures"
+		}
+	}
+}
+
+// command is one command being executed.
+type command struct {
+	tag  string
+	name string
+	uid  bool // UID FETCH etc.: numbers are UIDs
+	p    *parser
+
+	// okCode and okText override the tagged OK ("OK [code] text").
+	okCode string
+	okText string
+}
+
+func (c *command) ok(code, text string) { c.okCode, c.okText = code, text }
+
+func (s *session) handle(raw []byte) {
+	p := &parser{b: raw}
+	tag, name, err := parseCommandHead(p)
+	if s.srv.log.Enabled(s.ctx, slog.LevelDebug) {
+		s.log.Debug("imap C", "line", traceIn(raw, name))
+	}
+	if err != nil {
+		if tag == "" {
+			tag = "*"
+		}
+		s.writef("%s BAD %s", tag, err)
+		s.srv.metrics.commands.WithLabelValues("invalid", "bad").Inc()
+		return
+	}
+	spec, ok := s.srv.registry.lookup(name)
+	if !ok {
+		s.writef("%s BAD Unknown command", tag)
+		s.srv.metrics.commands.WithLabelValues("unknown", "bad").Inc()
+		return
+	}
+	c := &command{tag: tag, name: name, uid: strings.HasPrefix(name, "UID "), p: p}
+	if s.state&spec.states == 0 {
+		s.finish(c, errBad("", "Command not allowed in this state"))
+		return
+	}
+	err = spec.handle(s, c)
+	if err == nil && s.sel != nil && !s.logout {
+		// RFC 3501 §7.4.1 / §5.2: report mailbox changes before the tagged OK.
+		err = s.syncSelected(!spec.noExpunge || c.uid)
+	}
+	s.finish(c, err)
+}
+
+// finish writes the tagged response for c.
+func (s *session) finish(c *command, err error) {
+	result := "ok"
+	if errors.Is(err, errNoReply) {
+		s.srv.metrics.commands.WithLabelValues(c.name, result).Inc()
+		return
+	}
+	if err != nil {
+		ie := s.respError(err)
+		result = strings.ToLower(ie.kind)
+		code := ""
+		if ie.code != "" {
+			code = "[" + ie.code + "] "
+		}
+		s.writef("%s %s %s%s", c.tag, ie.kind, code, ie.text)
+	} else {
+		text := c.okText
+		if text == "" {
+			text = c.name + " completed"
+		}
+		code := ""
+		if c.okCode != "" {
+			code = "[" + c.okCode + "] "
+		}
+		s.writef("%s OK %s%s", c.tag, code, text)
+	}
+	s.srv.metrics.commands.WithLabelValues(c.name, result).Inc()
+}
+
+// traceIn is a command line for the debug trace: credentials redacted,
+// long literals elided.
+func traceIn(raw []byte, name string) string {
+	switch name {
+	case "LOGIN", "AUTHENTICATE":
+		f := strings.SplitN(string(raw), " ", 3)
+		return strings.Join(f[:min(2, len(f))], " ") + " <redacted>"
+	}
+	if len(raw) > 200 {
+		return fmt.Sprintf("%s... (%d bytes)", raw[:200], len(raw))
+	}
+	return string(raw)
+}
+
+func traceOut(b []byte) string {
+	if len(b) > 200 {
+		return fmt.Sprintf("%s... (%d bytes)", b[:200], len(b))
+	}
+	return strings.TrimRight(string(b), "\r\n")
+}

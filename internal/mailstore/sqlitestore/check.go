@@ -1,0 +1,105 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rookery-mail/rookery/internal/blob"
+)
+
+// invariantQueries each return one text column per violation.
+var invariantQueries = []string{
+	`SELECT 'mailbox ' || m.mailbox_id || ' UID ' || m.uid || ' >= UIDNEXT ' || mb.uidnext
+		FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.uid >= mb.uidnext`,
+	`SELECT 'mailbox ' || m.mailbox_id || ' UID ' || m.uid || ' MODSEQ ' || m.modseq || ' > HIGHESTMODSEQ ' || mb.highestmodseq
+		FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.modseq > mb.highestmodseq`,
+	`SELECT 'mailbox ' || e.mailbox_id || ' expunged UID ' || e.uid || ' MODSEQ ' || e.modseq || ' > HIGHESTMODSEQ ' || mb.highestmodseq
+		FROM expunged e JOIN mailboxes mb ON mb.id = e.mailbox_id WHERE e.modseq > mb.highestmodseq`,
+	`SELECT 'mailbox ' || e.mailbox_id || ' expunged UID ' || e.uid || ' >= UIDNEXT ' || mb.uidnext
+		FROM expunged e JOIN mailboxes mb ON mb.id = e.mailbox_id WHERE e.uid >= mb.uidnext`,
+	`SELECT 'mailbox ' || e.mailbox_id || ' UID ' || e.uid || ' is both stored and expunged'
+		FROM expunged e JOIN messages m ON m.mailbox_id = e.mailbox_id AND m.uid = e.uid`,
+	`SELECT 'mailbox ' || mailbox_id || ' UID ' || uid || ' used ' || count(*) || ' times'
+		FROM messages GROUP BY mailbox_id, uid HAVING count(*) > 1`,
+	`SELECT 'delivery id ' || quote(delivery_id) || ' used ' || count(*) || ' times'
+		FROM messages WHERE delivery_id IS NOT NULL GROUP BY delivery_id HAVING count(*) > 1`,
+	`SELECT 'mailbox ' || id || ' UIDVALIDITY 0' FROM mailboxes WHERE uidvalidity = 0`,
+	`SELECT 'account ' || account_id || ' UIDVALIDITY ' || uidvalidity || ' used by ' || count(*) || ' mailboxes'
+		FROM mailboxes GROUP BY account_id, uidvalidity HAVING count(*) > 1`,
+	`SELECT 'account ' || a.name || ' has no INBOX' FROM accounts a
+		WHERE NOT EXISTS (SELECT 1 FROM mailboxes mb WHERE mb.account_id = a.id AND mb.name = 'INBOX')`,
+	`SELECT 'mailbox ' || m.mailbox_id || ' UID ' || m.uid || ' seen/deleted columns disagree with flags ' || quote(m.flags)
+		FROM messages m WHERE m.seen != (' ' || m.flags || ' ' LIKE '% \Seen %')
+		OR m.deleted != (' ' || m.flags || ' ' LIKE '% \Deleted %')`,
+	`SELECT 'foreign key violation in ' || "table" || ' row ' || rowid FROM pragma_foreign_key_check`,
+}
+
+// Check verifies the store's invariants and returns one line per
+// violation. It reads every message's blob header (opens it), so it is
+// slow on big stores: an admin command, not a health probe.
+func (s *Store) Check(ctx context.Context) ([]string, error) {
+	var out []string
+	rows, err := s.rdb.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return nil, fmt.Errorf("check: integrity_check: %w", err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("check: integrity_check: %w", err)
+		}
+		if line != "ok" {
+			out = append(out, "sqlite: "+line)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("check: integrity_check: %w", err)
+	}
+	for _, q := range invariantQueries {
+		lines, err := queryStrings(ctx, s.rdb, q)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		out = append(out, lines...)
+	}
+	blobs, err := queryStrings(ctx, s.rdb, `SELECT DISTINCT blob_id FROM messages ORDER BY blob_id`)
+	if err != nil {
+		return nil, fmt.Errorf("check: list blobs: %w", err)
+	}
+	for _, id := range blobs {
+		rc, err := s.blobs.Open(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("check: %w", ctx.Err())
+			}
+			if errors.Is(err, blob.ErrNotFound) {
+				out = append(out, fmt.Sprintf("blob %s is missing", id))
+			} else {
+				out = append(out, fmt.Sprintf("blob %s: %v", id, err))
+			}
+			continue
+		}
+		rc.Close()
+	}
+	return out, nil
+}
+
+func queryStrings(ctx context.Context, q querier, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,181 @@
+// Package storetest is the conformance suite every mailstore.Store engine
+// must pass: call Run from the engine's tests with a function that opens a
+// fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// Run runs every conformance test. open must return a new empty store for
+// each call and arrange its cleanup with t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h *harness)
+	}{
+		{"DefaultMailboxes", testDefaultMailboxes},
+		{"EnsureAccountIdempotent", testEnsureAccountIdempotent},
+		{"NoAccount", testNoAccount},
+		{"DeleteAccount", testDeleteAccount},
+		{"InboxCaseInsensitive", testInboxCaseInsensitive},
+		{"CreateMailbox", testCreateMailbox},
+		{"InvalidNames", testInvalidNames},
+		{"UIDValidity", testUIDValidity},
+		{"DeleteMailbox", testDeleteMailbox},
+		{"RenameMailbox", testRenameMailbox},
+		{"RenameInbox", testRenameInbox},
+		{"Subscriptions", testSubscriptions},
+		{"AppendStatus", testAppendStatus},
+		{"UIDNext", testUIDNext},
+		{"InternalDate", testInternalDate},
+		{"AppendDeliveryID", testAppendDeliveryID},
+		{"DeliverMultipleAccounts", testDeliverMultipleAccounts},
+		{"DeliverDedupe", testDeliverDedupe},
+		{"DeliverFallback", testDeliverFallback},
+		{"DeliverUnknownAccount", testDeliverUnknownAccount},
+		{"FlagsNormalized", testFlagsNormalized},
+		{"SetFlags", testSetFlags},
+		{"Changes", testChanges},
+		{"Copy", testCopy},
+		{"Move", testMove},
+		{"Expunge", testExpunge},
+		{"ForeignMailbox", testForeignMailbox},
+		{"Watch", testWatch},
+		{"ConcurrentAppends", testConcurrentAppends},
+		{"ConcurrentEnsureAccount", testConcurrentEnsureAccount},
+		{"BodyRoundTrip", testBodyRoundTrip},
+		{"CheckHealthy", testCheckHealthy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, &harness{t: t, s: open(t), ctx: t.Context()})
+		})
+	}
+}
+
+// harness wraps a store with fatal-on-error helpers.
+type harness struct {
+	t   *testing.T
+	s   mailstore.Store
+	ctx context.Context
+}
+
+func (h *harness) account(user string) {
+	h.t.Helper()
+	if err := h.s.EnsureAccount(h.ctx, user); err != nil {
+		h.t.Fatalf("EnsureAccount(%q): %v", user, err)
+	}
+}
+
+func (h *harness) box(user, name string) mailstore.MailboxInfo {
+	h.t.Helper()
+	mb, err := h.s.Mailbox(h.ctx, user, name)
+	if err != nil {
+		h.t.Fatalf("Mailbox(%q, %q): %v", user, name, err)
+	}
+	return mb
+}
+
+func (h *harness) create(user, name string) mailstore.MailboxInfo {
+	h.t.Helper()
+	mb, err := h.s.CreateMailbox(h.ctx, user, name, "")
+	if err != nil {
+		h.t.Fatalf("CreateMailbox(%q, %q): %v", user, name, err)
+	}
+	return mb
+}
+
+func (h *harness) append(user string, mailboxID int64, body string, flags ...string) uint32 {
+	h.t.Helper()
+	uid, err := h.s.Append(h.ctx, user, mailboxID, mailstore.NewMessage{Body: strings.NewReader(body), Flags: flags})
+	if err != nil {
+		h.t.Fatalf("Append: %v", err)
+	}
+	return uid
+}
+
+func (h *harness) messages(user string, mailboxID int64) []mailstore.Message {
+	h.t.Helper()
+	msgs, err := h.s.Messages(h.ctx, user, mailboxID)
+	if err != nil {
+		h.t.Fatalf("Messages: %v", err)
+	}
+	return msgs
+}
+
+func (h *harness) status(user string, mailboxID int64) mailstore.Status {
+	h.t.Helper()
+	st, err := h.s.Status(h.ctx, user, mailboxID)
+	if err != nil {
+		h.t.Fatalf("Status: %v", err)
+	}
+	return st
+}
+
+func (h *harness) names(user string) []string {
+	h.t.Helper()
+	mbs, err := h.s.Mailboxes(h.ctx, user)
+	if err != nil {
+		h.t.Fatalf("Mailboxes(%q): %v", user, err)
+	}
+	var out []string
+	for _, mb := range mbs {
+		out = append(out, mb.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (h *harness) body(blobID string) string {
+	h.t.Helper()
+	rc, err := h.s.OpenBlob(h.ctx, blobID)
+	if err != nil {
+		h.t.Fatalf("OpenBlob(%s): %v", blobID, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		h.t.Fatalf("read blob: %v", err)
+	}
+	return string(b)
+}
+
+func (h *harness) uids(user string, mailboxID int64) []uint32 {
+	h.t.Helper()
+	var out []uint32
+	for _, m := range h.messages(user, mailboxID) {
+		out = append(out, m.UID)
+	}
+	return out
+}
+
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: err = %v, want %v", what, err, target)
+	}
+}
+
+func msg(i int) string {
+	return fmt.Sprintf("From: a@example.org\r\nSubject: message %d\r\n\r\nbody %d\r\n", i, i)
+}
+
+// waitSignal waits for a watch signal with a deadline.
+func waitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no watch signal after %s", what)
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/imap"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// authLimiter counts failed logins per client IP and per account and
+// refuses further attempts for a while once a key fails too often, so
+// password guessing is slow whatever the protocol.
+type authLimiter struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	failures map[string][]time.Time
+	max      int
+	window   time.Duration
+}
+
+func newAuthLimiter() *authLimiter {
+	return &authLimiter{now: time.Now, failures: map[string][]time.Time{}, max: 10, window: 5 * time.Minute}
+}
+
+// ErrThrottled means too many recent failures; the caller answers with a
+// temporary error and does not check the password.
+var ErrThrottled = errors.New("too many failed logins, try again later")
+
+func (a *authLimiter) allowed(keys ...string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, k := range keys {
+		if len(a.recent(k)) >= a.max {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *authLimiter) fail(keys ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, k := range keys {
+		a.failures[k] = append(a.recent(k), a.now())
+	}
+	if len(a.failures) > 100_000 { // bound memory under a spray of keys
+		for k := range a.failures {
+			if len(a.recent(k)) == 0 {
+				delete(a.failures, k)
+			}
+		}
+	}
+}
+
+// recent returns k's failures inside the window; a.mu is held.
+func (a *authLimiter) recent(k string) []time.Time {
+	ts := a.failures[k]
+	cut := a.now().Add(-a.window)
+	i := 0
+	for i < len(ts) && ts[i].Before(cut) {
+		i++
+	}
+	return ts[i:]
+}
+
+// login authenticates a user for any client protocol and finds their store.
+func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
+	ipKey, userKey := "ip:"+hostOf(remote), "user:"+username
+	if !s.limiter.allowed(ipKey, userKey) {
+		return directory.Account{}, nil, ErrThrottled
+	}
+	acct, err := s.dir.Authenticate(ctx, username, password)
+	if errors.Is(err, directory.ErrAuthFailed) {
+		s.limiter.fail(ipKey, userKey)
+		return acct, nil, err
+	}
+	if err != nil {
+		return acct, nil, fmt.Errorf("authenticate: %w", err)
+	}
+	store, err := s.router.Store(acct)
+	if err != nil {
+		return acct, nil, err
+	}
+	if err := store.EnsureAccount(ctx, acct.Address); err != nil {
+		return acct, nil, err
+	}
+	return acct, store, nil
+}
+
+func hostOf(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// imapBackend adapts login to the IMAP server's Backend.
+type imapBackend struct{ s *Server }
+
+func (b imapBackend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
+	acct, store, err := b.s.login(ctx, username, password, remote)
+	if errors.Is(err, directory.ErrAuthFailed) {
+		return "", nil, imap.ErrAuthFailed
+	}
+	return acct.Address, store, err
+}
+
+func errorsIsNoAccount(err error) bool { return errors.Is(err, mailstore.ErrNoAccount) }

@@ -1,0 +1,204 @@
+// Package server wires the roles of one node together from a config: it
+// opens the engines (directory, mailstores, queue), starts the listeners of
+// the roles the node runs, and shuts them down gracefully.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/directory/sqlitedir"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/mailstore/sqlitestore"
+	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
+	"github.com/rookery-mail/rookery/internal/router"
+)
+
+// DefaultMailstore is the name of the one mailstore of a single node.
+const DefaultMailstore = "default"
+
+// Server is one running node.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	dir      directory.Directory
+	stores   map[string]mailstore.Store
+	queue    queue.Store
+	router   *router.Router
+	runner   *queue.Runner
+	tls      *tls.Config
+	limiter  *authLimiter
+	services []service
+	addrs    map[string]net.Addr
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// service is a started listener with its graceful stop.
+type service struct {
+	name     string
+	shutdown func(context.Context) error
+}
+
+// Open opens the node's engines. Nothing listens until Start.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(), stores: map[string]mailstore.Store{}, addrs: map[string]net.Addr{}, limiter: newAuthLimiter()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeEngines()
+		}
+	}()
+	var err error
+	if s.dir, err = OpenDirectory(ctx, cfg); err != nil {
+		return nil, err
+	}
+	hub := mailstore.NewHub()
+	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log)
+	if err != nil {
+		return nil, err
+	}
+	s.stores[DefaultMailstore] = store
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "queue"), 0o750); err != nil {
+		return nil, err
+	}
+	if s.queue, err = sqlitequeue.Open(ctx, filepath.Join(cfg.DataDir, "queue", "queue.db")); err != nil {
+		return nil, err
+	}
+	s.router = router.New(s.dir, s.stores)
+	s.runner = queue.NewRunner(s.queue, &router.LocalDeliverer{Router: s.router}, log.With("role", "queue"), s.reg)
+	if s.tls, err = loadTLS(cfg); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// OpenDirectory opens the node's directory; the admin CLI uses it too.
+func OpenDirectory(ctx context.Context, cfg *config.Config) (directory.Directory, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	return sqlitedir.Open(ctx, filepath.Join(cfg.DataDir, "directory.db"), sqlitedir.Options{DefaultMailstore: DefaultMailstore})
+}
+
+// OpenStore opens one mailstore of the embedded engine; the admin CLI and
+// integrity checks use it too.
+func OpenStore(ctx context.Context, cfg *config.Config, name string, log *slog.Logger) (mailstore.Store, error) {
+	return openStore(ctx, cfg, name, mailstore.NewHub(), log)
+}
+
+func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailstore.Hub, log *slog.Logger) (mailstore.Store, error) {
+	dir := filepath.Join(cfg.DataDir, "mailstores", name)
+	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log})
+}
+
+// Start opens the listeners of the configured roles and starts the queue.
+func (s *Server) Start(ctx context.Context) error {
+	rctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
+	starts := []func() error{s.startMX, s.startIMAP, s.startHTTP}
+	for _, start := range starts {
+		if err := start(); err != nil {
+			s.Shutdown(ctx)
+			return err
+		}
+	}
+	return nil
+}
+
+// listen opens addr; key names it in Addr and in errors.
+func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen.%s %s: %w", key, addr, err)
+	}
+	s.addrs[key] = l.Addr()
+	if tlsCfg != nil {
+		l = tls.NewListener(l, tlsCfg)
+	}
+	return l, nil
+}
+
+// serve runs a role's Serve loop and registers its shutdown.
+func (s *Server) serve(name string, l net.Listener, serve func(net.Listener) error, shutdown func(context.Context) error) {
+	s.services = append(s.services, service{name, shutdown})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := serve(l); err != nil {
+			s.log.Error("listener stopped", "service", name, "err", err)
+		}
+	}()
+	s.log.Info("listening", "service", name, "addr", l.Addr().String())
+}
+
+// Addr returns the bound address of a listener by its config key ("mx",
+// "imap", ...), or nil. Tests listen on port 0 and ask here.
+func (s *Server) Addr(key string) net.Addr { return s.addrs[key] }
+
+// Shutdown stops listeners (letting sessions finish until ctx ends), then
+// the queue runner, then closes the engines.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	for i := len(s.services) - 1; i >= 0; i-- {
+		if err := s.services[i].shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("%s: %w", s.services[i].name, err))
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		errs = append(errs, errors.New("shutdown: goroutines still running"))
+	}
+	errs = append(errs, s.closeEngines())
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeEngines() error {
+	var errs []error
+	if s.queue != nil {
+		errs = append(errs, s.queue.Close())
+	}
+	for _, st := range s.stores {
+		errs = append(errs, st.Close())
+	}
+	if s.dir != nil {
+		errs = append(errs, s.dir.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Stores returns the mailstores this node serves, by name.
+func (s *Server) Stores() map[string]mailstore.Store { return s.stores }
+
+// Directory returns the node's directory.
+func (s *Server) Directory() directory.Directory { return s.dir }
