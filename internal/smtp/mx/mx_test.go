@@ -1,0 +1,166 @@
+package mx
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/router"
+)
+
+// fakeResolver and fakeQueue are unit seams for failure paths the real
+// engines cannot be made to produce on demand; the end-to-end tests in
+// internal/server use the real ones.
+type fakeResolver map[string]error
+
+func (f fakeResolver) Resolve(_ context.Context, addr string) ([]directory.Account, error) {
+	if err, ok := f[addr]; ok {
+		return nil, err
+	}
+	return []directory.Account{{Address: addr, Mailstore: "default"}}, nil
+}
+
+type fakeQueue struct {
+	queue.Store
+	err  error
+	msgs []*queue.Message
+}
+
+func (f *fakeQueue) Enqueue(_ context.Context, m *queue.Message) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.msgs = append(f.msgs, m)
+	return nil
+}
+
+func start(t *testing.T, res Resolver, q queue.Store) string {
+	t.Helper()
+	s := New(Options{Hostname: "mx.test", Resolver: res, Queue: q, MaxMessageSize: 1 << 20, MaxRecipients: 5, Logger: slog.New(slog.DiscardHandler)})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return l.Addr().String()
+}
+
+// transcript sends each client line and checks the reply's prefix.
+func transcript(t *testing.T, addr string, steps [][2]string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	read := func() string {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if len(line) < 4 || line[3] != '-' {
+				return strings.TrimRight(line, "\r\n")
+			}
+		}
+	}
+	if got := read(); !strings.HasPrefix(got, "220 ") {
+		t.Fatalf("greeting %q", got)
+	}
+	for _, st := range steps {
+		fmt.Fprintf(c, "%s\r\n", st[0])
+		if got := read(); !strings.HasPrefix(got, st[1]) {
+			t.Fatalf("C: %s\nS: %s\nwant prefix %q", st[0], got, st[1])
+		}
+	}
+}
+
+func TestDirectoryFailureIs451NotBounce(t *testing.T) {
+	res := fakeResolver{
+		"down@example.test":   errors.New("directory: connection refused"),
+		"nobody@example.test": router.ErrUnknownUser,
+		"x@elsewhere.test":    router.ErrNotLocal,
+		"bad@@example.test":   router.ErrInvalidAddress,
+	}
+	addr := start(t, res, &fakeQueue{})
+	transcript(t, addr, [][2]string{
+		{"EHLO c.test", "250 "},
+		{"RCPT TO:<a@example.test>", "5"}, // go-smtp says 502
+		{"MAIL FROM:<s@remote.test>", "250 "},
+		{"RCPT TO:<down@example.test>", "451 4.3.0"},
+		{"RCPT TO:<nobody@example.test>", "550 5.1.1"},
+		{"RCPT TO:<x@elsewhere.test>", "554 5.7.1"},
+		{"DATA", "5"},
+		{"QUIT", "221 "},
+	})
+}
+
+func TestQueueFailureIs451(t *testing.T) {
+	q := &fakeQueue{err: errors.New("disk full")}
+	addr := start(t, fakeResolver{}, q)
+	transcript(t, addr, [][2]string{
+		{"EHLO c.test", "250 "},
+		{"MAIL FROM:<s@remote.test>", "250 "},
+		{"RCPT TO:<a@example.test>", "250 "},
+		{"DATA", "354 "},
+		{"Subject: x\r\n\r\nbody\r\n.", "451 4.3.0"},
+		{"QUIT", "221 "},
+	})
+}
+
+func TestMaxRecipients(t *testing.T) {
+	q := &fakeQueue{}
+	addr := start(t, fakeResolver{}, q)
+	steps := [][2]string{{"EHLO c.test", "250 "}, {"MAIL FROM:<>", "250 "}}
+	for i := 0; i < 5; i++ {
+		steps = append(steps, [2]string{fmt.Sprintf("RCPT TO:<u%d@example.test>", i), "250 "})
+	}
+	steps = append(steps, [2]string{"RCPT TO:<u9@example.test>", "452 "}, [2]string{"QUIT", "221 "})
+	transcript(t, addr, steps)
+}
+
+func TestNormalizeNewlines(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                "",
+		"a\r\nb\r\n":      "a\r\nb\r\n",
+		"a\nb\n":          "a\r\nb\r\n",
+		"\n.\n":           "\r\n.\r\n",
+		"a\r\r\nb":        "a\r\r\nb",
+		"mixed\r\nbare\n": "mixed\r\nbare\r\n",
+	} {
+		if got := string(NormalizeNewlines([]byte(in))); got != want {
+			t.Errorf("NormalizeNewlines(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzNormalizeNewlines(f *testing.F) {
+	for _, s := range []string{"", "a\nb", "a\r\nb", "\n\n\r\n\r", "x\r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := NormalizeNewlines(in)
+		if bytes.Count(out, []byte("\n")) != bytes.Count(out, []byte("\r\n")) {
+			t.Fatalf("bare LF left in %q", out)
+		}
+		if !bytes.Equal(bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n")), bytes.ReplaceAll(in, []byte("\r\n"), []byte("\n"))) {
+			t.Fatalf("content changed: %q -> %q", in, out)
+		}
+	})
+}
