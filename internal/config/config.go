@@ -23,6 +23,9 @@ type Config struct {
 	DataDir string `toml:"data_dir"`
 	// Roles this node runs; empty means all of them.
 	Roles []string `toml:"roles"`
+	// DefaultDomain completes a login name without "@domain" (Dovecot's
+	// auth_default_realm), for clients configured with bare user names.
+	DefaultDomain string `toml:"default_domain"`
 
 	Listen Listen `toml:"listen"`
 	TLS    TLS    `toml:"tls"`
@@ -169,6 +172,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Hostname == "" || strings.ContainsAny(c.Hostname, " \t/@") {
 		bad("hostname", "expected a DNS host name, got %q", c.Hostname)
+	}
+	if strings.ContainsAny(c.DefaultDomain, "@ \t") {
+		bad("default_domain", "expected a domain name such as \"example.org\", got %q", c.DefaultDomain)
 	}
 	for _, r := range c.Roles {
 		if !contains(AllRoles, r) {

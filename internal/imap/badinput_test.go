@@ -40,3 +40,24 @@ func TestBadInput(t *testing.T) {
 	c.cmd("d1 LOGIN alice alicepw", `d1 OK .*`)
 	c.cmd("d2 STATUS INBOX (MESSAGES)", `\* STATUS "INBOX" \(MESSAGES 1\)`, `d2 OK STATUS completed`)
 }
+
+// TestAppendMemoryBudget: when the server-wide APPEND buffer budget is
+// spent, APPEND gets NO [LIMIT] (without a continuation for a
+// synchronizing literal; a non-synchronizing one is skipped) and the
+// session stays usable.
+func TestAppendMemoryBudget(t *testing.T) {
+	env := startServer(t, func(o *Options) { o.MaxLiteralSize = 1000 })
+	env.srv.appendMem.limit = 100
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.cmd("a1 APPEND INBOX {200}", `a1 NO \[LIMIT\] Server busy, try again later`)
+	c.cmd("a2 APPEND INBOX {200+}\r\n"+strings.Repeat("x", 200), `a2 NO \[LIMIT\] Server busy, try again later`)
+	c.cmd("a3 APPEND INBOX {50+}\r\n"+strings.Repeat("y", 50), `a3 OK \[APPENDUID \d+ 1\] APPEND completed`)
+	c.cmd("a4 APPEND INBOX {60+}\r\n"+strings.Repeat("y", 60), `a4 OK \[APPENDUID \d+ 2\] APPEND completed`)
+	c.cmd("a5 NOOP", `a5 OK NOOP completed`)
+	env.srv.appendMem.mu.Lock()
+	defer env.srv.appendMem.mu.Unlock()
+	if env.srv.appendMem.used != 0 {
+		t.Fatalf("budget leaked: %d bytes held", env.srv.appendMem.used)
+	}
+}

@@ -281,7 +281,7 @@ func TestClientTwoSessions(t *testing.T) {
 		if u.seq != 2 || !slices.Equal(u.flags, []imap.Flag{imap.FlagFlagged}) {
 			t.Fatalf("flag update %+v", u)
 		}
-	default:
+	case <-time.After(time.Second):
 		t.Fatal("NOOP did not report the other session's flag change")
 	}
 
@@ -317,5 +317,40 @@ func TestClientTwoSessions(t *testing.T) {
 	}
 	if n := a.Mailbox().NumMessages; n != 1 {
 		t.Fatalf("session A counts %d messages", n)
+	}
+}
+
+// TestClientLargeMessage: a 3 MiB message with 8-bit and binary-looking
+// content survives APPEND (LITERAL+) and FETCH byte for byte.
+func TestClientLargeMessage(t *testing.T) {
+	env := startServer(t)
+	c := dialClient(t, env.addr, "bob", nil)
+	var sb strings.Builder
+	sb.WriteString("From: bob@example.org\r\nSubject: big\r\n\r\n")
+	for i := 0; sb.Len() < 3<<20; i++ {
+		sb.WriteString("line ")
+		sb.WriteString(strings.Repeat("äöü{}\"\\", i%50))
+		sb.WriteString("\r\n")
+	}
+	body := sb.String()
+	appendViaClient(t, c, "Archive", body)
+	if _, err := c.Select("Archive", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	msgs, err := c.Fetch(imap.UIDSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || string(msgs[0].FindBodySection(section)) != body {
+		t.Fatal("large message body differs")
+	}
+	partial := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 1 << 20, Size: 100}}
+	msgs, err = c.Fetch(imap.UIDSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{partial}}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(msgs[0].FindBodySection(partial)); got != body[1<<20:1<<20+100] {
+		t.Fatalf("partial = %q", got)
 	}
 }

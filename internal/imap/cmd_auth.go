@@ -66,9 +66,9 @@ func handleStartTLS(s *session, c *command) error {
 	tc := tls.Server(s.c, s.srv.opts.TLSConfig)
 	tc.SetDeadline(time.Now().Add(30 * time.Second))
 	if err := tc.HandshakeContext(s.ctx); err != nil {
-		s.logout = true // the stream is unusable
+		s.logout = true // the stream is unusable: no reply, just close
 		s.log.Info("imap starttls failed", "err", err)
-		return errBad("", "TLS handshake failed")
+		return errNoReply
 	}
 	tc.SetDeadline(time.Time{})
 	s.mu.Lock()

@@ -5,10 +5,11 @@ import (
 )
 
 // coreFeature: commands valid in any state (RFC 3501 §6.1), ID (RFC 2971),
-// ENABLE (RFC 5161), LITERAL+ (RFC 7888, handled by readCommand).
+// ENABLE (RFC 5161), LITERAL+ (RFC 7888, handled by readCommand). Sessions
+// speak IMAP4rev1 until the client enables IMAP4rev2 (RFC 9051 §6.3.1).
 var coreFeature = feature{
 	caps: func(s *session) []string {
-		return []string{"IMAP4rev1", "LITERAL+", "ENABLE", "UTF8=ACCEPT", "ID"}
+		return []string{"IMAP4rev1", "IMAP4rev2", "LITERAL+", "ENABLE", "UTF8=ACCEPT", "ID"}
 	},
 	commands: map[string]commandSpec{
 		"CAPABILITY": {states: stateAny, handle: handleCapability},
@@ -88,9 +89,15 @@ func handleEnable(s *session, c *command) error {
 		if err != nil {
 			return err
 		}
-		if strings.EqualFold(name, "UTF8=ACCEPT") {
+		switch strings.ToUpper(name) {
+		case "UTF8=ACCEPT":
 			s.utf8 = true // RFC 6855 §3
 			enabled = append(enabled, "UTF8=ACCEPT")
+		case "IMAP4REV2":
+			// RFC 9051: UTF-8 mailbox names, ESEARCH answers to SEARCH,
+			// no \Recent, LIST in SELECT responses.
+			s.rev2, s.utf8 = true, true
+			enabled = append(enabled, "IMAP4rev2")
 		}
 	}
 	if len(enabled) == 0 {

@@ -12,8 +12,10 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-// fetchFeature: FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8).
+// fetchFeature: FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8) with BINARY
+// (RFC 3516; APPEND accepts literal8 in cmd_append.go).
 var fetchFeature = feature{
+	caps: func(s *session) []string { return []string{"BINARY"} },
 	commands: map[string]commandSpec{
 		"FETCH":     {states: stateSelected, handle: handleFetch, noExpunge: true},
 		"UID FETCH": {states: stateSelected, handle: handleFetch},
@@ -66,7 +68,9 @@ func handleFetch(s *session, c *command) error {
 			}
 		}
 		buf.Reset()
-		writeFetchResponse(&buf, i+1, m, raw, items, flagsChanged[m.UID])
+		if err := writeFetchResponse(&buf, i+1, m, raw, items, flagsChanged[m.UID]); err != nil {
+			return err
+		}
 		if err := s.write(buf.Bytes()); err != nil {
 			return err
 		}
@@ -95,7 +99,7 @@ func (s *session) readBlob(m mailstore.Message) ([]byte, error) {
 // (RFC 3501 §6.4.5) and returns which UIDs changed, whose FLAGS the
 // response must then include.
 func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error) {
-	if s.sel.readOnly || !slices.ContainsFunc(items, func(it fetchItem) bool { return it.kind == fetchSection && !it.peek }) {
+	if s.sel.readOnly || !slices.ContainsFunc(items, func(it fetchItem) bool { return (it.kind == fetchSection || it.kind == fetchBinary) && !it.peek }) {
 		return nil, nil
 	}
 	var uids []uint32
@@ -122,7 +126,7 @@ func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error
 }
 
 // writeFetchResponse renders "* seq FETCH (...)\r\n" for one message.
-func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byte, items []fetchItem, addFlags bool) {
+func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byte, items []fetchItem, addFlags bool) error {
 	b.WriteString("* ")
 	b.WriteString(strconv.Itoa(seq))
 	b.WriteString(" FETCH (")
@@ -168,6 +172,27 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 		case fetchBody:
 			b.WriteString("BODY ")
 			b.WriteString(msg().BodyStructure(false))
+		case fetchBinary, fetchBinarySize:
+			data, err := binarySection(raw, it.section.Part, msg)
+			if err != nil {
+				return err
+			}
+			b.WriteString(it.respName)
+			if it.kind == fetchBinarySize {
+				b.WriteByte(' ')
+				b.WriteString(strconv.Itoa(len(data)))
+				break
+			}
+			if it.hasPartial {
+				data = partial(data, it.offset, it.length)
+				b.WriteByte('<')
+				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
+				b.WriteByte('>')
+			}
+			b.WriteString(" ~{") // literal8: the content may hold NUL
+			b.WriteString(strconv.Itoa(len(data)))
+			b.WriteString("}\r\n")
+			b.Write(data)
 		case fetchSection:
 			data := sectionBytes(raw, it.section, msg)
 			b.WriteString(it.respName)
@@ -190,6 +215,7 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 		b.WriteByte(')')
 	}
 	b.WriteString(")\r\n")
+	return nil
 }
 
 // sectionBytes returns a body section. The whole message and its

@@ -35,7 +35,7 @@ func handleIdle(s *session, c *command) error {
 	if err := s.flush(); err != nil {
 		return err
 	}
-	s.setReadDeadline(s.srv.opts.IdleTimeout)
+	s.armDeadline(s.srv.opts.IdleTimeout)
 	done := make(chan lineResult, 1)
 	go func() {
 		line, err := readLine(s.br, s.srv.opts.MaxLineLength)
@@ -53,7 +53,9 @@ func handleIdle(s *session, c *command) error {
 			if r.err != nil {
 				s.logout = true
 				if errors.Is(r.err, os.ErrDeadlineExceeded) && !s.isClosing() {
+					s.conn().SetWriteDeadline(time.Now().Add(5 * time.Second))
 					s.writef("* BYE Autologout; idle for too long")
+					s.flush()
 				}
 				return errNoReply
 			}
@@ -64,14 +66,17 @@ func handleIdle(s *session, c *command) error {
 			return nil
 		case <-watch:
 		case <-poll.C:
-		case <-s.ctx.Done():
-			return s.ctx.Err()
 		}
+		// The reader goroutine owns s.br until DONE arrives, so errors
+		// here must not end the command early.
 		if err := s.syncSelected(true); err != nil {
-			return err
+			s.log.Warn("imap idle sync", "user", s.user, "err", err)
 		}
 		if err := s.flush(); err != nil {
-			return err
+			s.logout = true
+			s.conn().Close() // unblocks the reader goroutine
+			<-done
+			return errNoReply
 		}
 	}
 }

@@ -7,20 +7,31 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-// listFeature: LIST and LSUB (RFC 3501 §6.3.8-9) with CHILDREN (RFC 3348)
-// and SPECIAL-USE attributes (RFC 6154).
+// listFeature: LIST and LSUB (RFC 3501 §6.3.8-9) with CHILDREN (RFC 3348),
+// SPECIAL-USE attributes (RFC 6154), LIST-EXTENDED (RFC 5258) and
+// LIST-STATUS (RFC 5819).
 var listFeature = feature{
-	caps: func(s *session) []string { return []string{"SPECIAL-USE"} },
+	caps: func(s *session) []string {
+		return []string{"SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"}
+	},
 	commands: map[string]commandSpec{
 		"LIST": {states: stateAuthOrSelect, handle: handleList},
 		"LSUB": {states: stateAuthOrSelect, handle: handleLsub},
 	},
 }
 
-func handleList(s *session, c *command) error { return s.list(c, false) }
-func handleLsub(s *session, c *command) error { return s.list(c, true) }
+// listOptions are LIST-EXTENDED selection and return options.
+type listOptions struct {
+	extended       bool // any extended syntax was used
+	subscribed     bool // SUBSCRIBED selection
+	recursiveMatch bool
+	specialUseOnly bool // SPECIAL-USE selection
+	retSubscribed  bool
+	retStatus      []string // STATUS items, nil when not asked
+	lsub           bool
+}
 
-func (s *session) list(c *command, lsub bool) error {
+func handleLsub(s *session, c *command) error {
 	if err := c.p.sp(); err != nil {
 		return err
 	}
@@ -38,11 +49,125 @@ func (s *session) list(c *command, lsub bool) error {
 	if err := c.p.end(); err != nil {
 		return err
 	}
+	return s.list(ref, []string{pat}, listOptions{lsub: true})
+}
+
+func handleList(s *session, c *command) error {
+	p := c.p
+	if err := p.sp(); err != nil {
+		return err
+	}
+	var opts listOptions
+	if p.peek() == '(' {
+		opts.extended = true
+		err := p.list(func() error {
+			o, err := p.atom()
+			switch strings.ToUpper(o) {
+			case "SUBSCRIBED":
+				opts.subscribed, opts.retSubscribed = true, true
+			case "RECURSIVEMATCH":
+				opts.recursiveMatch = true
+			case "SPECIAL-USE":
+				opts.specialUseOnly = true
+			case "REMOTE":
+			default:
+				if err == nil {
+					err = errSyntax("unknown LIST selection option %q", o)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if opts.recursiveMatch && !opts.subscribed {
+			return errBad("", "RECURSIVEMATCH needs another selection option") // RFC 5258 §3.1
+		}
+		if err := p.sp(); err != nil {
+			return err
+		}
+	}
+	ref, err := p.astring()
+	if err != nil {
+		return err
+	}
+	if err := p.sp(); err != nil {
+		return err
+	}
+	var pats []string
+	if p.peek() == '(' {
+		opts.extended = true
+		err = p.list(func() error {
+			pat, err := p.listMailbox()
+			pats = append(pats, pat)
+			return err
+		})
+	} else {
+		var pat string
+		pat, err = p.listMailbox()
+		pats = append(pats, pat)
+	}
+	if err != nil {
+		return err
+	}
+	if p.consume(' ') {
+		if err := parseListReturn(p, &opts); err != nil {
+			return err
+		}
+	}
+	if err := p.end(); err != nil {
+		return err
+	}
+	return s.list(ref, pats, opts)
+}
+
+// parseListReturn reads RETURN (...) (RFC 5258 §3.2, RFC 5819).
+func parseListReturn(p *parser, opts *listOptions) error {
+	w, err := p.atom()
+	if err != nil || !strings.EqualFold(w, "RETURN") {
+		return errSyntax("expected RETURN")
+	}
+	if err := p.sp(); err != nil {
+		return err
+	}
+	opts.extended = true
+	return p.list(func() error {
+		o, err := p.atom()
+		if err != nil {
+			return err
+		}
+		switch strings.ToUpper(o) {
+		case "SUBSCRIBED":
+			opts.retSubscribed = true
+		case "CHILDREN", "SPECIAL-USE":
+			// Always returned.
+		case "STATUS":
+			if err := p.sp(); err != nil {
+				return err
+			}
+			opts.retStatus = []string{}
+			err := p.list(func() error {
+				it, err := p.atom()
+				opts.retStatus = append(opts.retStatus, strings.ToUpper(it))
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return checkStatusItems(opts.retStatus)
+		default:
+			return errSyntax("unknown LIST return option %q", o)
+		}
+		return nil
+	})
+}
+
+func (s *session) list(ref string, pats []string, opts listOptions) error {
 	resp := "LIST"
-	if lsub {
+	if opts.lsub {
 		resp = "LSUB"
 	}
-	if pat == "" && !lsub {
+	if len(pats) == 1 && pats[0] == "" && !opts.lsub && !opts.extended {
 		// RFC 3501 §6.3.8: the hierarchy delimiter and root of ref.
 		root := ""
 		if i := strings.Index(ref, mailstore.Separator); i >= 0 {
@@ -50,44 +175,86 @@ func (s *session) list(c *command, lsub bool) error {
 		}
 		return s.writef(`* LIST (\Noselect) "%s" %s`, mailstore.Separator, s.quote(root))
 	}
-	if ref != "" && !strings.HasPrefix(pat, mailstore.Separator) {
-		pat = ref + pat
-	}
-	pattern, err := s.decodeMailbox(pat)
-	if err != nil {
-		return err
+	var patterns []string
+	for _, pat := range pats {
+		if ref != "" && !strings.HasPrefix(pat, mailstore.Separator) {
+			pat = ref + pat
+		}
+		pattern, err := s.decodeMailbox(pat)
+		if err != nil {
+			return err
+		}
+		patterns = append(patterns, pattern)
 	}
 	boxes, err := s.store.Mailboxes(s.ctx, s.user)
 	if err != nil {
 		return err
 	}
-	for _, e := range listEntries(boxes, lsub) {
-		if !matchPattern(pattern, e.name) {
+	nonExistent := `\Noselect`
+	if opts.extended || s.rev2 {
+		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
+	}
+	for _, e := range listEntries(boxes, nonExistent) {
+		matched := false
+		for _, pat := range patterns {
+			matched = matched || matchPattern(pat, e.name)
+		}
+		if !matched {
 			continue
 		}
-		if err := s.writef(`* %s (%s) "%s" %s`, resp, strings.Join(e.attrs, " "), mailstore.Separator, s.mailboxName(e.name)); err != nil {
+		subscribed := e.info != nil && e.info.Subscribed
+		var extra string
+		switch {
+		case opts.lsub && !subscribed:
+			continue
+		case opts.specialUseOnly && (e.info == nil || e.info.SpecialUse == ""):
+			continue
+		case opts.subscribed && !subscribed:
+			if !opts.recursiveMatch || !e.subscribedChild {
+				continue
+			}
+			extra = ` ("CHILDINFO" ("SUBSCRIBED"))`
+		}
+		attrs := e.attrs
+		if opts.retSubscribed && subscribed {
+			attrs = append(attrs[:len(attrs):len(attrs)], `\Subscribed`)
+		}
+		if err := s.writef(`* %s (%s) "%s" %s%s`, resp, strings.Join(attrs, " "), mailstore.Separator, s.mailboxName(e.name), extra); err != nil {
 			return err
+		}
+		if opts.retStatus != nil && e.info != nil {
+			// RFC 5819: STATUS follows the LIST line of each selectable mailbox.
+			if err := s.writeStatus(e.info.ID, opts.retStatus); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 type listEntry struct {
-	name  string
-	attrs []string
+	name            string
+	info            *mailstore.MailboxInfo // nil: a parent that does not exist
+	attrs           []string
+	subscribedChild bool // some descendant is subscribed (CHILDINFO)
 }
 
-// listEntries computes LIST attributes, adding \Noselect entries for
-// parents that do not exist but have children (RFC 3501 §6.3.8).
-func listEntries(boxes []mailstore.MailboxInfo, lsub bool) []listEntry {
+// listEntries computes LIST attributes, adding entries for parents that do
+// not exist but have children (RFC 3501 §6.3.8), marked nonExistent.
+func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry {
 	exists := make(map[string]*mailstore.MailboxInfo, len(boxes))
 	hasChildren := make(map[string]bool)
+	subChild := make(map[string]bool)
 	for i := range boxes {
 		b := &boxes[i]
 		exists[b.Name] = b
 		parts := strings.Split(b.Name, mailstore.Separator)
 		for j := 1; j < len(parts); j++ {
-			hasChildren[strings.Join(parts[:j], mailstore.Separator)] = true
+			parent := strings.Join(parts[:j], mailstore.Separator)
+			hasChildren[parent] = true
+			if b.Subscribed {
+				subChild[parent] = true
+			}
 		}
 	}
 	names := make([]string, 0, len(exists)+len(hasChildren))
@@ -100,15 +267,12 @@ func listEntries(boxes []mailstore.MailboxInfo, lsub bool) []listEntry {
 		}
 	}
 	sort.Strings(names)
-	var out []listEntry
+	out := make([]listEntry, 0, len(names))
 	for _, n := range names {
 		b := exists[n]
-		if lsub && (b == nil || !b.Subscribed) {
-			continue
-		}
 		var attrs []string
 		if b == nil {
-			attrs = append(attrs, `\Noselect`)
+			attrs = append(attrs, nonExistent)
 		}
 		if hasChildren[n] {
 			attrs = append(attrs, `\HasChildren`)
@@ -118,7 +282,7 @@ func listEntries(boxes []mailstore.MailboxInfo, lsub bool) []listEntry {
 		if b != nil && b.SpecialUse != "" {
 			attrs = append(attrs, b.SpecialUse)
 		}
-		out = append(out, listEntry{name: n, attrs: attrs})
+		out = append(out, listEntry{name: n, info: b, attrs: attrs, subscribedChild: subChild[n]})
 	}
 	return out
 }

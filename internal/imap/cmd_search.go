@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"fmt"
 	"net/mail"
 	"slices"
 	"strconv"
@@ -11,8 +12,10 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-// searchFeature: SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8).
+// searchFeature: SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8) with
+// ESEARCH result options (RFC 4731) and SEARCHRES "$" (RFC 5182).
 var searchFeature = feature{
+	caps: func(s *session) []string { return []string{"ESEARCH", "SEARCHRES"} },
 	commands: map[string]commandSpec{
 		"SEARCH":     {states: stateSelected, handle: handleSearch, noExpunge: true},
 		"UID SEARCH": {states: stateSelected, handle: handleSearch},
@@ -20,15 +23,21 @@ var searchFeature = feature{
 }
 
 func handleSearch(s *session, c *command) error {
-	key, err := parseSearch(c.p)
+	prog, err := parseSearch(c.p)
 	if err != nil {
 		return err
 	}
+	saving := slices.Contains(prog.ret, "SAVE")
 	sel := s.sel
-	needBlob := key.needsBlob()
-	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID()}
-	var b strings.Builder
-	b.WriteString("* SEARCH")
+	needBlob := prog.key.needsBlob()
+	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
+	for _, u := range s.searchRes {
+		ev.saved[u] = true
+	}
+	if saving {
+		s.searchRes = nil // a failed SEARCH leaves "$" empty (RFC 5182 §2.1)
+	}
+	var uids, seqs []uint32
 	for i, m := range sel.msgs {
 		if sel.pendingExpunge[m.UID] {
 			continue
@@ -41,15 +50,76 @@ func handleSearch(s *session, c *command) error {
 			}
 			ev.raw = raw
 		}
-		if !ev.match(key) {
-			continue
+		if ev.match(prog.key) {
+			uids = append(uids, m.UID)
+			seqs = append(seqs, uint32(i+1))
 		}
-		b.WriteByte(' ')
-		if c.uid {
-			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
-		} else {
-			b.WriteString(strconv.Itoa(i + 1))
+	}
+	nums := seqs
+	if c.uid {
+		nums = uids
+	}
+	if !prog.hasReturn && !s.rev2 { // RFC 9051 §6.4.4: IMAP4rev2 always answers ESEARCH
+		var b strings.Builder
+		b.WriteString("* SEARCH")
+		for _, n := range nums {
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatUint(uint64(n), 10))
 		}
+		b.WriteString("\r\n")
+		return s.write([]byte(b.String()))
+	}
+	return s.writeESearch(c, prog.ret, nums, uids)
+}
+
+// writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
+// saves the result for "$" when asked (RFC 5182 §2.4: with MIN or MAX only
+// those are saved).
+func (s *session) writeESearch(c *command, ret []string, nums, uids []uint32) error {
+	want := make(map[string]bool)
+	for _, r := range ret {
+		want[r] = true
+	}
+	if len(ret) == 0 {
+		want["ALL"] = true
+	}
+	if want["SAVE"] {
+		switch {
+		case len(uids) == 0:
+			s.searchRes = nil
+		case want["MIN"] || want["MAX"]:
+			s.searchRes = nil
+			if want["MIN"] {
+				s.searchRes = append(s.searchRes, uids[0])
+			}
+			if want["MAX"] && (!want["MIN"] || len(uids) > 1) {
+				s.searchRes = append(s.searchRes, uids[len(uids)-1])
+			}
+		default:
+			s.searchRes = slices.Clone(uids)
+		}
+		if len(want) == 1 {
+			return nil // SAVE alone: no ESEARCH response
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "* ESEARCH (TAG %s)", quoteIMAP(c.tag, false))
+	if c.uid {
+		b.WriteString(" UID")
+	}
+	if len(nums) > 0 {
+		if want["MIN"] {
+			fmt.Fprintf(&b, " MIN %d", nums[0])
+		}
+		if want["MAX"] {
+			fmt.Fprintf(&b, " MAX %d", nums[len(nums)-1])
+		}
+		if want["ALL"] {
+			fmt.Fprintf(&b, " ALL %s", formatUIDSet(nums))
+		}
+	}
+	if want["COUNT"] {
+		fmt.Fprintf(&b, " COUNT %d", len(nums))
 	}
 	b.WriteString("\r\n")
 	return s.write([]byte(b.String()))
@@ -58,6 +128,7 @@ func handleSearch(s *session, c *command) error {
 // searchEnv is the message a search program is evaluated against.
 type searchEnv struct {
 	count, maxUID uint32
+	saved         map[uint32]bool // UIDs of "$"
 	seq           uint32
 	m             mailstore.Message
 	raw           []byte
@@ -107,11 +178,16 @@ func (ev *searchEnv) match(k *searchKey) bool {
 		return ev.match(k.kids[0]) || ev.match(k.kids[1])
 	case opNot:
 		return !ev.match(k.kids[0])
-	case opSeq:
-		// Numbers beyond the mailbox simply match nothing.
-		return k.set.containsUID(ev.seq, ev.count)
-	case opUID:
-		return k.set.containsUID(ev.m.UID, ev.maxUID)
+	case opSeq, opUID:
+		switch {
+		case k.set.saved:
+			return ev.saved[ev.m.UID]
+		case k.op == opSeq:
+			// Numbers beyond the mailbox simply match nothing.
+			return k.set.containsUID(ev.seq, ev.count)
+		default:
+			return k.set.containsUID(ev.m.UID, ev.maxUID)
+		}
 	case opFlag:
 		return slices.ContainsFunc(ev.m.Flags, func(f string) bool { return strings.EqualFold(f, k.flag) })
 	case opNotFlag:

@@ -30,6 +30,12 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 		return err
 	}
 	// RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected.
+	if s.sel != nil && s.rev2 {
+		// RFC 9051 §6.3.2: tell where the old mailbox's responses end.
+		if err := s.writef("* OK [CLOSED] Previous mailbox closed"); err != nil {
+			return err
+		}
+	}
 	s.closeSelected()
 	// Read the counters before the messages: anything that changes in
 	// between is reported again by the next Changes and recognised by MODSEQ.
@@ -61,11 +67,17 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 	} else {
 		fmt.Fprintf(&b, "* OK [PERMANENTFLAGS (%s \\*)] Flags permitted\r\n", strings.Join(flags, " "))
 	}
-	fmt.Fprintf(&b, "* %d EXISTS\r\n* 0 RECENT\r\n", len(msgs))
-	for i, m := range msgs {
-		if !slices.Contains(m.Flags, `\Seen`) {
-			fmt.Fprintf(&b, "* OK [UNSEEN %d] First unseen\r\n", i+1)
-			break
+	fmt.Fprintf(&b, "* %d EXISTS\r\n", len(msgs))
+	if s.rev2 {
+		// RFC 9051 §6.3.2: LIST is required, RECENT and UNSEEN are gone.
+		fmt.Fprintf(&b, "* LIST () \"%s\" %s\r\n", mailstore.Separator, s.mailboxName(info.Name))
+	} else {
+		b.WriteString("* 0 RECENT\r\n")
+		for i, m := range msgs {
+			if !slices.Contains(m.Flags, `\Seen`) {
+				fmt.Fprintf(&b, "* OK [UNSEEN %d] First unseen\r\n", i+1)
+				break
+			}
 		}
 	}
 	fmt.Fprintf(&b, "* OK [UIDVALIDITY %d] UIDs valid\r\n", info.UIDValidity)

@@ -36,14 +36,19 @@ func handleStatus(s *session, c *command) error {
 	if err := c.p.end(); err != nil {
 		return err
 	}
-	if len(items) == 0 {
-		return errSyntax("STATUS needs at least one item")
+	if err := checkStatusItems(items); err != nil {
+		return err
 	}
 	info, err := s.store.Mailbox(s.ctx, s.user, name)
 	if err != nil {
 		return err
 	}
-	st, err := s.store.Status(s.ctx, s.user, info.ID)
+	return s.writeStatus(info.ID, items)
+}
+
+// writeStatus sends "* STATUS name (item value ...)"; LIST-STATUS uses it too.
+func (s *session) writeStatus(mailboxID int64, items []string) error {
+	st, err := s.store.Status(s.ctx, s.user, mailboxID)
 	if err != nil {
 		return err
 	}
@@ -71,4 +76,18 @@ func handleStatus(s *session, c *command) error {
 		out = append(out, fmt.Sprintf("%s %d", it, v))
 	}
 	return s.writef("* STATUS %s (%s)", s.mailboxName(st.Name), strings.Join(out, " "))
+}
+
+func checkStatusItems(items []string) error {
+	if len(items) == 0 {
+		return errSyntax("STATUS needs at least one item")
+	}
+	for _, it := range items {
+		switch it {
+		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "DELETED":
+		default:
+			return errBad("", "Unknown STATUS item "+it)
+		}
+	}
+	return nil
 }

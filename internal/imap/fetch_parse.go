@@ -19,6 +19,8 @@ const (
 	fetchBody          // BODY without a section: non-extensible structure
 	fetchSection       // BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT
 	fetchUID
+	fetchBinary     // BINARY[part], BINARY.PEEK[part] (RFC 3516)
+	fetchBinarySize // BINARY.SIZE[part]
 )
 
 type fetchItem struct {
@@ -36,7 +38,7 @@ type fetchItem struct {
 // needsBlob reports whether the item reads the message content.
 func (it fetchItem) needsBlob() bool {
 	switch it.kind {
-	case fetchEnvelope, fetchBodyStructure, fetchBody, fetchSection:
+	case fetchEnvelope, fetchBodyStructure, fetchBody, fetchSection, fetchBinary, fetchBinarySize:
 		return true
 	}
 	return false
@@ -120,6 +122,8 @@ func parseFetchItem(p *parser, name string) (fetchItem, error) {
 		return parseBodySection(p, false)
 	case "BODY.PEEK":
 		return parseBodySection(p, true)
+	case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
+		return parseBinarySection(p, strings.ToUpper(name))
 	}
 	return fetchItem{}, errSyntax("unknown fetch item %q", name)
 }
@@ -224,4 +228,52 @@ func parseSection(p *parser) (imapmsg.Section, string, error) {
 		text += " (" + strings.Join(quoted, " ") + ")"
 	}
 	return sec, text, nil
+}
+
+// parseBinarySection reads "[part]" and, except for BINARY.SIZE, an
+// optional partial (RFC 3516 §4.2).
+func parseBinarySection(p *parser, name string) (fetchItem, error) {
+	it := fetchItem{kind: fetchBinary, peek: name == "BINARY.PEEK"}
+	if name == "BINARY.SIZE" {
+		it.kind = fetchBinarySize
+	}
+	if err := p.expect('['); err != nil {
+		return it, err
+	}
+	var canon []string
+	for !p.consume(']') {
+		if len(it.section.Part) > 0 {
+			if err := p.expect('.'); err != nil {
+				return it, err
+			}
+		}
+		n, err := p.number()
+		if err != nil || n == 0 || len(it.section.Part) > 100 {
+			return it, errSyntax("invalid binary section")
+		}
+		it.section.Part = append(it.section.Part, int(n))
+		canon = append(canon, strconv.Itoa(int(n)))
+	}
+	base := "BINARY"
+	if it.kind == fetchBinarySize {
+		base = "BINARY.SIZE"
+	}
+	it.respName = base + "[" + strings.Join(canon, ".") + "]"
+	if it.kind == fetchBinary && p.consume('<') {
+		var err error
+		if it.offset, err = p.number(); err != nil {
+			return it, err
+		}
+		if err := p.expect('.'); err != nil {
+			return it, err
+		}
+		if it.length, err = p.number(); err != nil || it.length == 0 {
+			return it, errSyntax("invalid partial")
+		}
+		if err := p.expect('>'); err != nil {
+			return it, err
+		}
+		it.hasPartial = true
+	}
+	return it, nil
 }

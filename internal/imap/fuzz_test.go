@@ -36,6 +36,9 @@ func FuzzParseCommand(f *testing.F) {
 		"a ENABLE UTF8=ACCEPT\r\na CREATE \"Entwürfe/x\"\r\na RENAME a b\r\na DELETE x\r\n",
 		"\x00\xff garbage {999999999999}\r\n",
 		"a FETCH 4294967295:1 FLAGS\r\n",
+		"a SEARCH RETURN (SAVE MIN MAX COUNT) OR $ 2 UID $\r\na FETCH $ (BINARY.PEEK[1]<0.3> BINARY.SIZE[] BINARY[2.1])\r\n",
+		"a LIST (SUBSCRIBED RECURSIVEMATCH SPECIAL-USE) \"\" (\"%\" INBOX) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n",
+		"a ENABLE IMAP4rev2\r\na SELECT INBOX\r\na SEARCH UNSEEN\r\na STATUS Entwürfe (DELETED)\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -63,10 +66,12 @@ func (fuzzBackend) Login(ctx context.Context, user, pass string, remote net.Addr
 	return "alice", newFakeStore(), nil
 }
 
-// pipeConn is a net.Conn over a reader and a writer, from loopback.
+// pipeConn is a net.Conn over a reader and a writer, from loopback
+// unless remote is set.
 type pipeConn struct {
-	r io.Reader
-	w io.Writer
+	r      io.Reader
+	w      io.Writer
+	remote net.Addr
 }
 
 func (c *pipeConn) Read(b []byte) (int, error)  { return c.r.Read(b) }
@@ -74,6 +79,9 @@ func (c *pipeConn) Write(b []byte) (int, error) { return c.w.Write(b) }
 func (c *pipeConn) Close() error                { return nil }
 func (c *pipeConn) LocalAddr() net.Addr         { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
 func (c *pipeConn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}
 }
 func (c *pipeConn) SetDeadline(time.Time) error      { return nil }

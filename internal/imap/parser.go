@@ -76,12 +76,14 @@ func isAtomChar(c byte) bool {
 	return true
 }
 
-func isAStringChar(c byte) bool { return isAtomChar(c) || c == ']' }
+// isAStringChar also accepts 8-bit bytes (the line is valid UTF-8 by
+// then): clients send UTF-8 mailbox names unquoted, and Dovecot takes them.
+func isAStringChar(c byte) bool { return isAtomChar(c) || c == ']' || c >= 0x80 }
 
 func isListChar(c byte) bool { return isAStringChar(c) || c == '%' || c == '*' }
 
 // isTagChar: tag = 1*<any ASTRING-CHAR except "+">.
-func isTagChar(c byte) bool { return isAStringChar(c) && c != '+' }
+func isTagChar(c byte) bool { return isAStringChar(c) && c != '+' && c < 0x80 }
 
 func (p *parser) takeWhile(ok func(byte) bool) string {
 	start := p.i

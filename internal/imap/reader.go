@@ -13,6 +13,9 @@ import (
 type commandLimits struct {
 	maxLine    int   // bytes of command text (all lines, plus non-APPEND literals)
 	maxLiteral int64 // one APPEND message literal
+	// reserve, when set, claims memory for an APPEND literal of n bytes
+	// from a server-wide budget; false means the server is too busy.
+	reserve func(n int64) bool
 }
 
 // errLineTooLong means a line exceeded the limit; it was discarded up to its LF.
@@ -111,6 +114,19 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 		}
 		if !isAppend {
 			budget -= int(n)
+		} else if lim.reserve != nil && !lim.reserve(n) {
+			e := &commandError{tag: tagOf(buf, nil), kind: "NO", code: "LIMIT", text: "Server busy, try again later"}
+			if !sync {
+				// The client sends the literal anyway: skip it and the
+				// rest of its line without buffering (n <= maxLiteral).
+				if _, err := io.CopyN(io.Discard, br, n); err != nil {
+					return nil, err
+				}
+				if _, err := readLine(br, lim.maxLine); err != nil && !errors.Is(err, errLineTooLong) {
+					return nil, err
+				}
+			}
+			return nil, e
 		}
 		if sync {
 			if err := cont(); err != nil {

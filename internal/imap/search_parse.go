@@ -56,12 +56,51 @@ func (k *searchKey) needsBlob() bool {
 	return false
 }
 
-// parseSearch reads "[CHARSET x SP] key *(SP key)" to the end of the command.
-func parseSearch(p *parser) (*searchKey, error) {
+// searchProgram is a parsed SEARCH command.
+type searchProgram struct {
+	key *searchKey
+	// ret holds the RETURN options (RFC 4731), uppercased; hasReturn says
+	// RETURN was given (an empty list means ALL).
+	ret       []string
+	hasReturn bool
+}
+
+// parseSearch reads "[RETURN (opts) SP] [CHARSET x SP] key *(SP key)" to
+// the end of the command.
+func parseSearch(p *parser) (*searchProgram, error) {
 	if err := p.sp(); err != nil {
 		return nil, err
 	}
+	prog := &searchProgram{}
 	save := p.i
+	if w, _ := p.atom(); strings.EqualFold(w, "RETURN") {
+		prog.hasReturn = true
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		err := p.list(func() error {
+			opt, err := p.atom()
+			opt = strings.ToUpper(opt)
+			switch opt {
+			case "MIN", "MAX", "ALL", "COUNT", "SAVE":
+			default:
+				if err == nil {
+					err = errSyntax("unknown RETURN option %q", opt)
+				}
+			}
+			prog.ret = append(prog.ret, opt)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+	} else {
+		p.i = save
+	}
+	save = p.i
 	if w, _ := p.atom(); strings.EqualFold(w, "CHARSET") {
 		if err := p.sp(); err != nil {
 			return nil, err
@@ -89,7 +128,8 @@ func parseSearch(p *parser) (*searchKey, error) {
 		}
 		root.kids = append(root.kids, k)
 		if p.atEnd() {
-			return root, nil
+			prog.key = root
+			return prog, nil
 		}
 		if err := p.sp(); err != nil {
 			return nil, err
@@ -133,7 +173,7 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 		}
 		return k, err
 	}
-	if c := p.peek(); isDigit(c) || c == '*' {
+	if c := p.peek(); isDigit(c) || c == '*' || c == '$' {
 		set, err := p.seqSet()
 		return &searchKey{op: opSeq, set: set}, err
 	}

@@ -41,6 +41,7 @@ func (sel *selected) maxUID() uint32 {
 }
 
 func (s *session) closeSelected() {
+	s.searchRes = nil // RFC 5182 §2.1
 	if s.sel != nil {
 		s.sel.cancelWatch()
 		s.sel = nil
@@ -67,7 +68,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 	if err != nil {
 		return err
 	}
-	oldCount := len(sel.msgs)
+	added := false
 	for _, uid := range ch.Expunged {
 		if sel.index(uid) >= 0 {
 			sel.pendingExpunge[uid] = true
@@ -89,6 +90,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 			}
 		case m.UID > sel.maxUID():
 			sel.msgs = append(sel.msgs, m)
+			added = true
 		default:
 			// Older than our newest and unknown: expunged by this session.
 		}
@@ -99,7 +101,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 		}
 		clear(sel.pendingExpunge)
 	}
-	if len(sel.msgs) != oldCount {
+	if added {
 		if err := s.writef("* %d EXISTS", len(sel.msgs)); err != nil {
 			return err
 		}
@@ -132,6 +134,17 @@ func (s *session) reportExpunged(uids map[uint32]bool) error {
 // ignored (RFC 3501 §6.4.8).
 func (s *session) resolveSet(set seqSet, uid bool) ([]int, error) {
 	sel := s.sel
+	if set.saved {
+		// RFC 5182 §2.1: "$" names the same messages in UID and
+		// sequence-number commands; expunged ones are gone.
+		var idx []int
+		for _, u := range s.searchRes {
+			if i := sel.index(u); i >= 0 {
+				idx = append(idx, i)
+			}
+		}
+		return idx, nil
+	}
 	if uid {
 		var idx []int
 		maxUID := sel.maxUID()

@@ -10,15 +10,22 @@ import (
 type seqRange struct{ lo, hi uint32 }
 
 // seqSet is a parsed sequence-set (RFC 3501 §9): ranges in either
-// direction, "*" for the largest number in use.
-type seqSet []seqRange
+// direction, "*" for the largest number in use, or "$", the saved result
+// of the last SEARCH (RFC 5182).
+type seqSet struct {
+	ranges []seqRange
+	saved  bool // "$"
+}
 
 func isSeqSetChar(c byte) bool { return isDigit(c) || c == ':' || c == ',' || c == '*' }
 
 func (p *parser) seqSet() (seqSet, error) {
+	if p.consume('$') {
+		return seqSet{saved: true}, nil
+	}
 	s, err := p.word(isSeqSetChar, "sequence set")
 	if err != nil {
-		return nil, err
+		return seqSet{}, err
 	}
 	return parseSeqSet(s)
 }
@@ -29,15 +36,15 @@ func parseSeqSet(s string) (seqSet, error) {
 		lo, hi, isRange := strings.Cut(part, ":")
 		a, err := parseSeqNumber(lo)
 		if err != nil {
-			return nil, err
+			return seqSet{}, err
 		}
 		b := a
 		if isRange {
 			if b, err = parseSeqNumber(hi); err != nil {
-				return nil, err
+				return seqSet{}, err
 			}
 		}
-		set = append(set, seqRange{a, b})
+		set.ranges = append(set.ranges, seqRange{a, b})
 	}
 	return set, nil
 }
@@ -75,7 +82,7 @@ func (r seqRange) bounds(star uint32) (uint32, uint32) {
 // ok is false when a number is above n (RFC 3501 §9 requires valid numbers).
 func (set seqSet) seqNums(n uint32) (nums []uint32, ok bool) {
 	seen := make(map[uint32]bool)
-	for _, r := range set {
+	for _, r := range set.ranges {
 		lo, hi := r.bounds(n)
 		if hi > n || lo == 0 {
 			return nil, false
@@ -96,7 +103,7 @@ func (set seqSet) seqNums(n uint32) (nums []uint32, ok bool) {
 
 // containsUID reports whether the UID set contains uid, with "*" being maxUID.
 func (set seqSet) containsUID(uid, maxUID uint32) bool {
-	for _, r := range set {
+	for _, r := range set.ranges {
 		lo, hi := r.bounds(maxUID)
 		if uid >= lo && uid <= hi {
 			return true

@@ -1,6 +1,12 @@
 // Package imap is Rookery's IMAP4rev1 server (RFC 3501) over a mailstore.Store.
-// Commands live in a registry (one file per command or small group), so an
-// extension adds its own file: see registry.go.
+//
+// Layout: server.go (lifecycle), session.go (one connection: read, dispatch,
+// reply), reader.go and parser.go (wire syntax, literals, limits),
+// selected.go (the selected mailbox and its sync with the store),
+// registry.go (command table and CAPABILITY), and one cmd_*.go file per
+// command or small group. An extension (CONDSTORE, QUOTA, ESEARCH, ...)
+// is a new file declaring a feature — its capabilities and commands —
+// plus one line in builtinFeatures.
 package imap
 
 import (
@@ -54,6 +60,9 @@ type Server struct {
 	log      *slog.Logger
 	registry *registry
 	metrics  *metrics
+	// appendMem bounds the memory all sessions together hold for APPEND
+	// literals, which are buffered whole.
+	appendMem *memBudget
 
 	// authDelay waits after a failed login; a test seam for time.
 	authDelay func(ctx context.Context, failures int)
@@ -91,9 +100,10 @@ func NewServer(opts Options) *Server {
 	}
 	s := &Server{
 		opts:      opts,
-		log:       log.With("role", "imap"),
+		log:       log, // the caller adds role=imap
 		registry:  newRegistry(builtinFeatures),
 		metrics:   newMetrics(opts.Registerer),
+		appendMem: &memBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
 		watchPoll: 30 * time.Second,
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*session]struct{}),
@@ -113,16 +123,18 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
-// ErrServerClosed is returned by Serve after Shutdown.
-var ErrServerClosed = errors.New("imap: server closed")
-
-// Serve accepts connections on l until Shutdown. Connections that are
-// *tls.Conn start as TLS sessions (IMAPS, RFC 8314).
+// Serve accepts connections on l until Shutdown, then returns nil (as
+// mx.Server does). Connections that are *tls.Conn start as TLS sessions
+// (IMAPS, RFC 8314). Serve may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
+	if s.opts.Backend == nil {
+		return errors.New("imap: Options.Backend is required")
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return ErrServerClosed
+		l.Close()
+		return nil
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
@@ -139,7 +151,7 @@ func (s *Server) Serve(l net.Listener) error {
 			closing := s.closing
 			s.mu.Unlock()
 			if closing {
-				return ErrServerClosed
+				return nil
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -155,7 +167,7 @@ func (s *Server) Serve(l net.Listener) error {
 		if s.closing {
 			s.mu.Unlock()
 			c.Close()
-			return ErrServerClosed
+			return nil
 		}
 		s.sessions[sess] = struct{}{}
 		s.wg.Add(1)
@@ -198,4 +210,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// memBudget is a server-wide byte budget; reserve never waits.
+type memBudget struct {
+	mu          sync.Mutex
+	used, limit int64
+}
+
+func (b *memBudget) reserve(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n > b.limit {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *memBudget) release(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used -= n
 }

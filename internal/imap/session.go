@@ -42,8 +42,14 @@ type session struct {
 	sel          *selected
 	authFailures int
 	utf8         bool // UTF8=ACCEPT enabled: mailbox names are UTF-8 (RFC 6855)
-	commands     int
-	logout       bool
+	rev2         bool // IMAP4rev2 enabled (RFC 9051 §6.3.1)
+	// searchRes is the saved SEARCH result, ascending UIDs (RFC 5182).
+	searchRes []uint32
+	commands  int
+	logout    bool
+	// held is what the command being read or run holds of the server's
+	// APPEND memory budget.
+	held int64
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -87,12 +93,13 @@ func (s *session) isClosing() bool {
 	return s.closing
 }
 
-// setReadDeadline arms the autologout timer unless the session is closing.
-func (s *session) setReadDeadline(d time.Duration) {
+// armDeadline arms the autologout timer, and bounds how long a client
+// that stops reading can hold the session, unless the session is closing.
+func (s *session) armDeadline(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closing {
-		s.c.SetReadDeadline(time.Now().Add(d))
+		s.c.SetDeadline(time.Now().Add(d))
 	}
 }
 
@@ -118,7 +125,23 @@ func (s *session) flush() error {
 }
 
 func (s *session) limits() commandLimits {
-	return commandLimits{maxLine: s.srv.opts.MaxLineLength, maxLiteral: s.srv.opts.MaxLiteralSize}
+	return commandLimits{
+		maxLine:    s.srv.opts.MaxLineLength,
+		maxLiteral: s.srv.opts.MaxLiteralSize,
+		reserve: func(n int64) bool {
+			if !s.srv.appendMem.reserve(n) {
+				return false
+			}
+			s.held += n
+			return true
+		},
+	}
+}
+
+// releaseHeld returns the command's APPEND memory to the server budget.
+func (s *session) releaseHeld() {
+	s.srv.appendMem.release(s.held)
+	s.held = 0
 }
 
 func (s *session) continuation(text string) error {
@@ -169,12 +192,15 @@ func (s *session) run() (outcome string) {
 		if s.isClosing() {
 			return "shutdown"
 		}
-		s.setReadDeadline(s.srv.opts.IdleTimeout)
+		s.armDeadline(s.srv.opts.IdleTimeout)
 		raw, err := readCommand(s.br, s.limits(), func() error { return s.continuation("Ready for literal data") })
+		if err != nil {
+			s.releaseHeld()
+		}
 		var ce *commandError
 		switch {
 		case errors.As(err, &ce):
-			s.srv.metrics.commands.WithLabelValues("invalid", "bad").Inc()
+			s.srv.metrics.commands.WithLabelValues("invalid", strings.ToLower(ce.kind)).Inc()
 			code := ""
 			if ce.code != "" {
 				code = "[" + ce.code + "] "
@@ -194,6 +220,7 @@ func (s *session) run() (outcome string) {
 				return "shutdown"
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.conn().SetWriteDeadline(time.Now().Add(5 * time.Second))
 				s.writef("* BYE Autologout; idle for too long")
 				s.flush()
 				return "autologout"
@@ -205,6 +232,8 @@ func (s *session) run() (outcome string) {
 		}
 		s.commands++
 		s.handle(raw)
+		raw = nil
+		s.releaseHeld()
 		if err := s.flush(); err != nil {
 			return "write error"
 		}

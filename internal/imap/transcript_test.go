@@ -1,7 +1,10 @@
 package imap
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 )
@@ -10,7 +13,7 @@ func TestTranscriptBasic(t *testing.T) {
 	env := startServer(t)
 	c := dialRaw(t, env.addr)
 	c.cmd("a0 CAPABILITY",
-		`\* CAPABILITY IMAP4rev1 LITERAL\+ ENABLE UTF8=ACCEPT ID AUTH=PLAIN SASL-IR NAMESPACE CHILDREN SPECIAL-USE .* IDLE`,
+		`\* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ ENABLE UTF8=ACCEPT ID AUTH=PLAIN SASL-IR NAMESPACE CHILDREN SPECIAL-USE .* IDLE`,
 		`a0 OK CAPABILITY completed`)
 	c.cmd("a1 SELECT INBOX", `a1 BAD Command not allowed in this state`)
 	c.cmd("a2 LOGIN alice alicepw", `a2 OK \[CAPABILITY IMAP4rev1 .*MOVE IDLE\] Logged in`)
@@ -105,6 +108,28 @@ func TestTranscriptAuth(t *testing.T) {
 	c.cmd("c4 LOGIN alice z", `c4 NO \[AUTHENTICATIONFAILED\] .*`, `\* BYE Too many authentication failures`)
 }
 
+// TestPrivacyRequired: without TLS, from a non-loopback address, password
+// logins are refused before the backend sees them.
+func TestPrivacyRequired(t *testing.T) {
+	srv := NewServer(Options{Backend: fuzzBackend{}})
+	srv.authDelay = func(context.Context, int) {}
+	var out bytes.Buffer
+	in := strings.NewReader("a CAPABILITY\r\nb LOGIN alice alicepw\r\nc AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\nd LOGOUT\r\n")
+	s := newSession(srv, &pipeConn{r: in, w: &out, remote: &net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 4000}})
+	s.ctx = context.Background()
+	s.run()
+	for _, want := range []string{
+		"* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ENABLE UTF8=ACCEPT ID LOGINDISABLED NAMESPACE",
+		"b NO [PRIVACYREQUIRED] ",
+		"c NO [PRIVACYREQUIRED] ",
+		"d OK LOGOUT completed",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out.String())
+		}
+	}
+}
+
 func TestLoginDisabledWithoutTLS(t *testing.T) {
 	env := startServer(t)
 	s := newSession(env.srv, fakeRemote{})
@@ -118,4 +143,31 @@ func TestLoginDisabledWithoutTLS(t *testing.T) {
 	if !s.plaintextAuthAllowed() {
 		t.Fatal("AllowInsecureAuth ignored")
 	}
+}
+
+// TestTranscriptDeferredExpunge: RFC 3501 §7.4.1 — an expunge by another
+// session is not reported during FETCH, STORE or SEARCH; sequence numbers
+// stay stable until a command that may report it (NOOP, UID FETCH, ...).
+func TestTranscriptDeferredExpunge(t *testing.T) {
+	env := startServer(t)
+	env.appendMessage(t, "alice", "INBOX", testMsg, `\Deleted`)
+	env.appendMessage(t, "alice", "INBOX", testMsg)
+	a := dialRaw(t, env.addr)
+	a.login("alice")
+	a.send("s SELECT INBOX\r\n")
+	a.readUntilTagged("s")
+	b := dialRaw(t, env.addr)
+	b.login("alice")
+	b.send("s SELECT INBOX\r\n")
+	b.readUntilTagged("s")
+	b.cmd("x EXPUNGE", `\* 1 EXPUNGE`, `x OK EXPUNGE completed`)
+	b.send(fmt.Sprintf("y APPEND INBOX {%d+}\r\n%s\r\n", len(testMsg), testMsg))
+	b.expect(`\* 2 EXISTS`, `y OK .*`)
+
+	a.cmd("f1 FETCH 1:* (UID)", `\* 1 FETCH \(UID 1\)`, `\* 2 FETCH \(UID 2\)`, `\* 3 EXISTS`, `f1 OK FETCH completed`)
+	a.cmd("f2 SEARCH ALL", `\* SEARCH 2 3`, `f2 OK SEARCH completed`)
+	a.cmd("f3 STORE 2 +FLAGS (\\Flagged)", `\* 2 FETCH \(FLAGS \(\\Flagged\)\)`, `f3 OK STORE completed`)
+	a.cmd("f4 NOOP", `\* 1 EXPUNGE`, `f4 OK NOOP completed`)
+	a.cmd("f5 FETCH 1:* (UID FLAGS)", `\* 1 FETCH \(UID 2 FLAGS \(\\Flagged\)\)`, `\* 2 FETCH \(UID 3 FLAGS \(\)\)`, `f5 OK FETCH completed`)
+	b.cmd("z NOOP", `\* 1 FETCH \(FLAGS \(\\Flagged\)\)`, `z OK NOOP completed`)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,9 @@ func (a *authLimiter) recent(k string) []time.Time {
 
 // login authenticates a user for any client protocol and finds their store.
 func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
+	if s.cfg.DefaultDomain != "" && !strings.Contains(username, "@") {
+		username += "@" + s.cfg.DefaultDomain
+	}
 	ipKey, userKey := "ip:"+hostOf(remote), "user:"+username
 	if !s.limiter.allowed(ipKey, userKey) {
 		return directory.Account{}, nil, ErrThrottled
