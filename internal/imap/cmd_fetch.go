@@ -173,7 +173,7 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 			b.WriteString("BODY ")
 			b.WriteString(msg().BodyStructure(false))
 		case fetchBinary, fetchBinarySize:
-			data, err := binarySection(raw, it.section.Part, msg)
+			data, err := binarySection(it.section.Part, msg)
 			if err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 				break
 			}
 			if it.hasPartial {
-				data = partial(data, it.offset, it.length)
+				data = imapmsg.Partial(data, it.offset, it.length)
 				b.WriteByte('<')
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
@@ -194,10 +194,10 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 			b.WriteString("}\r\n")
 			b.Write(data)
 		case fetchSection:
-			data := sectionBytes(raw, it.section, msg)
+			data := msg().Section(it.section)
 			b.WriteString(it.respName)
 			if it.hasPartial {
-				data = partial(data, it.offset, it.length)
+				data = imapmsg.Partial(data, it.offset, it.length)
 				b.WriteByte('<')
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
@@ -216,55 +216,4 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 	}
 	b.WriteString(")\r\n")
 	return nil
-}
-
-// sectionBytes returns a body section. The whole message and its
-// top-level header and text are cut directly from raw (the common case, no
-// MIME parse); everything else goes through imapmsg.
-func sectionBytes(raw []byte, sec imapmsg.Section, msg func() *imapmsg.Message) []byte {
-	if len(sec.Part) == 0 {
-		switch sec.Spec {
-		case imapmsg.SpecAll:
-			return raw
-		case imapmsg.SpecHeader:
-			h, _ := splitHeader(raw)
-			return h
-		case imapmsg.SpecText:
-			_, t := splitHeader(raw)
-			return t
-		}
-	}
-	return msg().Section(sec)
-}
-
-// splitHeader splits a message after the blank line that ends its header
-// (which stays with the header, RFC 3501 §6.4.5 HEADER).
-func splitHeader(raw []byte) (header, text []byte) {
-	if bytes.HasPrefix(raw, []byte("\r\n")) {
-		return raw[:2], raw[2:]
-	}
-	if bytes.HasPrefix(raw, []byte("\n")) {
-		return raw[:1], raw[1:]
-	}
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		if j := bytes.Index(raw, []byte("\n\n")); j >= 0 && j < i {
-			return raw[:j+2], raw[j+2:]
-		}
-		return raw[:i+4], raw[i+4:]
-	}
-	if j := bytes.Index(raw, []byte("\n\n")); j >= 0 {
-		return raw[:j+2], raw[j+2:]
-	}
-	return raw, nil
-}
-
-func partial(data []byte, offset, length uint32) []byte {
-	if uint64(offset) >= uint64(len(data)) {
-		return nil
-	}
-	end := uint64(offset) + uint64(length)
-	if end > uint64(len(data)) {
-		end = uint64(len(data))
-	}
-	return data[offset:end]
 }

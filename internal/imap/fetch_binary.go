@@ -14,14 +14,13 @@ import (
 
 // binarySection returns a part's content with its Content-Transfer-Encoding
 // undone (RFC 3516 §4.2). An encoding we cannot undo is NO [UNKNOWN-CTE].
-func binarySection(raw []byte, part []int, msg func() *imapmsg.Message) ([]byte, error) {
-	var header, body []byte
+func binarySection(part []int, msg func() *imapmsg.Message) ([]byte, error) {
+	hdrSpec, bodySpec := imapmsg.SpecMIME, imapmsg.SpecAll
 	if len(part) == 0 {
-		header, body = splitHeader(raw)
-	} else {
-		header = msg().Section(imapmsg.Section{Part: part, Spec: imapmsg.SpecMIME})
-		body = msg().Section(imapmsg.Section{Part: part})
+		hdrSpec, bodySpec = imapmsg.SpecHeader, imapmsg.SpecText
 	}
+	header := msg().Section(imapmsg.Section{Part: part, Spec: hdrSpec})
+	body := msg().Section(imapmsg.Section{Part: part, Spec: bodySpec})
 	cte := strings.ToLower(strings.TrimSpace(headerField(header, "Content-Transfer-Encoding")))
 	switch cte {
 	case "", "7bit", "8bit", "binary":

@@ -1,8 +1,6 @@
 package imapmsg
 
 import (
-	"errors"
-	"reflect"
 	"testing"
 )
 
@@ -69,40 +67,6 @@ func TestSection(t *testing.T) {
 		}
 		if got := string(Parse([]byte(tt.msg)).Section(s)); got != tt.want {
 			t.Errorf("Section %q of\n%s\n got %q\nwant %q", tt.spec, tt.msg, got, tt.want)
-		}
-	}
-}
-
-func TestParseSection(t *testing.T) {
-	good := []struct {
-		spec string
-		want Section
-	}{
-		{"", Section{}},
-		{"TEXT", Section{Spec: SpecText}},
-		{"header", Section{Spec: SpecHeader}},
-		{"1", Section{Part: []int{1}}},
-		{"1.MIME", Section{Part: []int{1}, Spec: SpecMIME}},
-		{"4.2.2.1", Section{Part: []int{4, 2, 2, 1}}},
-		{"3.TEXT", Section{Part: []int{3}, Spec: SpecText}},
-		{"1.2.HEADER.FIELDS (From To)", Section{Part: []int{1, 2}, Spec: SpecHeaderFields, Fields: []string{"From", "To"}}},
-		{`HEADER.FIELDS.NOT ("X-Spam" Received)`, Section{Spec: SpecHeaderFieldsNot, Fields: []string{"X-Spam", "Received"}}},
-		{"header.fields (date)", Section{Spec: SpecHeaderFields, Fields: []string{"date"}}},
-	}
-	for _, tt := range good {
-		got, err := ParseSection(tt.spec)
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseSection(%q) = %+v, %v; want %+v", tt.spec, got, err, tt.want)
-		}
-	}
-	bad := []string{
-		"MIME", "0", "01", "1.", ".1", "1..2", "1.FOO", "BODY", "TEXT (From)", "HEADER.FIELDS",
-		"HEADER.FIELDS ()", "HEADER.FIELDS (From", "HEADER.FIELDS From", "HEADER.FIELDS (From )",
-		`HEADER.FIELDS ("From)`, "1 TEXT", "99999999999999999999", " TEXT", "HEADER.FIELDS (a(b)",
-	}
-	for _, spec := range bad {
-		if s, err := ParseSection(spec); !errors.Is(err, ErrBadSection) {
-			t.Errorf("ParseSection(%q) = %+v, %v; want ErrBadSection", spec, s, err)
 		}
 	}
 }
