@@ -79,13 +79,16 @@ func (s *Server) login(ctx context.Context, username, password string, remote ne
 	if !s.limiter.allowed(ipKey, userKey) {
 		return directory.Account{}, nil, ErrThrottled
 	}
-	acct, err := s.dir.Authenticate(ctx, username, password)
-	if errors.Is(err, directory.ErrAuthFailed) {
-		s.limiter.fail(ipKey, userKey)
-		return acct, nil, err
-	}
-	if err != nil {
-		return acct, nil, fmt.Errorf("authenticate: %w", err)
+	acct, ok := s.authCache.lookup(username, password)
+	if !ok {
+		var err error
+		if acct, err = s.verifyPassword(ctx, username, password); errors.Is(err, directory.ErrAuthFailed) {
+			s.limiter.fail(ipKey, userKey)
+			return acct, nil, err
+		} else if err != nil {
+			return acct, nil, fmt.Errorf("authenticate: %w", err)
+		}
+		s.authCache.store(username, password, acct)
 	}
 	store, err := s.router.Store(acct)
 	if err != nil {
@@ -95,6 +98,19 @@ func (s *Server) login(ctx context.Context, username, password string, remote ne
 		return acct, nil, err
 	}
 	return acct, store, nil
+}
+
+// verifyPassword checks a password against the directory. argon2id takes
+// 64 MiB per check, so at most a few run at once: a burst of logins waits
+// instead of exhausting memory.
+func (s *Server) verifyPassword(ctx context.Context, username, password string) (directory.Account, error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		defer func() { <-s.hashSlots }()
+	case <-ctx.Done():
+		return directory.Account{}, ctx.Err()
+	}
+	return s.dir.Authenticate(ctx, username, password)
 }
 
 func hostOf(a net.Addr) string {

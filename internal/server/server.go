@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -34,20 +35,22 @@ const DefaultMailstore = "default"
 
 // Server is one running node.
 type Server struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	dir      directory.Directory
-	stores   map[string]mailstore.Store
-	queue    queue.Store
-	router   *router.Router
-	runner   *queue.Runner
-	tls      *tls.Config
-	limiter  *authLimiter
-	services []service
-	addrs    map[string]net.Addr
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	cfg       *config.Config
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	dir       directory.Directory
+	stores    map[string]mailstore.Store
+	queue     queue.Store
+	router    *router.Router
+	runner    *queue.Runner
+	tls       *tls.Config
+	limiter   *authLimiter
+	authCache *authCache
+	hashSlots chan struct{} // bounds concurrent password hashing
+	services  []service
+	addrs     map[string]net.Addr
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // service is a started listener with its graceful stop.
@@ -58,7 +61,8 @@ type service struct {
 
 // Open opens the node's engines. Nothing listens until Start.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(), stores: map[string]mailstore.Store{}, addrs: map[string]net.Addr{}, limiter: newAuthLimiter()}
+	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(), stores: map[string]mailstore.Store{}, addrs: map[string]net.Addr{},
+		limiter: newAuthLimiter(), authCache: newAuthCache(), hashSlots: make(chan struct{}, runtime.NumCPU())}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ok := false
 	defer func() {
