@@ -31,8 +31,11 @@ type Message struct {
 
 // Recipient is one envelope recipient and its delivery state.
 type Recipient struct {
-	Address     string // the final address to deliver to (after alias expansion)
-	Orig        string // the address given in RCPT TO
+	Address string // the final address to deliver to (after alias expansion)
+	Orig    string // the address given in RCPT TO
+	// Remote marks a recipient outside this system's domains, delivered by
+	// the outbound role over SMTP; others go to a local mailstore.
+	Remote      bool
 	Status      Status
 	Attempts    int
 	NextAttempt time.Time

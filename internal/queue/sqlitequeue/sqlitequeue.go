@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS recipients (
 	message_id   TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
 	address      TEXT NOT NULL,
 	orig         TEXT NOT NULL,
+	remote       INTEGER NOT NULL DEFAULT 0,
 	status       TEXT NOT NULL,
 	attempts     INTEGER NOT NULL DEFAULT 0,
 	next_attempt INTEGER NOT NULL,
@@ -146,8 +147,8 @@ func (q *Queue) insert(batch []*enqueueReq) error {
 			return fmt.Errorf("queue insert %s: %w", m.ID, err)
 		}
 		for _, rc := range m.Recipients {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO recipients(message_id, address, orig, status, next_attempt) VALUES (?,?,?,?,?)`,
-				m.ID, rc.Address, rc.Orig, queue.Pending, m.Received.UnixNano()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO recipients(message_id, address, orig, remote, status, next_attempt) VALUES (?,?,?,?,?,?)`,
+				m.ID, rc.Address, rc.Orig, rc.Remote, queue.Pending, m.Received.UnixNano()); err != nil {
 				return fmt.Errorf("queue insert %s recipient: %w", m.ID, err)
 			}
 		}
@@ -161,7 +162,7 @@ func (q *Queue) insert(batch []*enqueueReq) error {
 // Due returns pending work; see queue.Store.
 func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.status, r.attempts, r.next_attempt, r.last_error
+		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error
 		FROM messages m JOIN recipients r ON r.message_id = m.id
 		WHERE m.id IN (SELECT DISTINCT message_id FROM recipients WHERE status = ? AND next_attempt <= ? ORDER BY next_attempt LIMIT ?)
 		  AND r.status = ? AND r.next_attempt <= ?
@@ -175,7 +176,7 @@ func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Mes
 // List returns all queued messages; see queue.Store.
 func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.status, r.attempts, r.next_attempt, r.last_error
+		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error
 		FROM messages m JOIN recipients r ON r.message_id = m.id ORDER BY m.received, m.id`)
 	if err != nil {
 		return nil, fmt.Errorf("queue list: %w", err)
@@ -193,7 +194,7 @@ func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 			rc           queue.Recipient
 			received, na int64
 		)
-		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &rc.Address, &rc.Orig, &rc.Status, &rc.Attempts, &na, &rc.LastError); err != nil {
+		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}
 		rc.NextAttempt = time.Unix(0, na)
