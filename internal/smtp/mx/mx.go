@@ -17,6 +17,7 @@ import (
 
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/smtp/accept"
 )
 
 // Resolver maps a recipient address to the accounts that receive it. The
@@ -46,6 +47,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	smtp    *smtp.Server
+	commit  *accept.Committer
 	metrics *metrics
 }
 
@@ -57,7 +59,8 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, metrics: newMetrics(opts.Registerer)}
+	s := &Server{opts: opts, metrics: newMetrics(opts.Registerer),
+		commit: accept.NewCommitter(opts.Hostname, "mx", opts.Queue, opts.OnEnqueue, opts.Registerer)}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = opts.Hostname
 	srv.TLSConfig = opts.TLSConfig
