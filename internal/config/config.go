@@ -27,11 +27,13 @@ type Config struct {
 	// auth_default_realm), for clients configured with bare user names.
 	DefaultDomain string `toml:"default_domain"`
 
-	Listen Listen `toml:"listen"`
-	TLS    TLS    `toml:"tls"`
-	SMTP   SMTP   `toml:"smtp"`
-	IMAP   IMAP   `toml:"imap"`
-	Log    Log    `toml:"log"`
+	Listen     Listen     `toml:"listen"`
+	TLS        TLS        `toml:"tls"`
+	SMTP       SMTP       `toml:"smtp"`
+	Submission Submission `toml:"submission"`
+	Outbound   Outbound   `toml:"outbound"`
+	IMAP       IMAP       `toml:"imap"`
+	Log        Log        `toml:"log"`
 }
 
 // Listen has one address per listener; an empty address disables it.
@@ -59,6 +61,23 @@ type SMTP struct {
 	MaxRecipients  int      `toml:"max_recipients"`
 	ReadTimeout    Duration `toml:"read_timeout"`
 	WriteTimeout   Duration `toml:"write_timeout"`
+}
+
+// Submission configures the submission role (587/465).
+type Submission struct {
+	// AllowInsecureAuth offers AUTH on 587 before STARTTLS. Off by default:
+	// passwords only travel encrypted.
+	AllowInsecureAuth bool `toml:"allow_insecure_auth"`
+}
+
+// Outbound configures delivery to other systems.
+type Outbound struct {
+	// Resolver is a DNS server (host:port) for MX lookups; empty means the
+	// system resolver.
+	Resolver string `toml:"resolver"`
+	// Port is the SMTP port of remote hosts: 25 on the Internet; tests and
+	// labs use others.
+	Port int `toml:"port"`
 }
 
 // IMAP configures the IMAP role.
@@ -147,6 +166,9 @@ func (c *Config) applyDefaults() {
 	if c.SMTP.WriteTimeout.Duration == 0 {
 		c.SMTP.WriteTimeout.Duration = 5 * time.Minute
 	}
+	if c.Outbound.Port == 0 {
+		c.Outbound.Port = 25
+	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
 	}
@@ -197,6 +219,14 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.MaxRecipients < 1 {
 		bad("smtp.max_recipients", "expected at least 1, got %d", c.SMTP.MaxRecipients)
+	}
+	if c.Outbound.Port < 1 || c.Outbound.Port > 65535 {
+		bad("outbound.port", "expected a TCP port, got %d", c.Outbound.Port)
+	}
+	if c.Outbound.Resolver != "" {
+		if _, _, err := net.SplitHostPort(c.Outbound.Resolver); err != nil {
+			bad("outbound.resolver", "expected host:port of a DNS server, got %q", c.Outbound.Resolver)
+		}
 	}
 	if c.IMAP.MaxLiteralSize < 1024 {
 		bad("imap.max_literal_size", "expected a size in bytes of at least 1024, got %d", c.IMAP.MaxLiteralSize)

@@ -32,6 +32,9 @@ func startEnv(t testing.TB, edit func(*config.Config)) *testEnv {
 data_dir = "."
 [listen]
 mx = "127.0.0.1:0"
+submission = "127.0.0.1:0"
+submissions = "127.0.0.1:0"
+lmtp = "127.0.0.1:0"
 imap = "127.0.0.1:0"
 imaps = "127.0.0.1:0"
 http = "127.0.0.1:0"

@@ -1,8 +1,14 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/smtp/lmtp"
+	"github.com/rookery-mail/rookery/internal/smtp/submission"
 
 	"github.com/rookery-mail/rookery/internal/imap"
 	"github.com/rookery-mail/rookery/internal/smtp/mx"
@@ -33,6 +39,98 @@ func (s *Server) startMX() error {
 	return nil
 }
 
+func (s *Server) startSubmission() error {
+	if !s.cfg.HasRole("submission") || (s.cfg.Listen.Submission == "" && s.cfg.Listen.Submissions == "") {
+		return nil
+	}
+	srv := submission.New(submission.Options{
+		Hostname: s.cfg.Hostname,
+		Login: func(ctx context.Context, user, pass string, remote net.Addr) (directory.Account, error) {
+			acct, _, err := s.login(ctx, user, pass, remote)
+			return acct, err
+		},
+		Resolver:          s.router,
+		Queue:             s.queue,
+		OnEnqueue:         s.runner.Kick,
+		TLSConfig:         s.tls,
+		AllowInsecureAuth: s.cfg.Submission.AllowInsecureAuth,
+		MaxMessageSize:    s.cfg.SMTP.MaxMessageSize,
+		MaxRecipients:     s.cfg.SMTP.MaxRecipients,
+		ReadTimeout:       s.cfg.SMTP.ReadTimeout.Duration,
+		WriteTimeout:      s.cfg.SMTP.WriteTimeout.Duration,
+		Logger:            s.log,
+		Registerer:        s.reg,
+	})
+	return s.serveMulti("submission", srv.Serve, srv.Shutdown, []listenSpec{
+		{"submission", s.cfg.Listen.Submission, false},
+		{"submissions", s.cfg.Listen.Submissions, true},
+	})
+}
+
+func (s *Server) startLMTP() error {
+	if !s.cfg.HasRole("mailstore") || s.cfg.Listen.LMTP == "" {
+		return nil
+	}
+	l, err := s.listen("lmtp", s.cfg.Listen.LMTP, nil)
+	if err != nil {
+		return err
+	}
+	srv := lmtp.New(lmtp.Options{
+		Hostname:       s.cfg.Hostname,
+		Resolver:       s.router,
+		Deliverer:      s.local,
+		MaxMessageSize: s.cfg.SMTP.MaxMessageSize,
+		MaxRecipients:  s.cfg.SMTP.MaxRecipients,
+		Timeout:        s.cfg.SMTP.ReadTimeout.Duration,
+		Logger:         s.log,
+		Registerer:     s.reg,
+	})
+	s.serve("lmtp", l, srv.Serve, srv.Shutdown)
+	return nil
+}
+
+// listenSpec is one listener of a role that serves several (plain and
+// implicit TLS).
+type listenSpec struct {
+	key, addr string
+	tls       bool
+}
+
+// serveMulti starts one server's Serve on each configured listener and
+// registers its shutdown once.
+func (s *Server) serveMulti(name string, serve func(net.Listener) error, shutdown func(context.Context) error, specs []listenSpec) error {
+	registered := false
+	for _, sp := range specs {
+		if sp.addr == "" {
+			continue
+		}
+		var tlsCfg *tls.Config
+		if sp.tls {
+			if s.tls == nil {
+				return fmt.Errorf("listen.%s needs a certificate: set tls.cert and tls.key", sp.key)
+			}
+			tlsCfg = s.tls
+		}
+		l, err := s.listen(sp.key, sp.addr, tlsCfg)
+		if err != nil {
+			return err
+		}
+		if !registered {
+			s.services = append(s.services, service{name, shutdown})
+			registered = true
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := serve(l); err != nil {
+				s.log.Error("listener stopped", "service", sp.key, "err", err)
+			}
+		}()
+		s.log.Info("listening", "service", sp.key, "addr", l.Addr().String())
+	}
+	return nil
+}
+
 func (s *Server) startIMAP() error {
 	if !s.cfg.HasRole("imap") {
 		return nil
@@ -47,33 +145,8 @@ func (s *Server) startIMAP() error {
 		Logger:            s.log.With("role", "imap"),
 		Registerer:        s.reg,
 	})
-	started := false
-	for _, ln := range []struct {
-		key, addr string
-		tls       *tls.Config
-	}{{"imap", s.cfg.Listen.IMAP, nil}, {"imaps", s.cfg.Listen.IMAPS, s.tls}} {
-		if ln.addr == "" {
-			continue
-		}
-		if ln.key == "imaps" && s.tls == nil {
-			return fmt.Errorf("listen.imaps needs a certificate: set tls.cert and tls.key")
-		}
-		l, err := s.listen(ln.key, ln.addr, ln.tls)
-		if err != nil {
-			return err
-		}
-		if !started {
-			s.services = append(s.services, service{"imap", srv.Shutdown})
-			started = true
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := srv.Serve(l); err != nil {
-				s.log.Error("listener stopped", "service", ln.key, "err", err)
-			}
-		}()
-		s.log.Info("listening", "service", ln.key, "addr", l.Addr().String())
-	}
-	return nil
+	return s.serveMulti("imap", srv.Serve, srv.Shutdown, []listenSpec{
+		{"imap", s.cfg.Listen.IMAP, false},
+		{"imaps", s.cfg.Listen.IMAPS, true},
+	})
 }

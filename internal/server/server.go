@@ -42,6 +42,7 @@ type Server struct {
 	stores    map[string]mailstore.Store
 	queue     queue.Store
 	router    *router.Router
+	local     *router.LocalDeliverer
 	runner    *queue.Runner
 	tls       *tls.Config
 	limiter   *authLimiter
@@ -87,7 +88,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, err
 	}
 	s.router = router.New(s.dir, s.stores)
-	s.runner = queue.NewRunner(s.queue, &router.LocalDeliverer{Router: s.router}, log.With("role", "queue"), s.reg)
+	s.local = &router.LocalDeliverer{Router: s.router}
+	s.runner = queue.NewRunner(s.queue, &router.Dispatcher{Local: s.local}, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg, Hostname: cfg.Hostname})
 	if s.tls, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
@@ -124,7 +126,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cancel = cancel
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
-	starts := []func() error{s.startMX, s.startIMAP, s.startHTTP}
+	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startHTTP}
 	for _, start := range starts {
 		if err := start(); err != nil {
 			s.Shutdown(ctx)

@@ -1,0 +1,182 @@
+// Package lmtp is the mailstore role's LMTP server (RFC 2033): the hop by
+// which front ends, queue runners of other nodes and foreign MTAs (Postfix's
+// lmtp transport) deliver into this node's mailstores. Each recipient gets
+// its own reply after its copy is durable.
+package lmtp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/smtp/accept"
+)
+
+// Resolver maps a recipient to local accounts (the router).
+type Resolver interface {
+	Resolve(ctx context.Context, address string) ([]directory.Account, error)
+}
+
+// Options configure the LMTP server.
+type Options struct {
+	Hostname       string
+	Resolver       Resolver
+	Deliverer      queue.Deliverer // local delivery, e.g. router.LocalDeliverer
+	MaxMessageSize int64
+	MaxRecipients  int
+	Timeout        time.Duration
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
+}
+
+// Server is the LMTP listener.
+type Server struct {
+	opts      Options
+	smtp      *smtp.Server
+	delivered *prometheus.CounterVec
+}
+
+// New builds the server; Serve starts it.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rookery_lmtp_recipients_total",
+		Help: "LMTP recipients by outcome (delivered, tempfail, failed)."}, []string{"result"})}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(s.delivered)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.LMTP = true
+	srv.Domain = opts.Hostname
+	srv.MaxMessageBytes = opts.MaxMessageSize
+	srv.MaxRecipients = opts.MaxRecipients
+	srv.MaxLineLength = 4096
+	srv.ReadTimeout, srv.WriteTimeout = opts.Timeout, opts.Timeout
+	srv.EnableSMTPUTF8 = true
+	s.smtp = srv
+	return s
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.smtp.Serve(l); !errors.Is(err, smtp.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting and waits for sessions until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if err := s.smtp.Shutdown(ctx); !errors.Is(err, smtp.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type session struct {
+	s     *Server
+	log   *slog.Logger
+	env   accept.Envelope
+	rcpts []rcpt // in RCPT order: LMTP answers once per RCPT
+}
+
+// rcpt is one RCPT TO and the accounts it expanded to.
+type rcpt struct {
+	orig  string
+	accts []string
+}
+
+var _ smtp.LMTPSession = (*session)(nil)
+
+func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: s, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
+}
+
+func (se *session) Reset()        { se.env, se.rcpts = accept.Envelope{}, nil }
+func (se *session) Logout() error { return nil }
+
+func (se *session) Mail(from string, opts *smtp.MailOptions) error {
+	if from != "" && !accept.ValidAddress(from) {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	}
+	se.env.Begin(from, opts != nil && opts.UTF8)
+	se.rcpts = nil
+	return nil
+}
+
+func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	accts, err := se.s.opts.Resolver.Resolve(context.Background(), to)
+	if err != nil {
+		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
+		return accept.RcptError(err)
+	}
+	r := rcpt{orig: to}
+	for _, a := range accts {
+		r.accts = append(r.accts, a.Address)
+	}
+	se.rcpts = append(se.rcpts, r)
+	se.env.AddLocal(to, accts)
+	return nil
+}
+
+// Data is not used in LMTP mode; go-smtp calls LMTPData.
+func (se *session) Data(r io.Reader) error {
+	return se.LMTPData(r, nil)
+}
+
+// LMTPData stores the message for every recipient and reports each RCPT's
+// outcome: 250 once durable, 4xx to retry, 5xx when the mailbox is gone.
+func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	msg := &queue.Message{ID: queue.NewID(now), From: se.env.From, Recipients: se.env.Rcpts, Received: now,
+		SMTPUTF8: se.env.UTF8, Body: accept.NormalizeNewlines(raw)}
+	byAcct := map[string]queue.Result{}
+	for _, res := range se.s.opts.Deliverer.Deliver(context.Background(), []*queue.Message{msg}) {
+		byAcct[res.Recipient] = res
+	}
+	for _, rc := range se.rcpts {
+		reply := se.outcome(rc, byAcct)
+		if status != nil {
+			status.SetStatus(rc.orig, reply)
+		}
+	}
+	se.log.Info("lmtp delivery", "id", msg.ID, "from", se.env.From, "rcpts", len(se.rcpts), "size", len(msg.Body))
+	return nil
+}
+
+// outcome combines the results of one RCPT's accounts: any temporary
+// failure asks the client to retry the RCPT, as a partial delivery would
+// otherwise be lost.
+func (se *session) outcome(rc rcpt, byAcct map[string]queue.Result) error {
+	var failed bool
+	for _, a := range rc.accts {
+		switch byAcct[a].Status {
+		case queue.Delivered:
+		case queue.Failed:
+			failed = true
+		default:
+			se.s.delivered.WithLabelValues("tempfail").Inc()
+			se.log.Warn("lmtp tempfail", "rcpt", rc.orig, "err", byAcct[a].Error)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Mailbox temporarily unavailable"}
+		}
+	}
+	if failed {
+		se.s.delivered.WithLabelValues("failed").Inc()
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}
+	}
+	se.s.delivered.WithLabelValues("delivered").Inc()
+	return nil
+}
