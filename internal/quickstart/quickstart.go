@@ -28,13 +28,13 @@ var Users = []string{"alice@" + Domain, "bob@" + Domain}
 
 // Ports are the base ports of each listener; --port-offset adds to all.
 var Ports = map[string]int{
-	"mx": 2525, "submission": 2587, "submissions": 2465, "imap": 1143,
+	"mx": 2525, "submission": 2587, "submissions": 2465, "lmtp": 2424, "imap": 1143,
 	"imaps": 1993, "pop3": 1110, "pop3s": 1995, "http": 8080,
 }
 
 // implemented lists the listeners whose roles exist so far; the others
 // join the generated config when their roles are built.
-var implemented = []string{"mx", "imap", "imaps", "http"}
+var implemented = []string{"mx", "submission", "submissions", "lmtp", "imap", "imaps", "http"}
 
 // Options choose where and how the demo runs.
 type Options struct {
@@ -162,6 +162,9 @@ func (r *Result) Print(w io.Writer) {
 	l := r.Config.Listen
 	fmt.Fprintf(w, "\nRookery quickstart: data in %s (config %s)\n\n", r.Config.DataDir, r.ConfigPath)
 	fmt.Fprintf(w, "  SMTP (MX)    %s   no auth; mail for @%s\n", l.MX, Domain)
+	fmt.Fprintf(w, "  submission   %s   STARTTLS + AUTH PLAIN/LOGIN (self-signed certificate)\n", l.Submission)
+	fmt.Fprintf(w, "  submissions  %s   implicit TLS + AUTH\n", l.Submissions)
+	fmt.Fprintf(w, "  LMTP         %s   for front ends and other MTAs\n", l.LMTP)
 	fmt.Fprintf(w, "  IMAP         %s   STARTTLS (self-signed certificate)\n", l.IMAP)
 	fmt.Fprintf(w, "  IMAPS        %s\n", l.IMAPS)
 	fmt.Fprintf(w, "  metrics      http://%s/metrics   health: http://%s/healthz\n\n", l.HTTP, l.HTTP)
