@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/rookery-mail/rookery/internal/admin"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 	"github.com/rookery-mail/rookery/internal/quickstart"
 	"github.com/rookery-mail/rookery/internal/server"
 )
@@ -29,9 +32,10 @@ const usage = `usage: rookery COMMAND [ARGS] [--config FILE]
 
   quickstart [--dir DIR] [--bind ADDR] [--port-offset N]   create/reuse a demo node and serve it
   serve                                                     run the node described by the config
-  domain add|list|del ...                                   manage domains
+  domain add|list|del|dns|dkim ...                          manage domains (dns: records to publish)
   user add|del|list|passwd ...                              manage accounts
   alias add|del|list ...                                    manage aliases
+  queue list|show|retry|delete|hold|release ...             inspect and manage the mail queue
   check                                                     verify the mailstores' integrity
 
 --config defaults to ` + defaultConfig + "\n"
@@ -66,7 +70,7 @@ func run(args []string) error {
 		return serve(ctx, cfg)
 	case "quickstart":
 		return runQuickstart(ctx, rest)
-	case "domain", "user", "alias":
+	case "domain", "user", "alias", "queue":
 		open := func(ctx context.Context) (directory.Directory, error) {
 			cfg, err := config.Load(cfgPath)
 			if err != nil {
@@ -74,7 +78,21 @@ func run(args []string) error {
 			}
 			return server.OpenDirectory(ctx, cfg)
 		}
-		return admin.Run(ctx, append([]string{args[0]}, rest...), os.Stdin, os.Stdout, os.Stderr, open)
+		// The server may have the queue open too: WAL and busy_timeout
+		// (in sqlitequeue's DSN) let both work.
+		openQueue := func(ctx context.Context) (queue.Store, error) {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return nil, err
+			}
+			dir := filepath.Join(cfg.DataDir, "queue")
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, err
+			}
+			return sqlitequeue.Open(ctx, filepath.Join(dir, "queue.db"))
+		}
+		return admin.Run(ctx, append([]string{args[0]}, rest...), admin.Env{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue})
 	case "check":
 		cfg, err := config.Load(cfgPath)
 		if err != nil {

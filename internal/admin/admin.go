@@ -1,6 +1,7 @@
 // Package admin implements the administration commands of the rookery
-// binary (domain, user, alias) as a library: cmd/rookery strips its global
-// flags, supplies an Opener for the configured directory and calls Run.
+// binary (domain, user, alias, queue) as a library: cmd/rookery strips its
+// global flags, supplies an Env with openers for the configured engines and
+// calls Run.
 package admin
 
 import (
@@ -9,13 +10,28 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/queue"
 )
 
 // Opener opens the configured directory. Run calls it only once the
 // arguments are valid, so a usage error never touches the database.
 type Opener func(ctx context.Context) (directory.Directory, error)
+
+// Env is what a command may use: its streams and lazy openers of the
+// node's engines. Run closes what it opened.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Directory      Opener
+	// Queue opens the node's queue; the server may be running on it at the
+	// same time (the engine must tolerate a second process).
+	Queue func(ctx context.Context) (queue.Store, error)
+	// Now is the clock for ages in queue listings; nil is time.Now.
+	Now func() time.Time
+}
 
 // ErrUsage marks errors in the command line itself (unknown command or
 // flag, wrong number of arguments); main may exit with status 2 for them.
@@ -26,28 +42,36 @@ var ErrUsage = errors.New("usage error")
 // per line. On a usage error Run writes the usage text to stderr and returns
 // an error wrapping ErrUsage; any other error is returned for the caller to
 // print, having written nothing to stderr.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, open Opener) error {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, opener: open}
+func Run(ctx context.Context, args []string, env Env) error {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	c := &cli{stdin: env.Stdin, stdout: env.Stdout, stderr: env.Stderr, env: env}
 	err := c.run(ctx, args)
 	if c.dir != nil {
 		err = errors.Join(err, c.dir.Close())
 	}
+	if c.queue != nil {
+		err = errors.Join(err, c.queue.Close())
+	}
 	return err
 }
 
-// cli is the state of one Run: its streams and the directory, opened lazily.
+// cli is the state of one Run: its streams and the engines, opened lazily.
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	opener         Opener
+	env            Env
 	dir            directory.Directory
+	queue          queue.Store
 }
 
 // commands lists every command, in the order of the usage text.
 var commands = []command{
-	domainAdd, domainList, domainDel,
+	domainAdd, domainList, domainDel, domainDNS, domainDKIM,
 	userAdd, userDel, userList, userPasswd,
 	aliasAdd, aliasDel, aliasList,
+	queueList, queueShow, queueRetry, queueDelete, queueHold, queueRelease,
 }
 
 // command describes one subcommand: its usage line, how many positional
@@ -167,13 +191,31 @@ func (e usageErr) Is(target error) bool { return target == ErrUsage }
 // open returns the directory, opening it on first use.
 func (c *cli) open(ctx context.Context) (directory.Directory, error) {
 	if c.dir == nil {
-		d, err := c.opener(ctx)
+		if c.env.Directory == nil {
+			return nil, errors.New("open directory: no directory configured")
+		}
+		d, err := c.env.Directory(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("open directory: %w", err)
 		}
 		c.dir = d
 	}
 	return c.dir, nil
+}
+
+// openQueue returns the queue, opening it on first use.
+func (c *cli) openQueue(ctx context.Context) (queue.Store, error) {
+	if c.queue == nil {
+		if c.env.Queue == nil {
+			return nil, errors.New("open queue: no queue configured")
+		}
+		q, err := c.env.Queue(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("open queue: %w", err)
+		}
+		c.queue = q
+	}
+	return c.queue, nil
 }
 
 func (c *cli) println(a ...any) {

@@ -28,6 +28,12 @@ func opener(t *testing.T) (Opener, string) {
 // "!usage MESSAGE", an expected usage error.
 func transcript(t *testing.T, open Opener, script string) {
 	t.Helper()
+	transcriptEnv(t, Env{Directory: open}, script)
+}
+
+// transcriptEnv is transcript with every engine of env available.
+func transcriptEnv(t *testing.T, env Env, script string) {
+	t.Helper()
 	type step struct {
 		args, stdin, want, wantErr string
 		usage                      bool
@@ -52,7 +58,8 @@ func transcript(t *testing.T, open Opener, script string) {
 	}
 	for _, s := range steps {
 		var stdout, stderr bytes.Buffer
-		err := Run(t.Context(), strings.Fields(s.args), strings.NewReader(s.stdin), &stdout, &stderr, open)
+		env.Stdin, env.Stdout, env.Stderr = strings.NewReader(s.stdin), &stdout, &stderr
+		err := Run(t.Context(), strings.Fields(s.args), env)
 		switch {
 		case s.wantErr == "" && err != nil:
 			t.Errorf("$ %s: error %v", s.args, err)
@@ -156,7 +163,7 @@ func TestPasswordStdinCRLF(t *testing.T) {
 	`)
 	var out bytes.Buffer
 	err := Run(t.Context(), []string{"user", "add", "alice@example.test", "--password-stdin"},
-		strings.NewReader("pass word\r\nsecond line\n"), &out, &out, open)
+		Env{Stdin: strings.NewReader("pass word\r\nsecond line\n"), Stdout: &out, Stderr: &out, Directory: open})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +190,7 @@ func TestGeneratedPassword(t *testing.T) {
 		{"user", "passwd", "alice@example.test"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if err := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, open); err != nil {
+		if err := Run(t.Context(), args, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Directory: open}); err != nil {
 			t.Fatal(err)
 		}
 		verb := map[string]string{"add": "created", "passwd": "updated"}[args[1]]
@@ -292,7 +299,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"user", "-h"}, {"user", "add", "-h"}} {
 		var stdout, stderr bytes.Buffer
-		if err := Run(t.Context(), args, nil, &stdout, &stderr, nil); err != nil {
+		if err := Run(t.Context(), args, Env{Stdout: &stdout, Stderr: &stderr}); err != nil {
 			t.Errorf("%v: %v", args, err)
 		}
 		if !strings.Contains(stdout.String(), "usage:") || !strings.Contains(stdout.String(), "rookery user add") && args[0] == "user" {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/dkim"
 )
 
 var domainAdd = command{
 	name: "domain add", usage: "NAME", minArgs: 1, maxArgs: 1,
-	doc: "add a domain to receive mail for",
+	doc: "add a domain to receive mail for, with new DKIM signing keys",
 	run: func(ctx context.Context, c *cli, f *flagSet) error {
 		name, err := directory.NormalizeDomain(f.arg(0))
 		if err != nil {
@@ -20,15 +22,88 @@ var domainAdd = command{
 		if err != nil {
 			return err
 		}
+		// Keys first: generating them is the slow part and may fail, and
+		// must not leave a domain that signs nothing.
+		keys, err := dkim.GenerateKeys(name, c.now())
+		if err != nil {
+			return err
+		}
 		if err := d.AddDomain(ctx, name); err != nil {
 			if errors.Is(err, directory.ErrExists) {
 				return explain(err, "domain %s already exists", name)
 			}
 			return err
 		}
+		if err := addKeys(ctx, d, keys); err != nil {
+			// The domain is new and empty, so deleting it undoes the add
+			// and the admin can simply run the command again.
+			return errors.Join(fmt.Errorf("add DKIM keys of %s: %w", name, err), d.DeleteDomain(ctx, name))
+		}
 		c.println("added domain", name)
+		// The notes go to stderr: stdout stays the one result line that
+		// scripts read; the admin sees both on a terminal.
+		for _, k := range keys {
+			fmt.Fprintln(c.stderr, "added DKIM key", k.Selector, k.Algorithm)
+		}
+		fmt.Fprintf(c.stderr, "publish the DNS records printed by: rookery domain dns %s\n", name)
 		return nil
 	},
+}
+
+var domainDKIM = command{
+	name: "domain dkim", usage: "NAME", minArgs: 1, maxArgs: 1,
+	doc: "generate DKIM keys for a domain added before rookery made them",
+	run: func(ctx context.Context, c *cli, f *flagSet) error {
+		name, err := directory.NormalizeDomain(f.arg(0))
+		if err != nil {
+			return invalid(err)
+		}
+		d, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		have, err := d.DKIMKeys(ctx, name)
+		if errors.Is(err, directory.ErrNotFound) {
+			return explain(err, "domain %s does not exist; add it with: rookery domain add %s", name, name)
+		} else if err != nil {
+			return err
+		}
+		// Rotation needs the new record published before the new key
+		// signs, which this command cannot wait for; so it only fills in
+		// keys that are missing.
+		if len(have) > 0 {
+			return explain(directory.ErrExists, "domain %s already has DKIM keys; see rookery domain dns %s", name, name)
+		}
+		keys, err := dkim.GenerateKeys(name, c.now())
+		if err != nil {
+			return err
+		}
+		if err := addKeys(ctx, d, keys); err != nil {
+			return fmt.Errorf("add DKIM keys of %s: %w", name, err)
+		}
+		for _, k := range keys {
+			c.println("added DKIM key", k.Selector, k.Algorithm)
+		}
+		fmt.Fprintf(c.stderr, "publish the DNS records printed by: rookery domain dns %s\n", name)
+		return nil
+	},
+}
+
+// now is Env.Now, which dates new DKIM keys and their selectors.
+func (c *cli) now() time.Time {
+	if c.env.Now != nil {
+		return c.env.Now()
+	}
+	return time.Now()
+}
+
+func addKeys(ctx context.Context, d directory.Directory, keys []directory.DKIMKey) error {
+	for _, k := range keys {
+		if err := d.AddDKIMKey(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var domainList = command{
@@ -52,7 +127,7 @@ var domainList = command{
 
 var domainDel = command{
 	name: "domain del", usage: "NAME", minArgs: 1, maxArgs: 1,
-	doc: "delete a domain that has no accounts or aliases left",
+	doc: "delete a domain that has no accounts or aliases left, with its DKIM keys",
 	run: func(ctx context.Context, c *cli, f *flagSet) error {
 		name, err := directory.NormalizeDomain(f.arg(0))
 		if err != nil {

@@ -32,6 +32,7 @@ type Config struct {
 	SMTP       SMTP       `toml:"smtp"`
 	Submission Submission `toml:"submission"`
 	Outbound   Outbound   `toml:"outbound"`
+	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
 	Log        Log        `toml:"log"`
 }
@@ -78,6 +79,15 @@ type Outbound struct {
 	// Port is the SMTP port of remote hosts: 25 on the Internet; tests and
 	// labs use others.
 	Port int `toml:"port"`
+}
+
+// Queue is the retry and notification schedule (Postfix's backoff times,
+// maximal_queue_lifetime and delay_warning_time). Empty means the defaults:
+// 5m, 10m, 20m, 40m then hourly; 5 days; a warning after 4h.
+type Queue struct {
+	Retry        []Duration `toml:"retry"`
+	MaxAge       Duration   `toml:"max_age"`
+	DelayWarning Duration   `toml:"delay_warning"`
 }
 
 // IMAP configures the IMAP role.
@@ -227,6 +237,14 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Outbound.Resolver); err != nil {
 			bad("outbound.resolver", "expected host:port of a DNS server, got %q", c.Outbound.Resolver)
 		}
+	}
+	for _, d := range c.Queue.Retry {
+		if d.Duration <= 0 {
+			bad("queue.retry", "expected positive durations such as [\"5m\", \"10m\", \"1h\"], got %v", d)
+		}
+	}
+	if c.Queue.MaxAge.Duration < 0 {
+		bad("queue.max_age", "expected a positive duration such as \"120h\", got %v", c.Queue.MaxAge)
 	}
 	if c.IMAP.MaxLiteralSize < 1024 {
 		bad("imap.max_literal_size", "expected a size in bytes of at least 1024, got %d", c.IMAP.MaxLiteralSize)

@@ -1,6 +1,8 @@
 // Package directory is the shared user database: domains, accounts with
 // their password hashes and mailstore, and aliases. Engines: sqlitedir (the
 // embedded default), later a PostgreSQL one; both pass directory/dirtest.
+// DKIM signing keys live here too, because every submission node of a
+// cluster must sign with the same keys.
 package directory
 
 import (
@@ -38,6 +40,7 @@ type Alias struct {
 type Directory interface {
 	AddDomain(ctx context.Context, name string) error
 	// DeleteDomain fails with ErrExists while accounts or aliases remain.
+	// It deletes the domain's DKIM keys.
 	DeleteDomain(ctx context.Context, name string) error
 	Domains(ctx context.Context) ([]Domain, error)
 	IsLocalDomain(ctx context.Context, name string) (bool, error)
@@ -64,6 +67,13 @@ type Directory interface {
 	// accounts that receive it. An address that matches nothing gives
 	// ErrNotFound; a backend failure gives another error (a 4xx, not a 5xx).
 	Resolve(ctx context.Context, address string) ([]Account, error)
+
+	// AddDKIMKey stores a signing key of an existing domain (ErrNotFound
+	// otherwise); ErrExists if the domain already has the selector.
+	AddDKIMKey(ctx context.Context, key DKIMKey) error
+	// DKIMKeys lists a local domain's keys, newest first (ErrNotFound if
+	// the domain is not local).
+	DKIMKeys(ctx context.Context, domain string) ([]DKIMKey, error)
 
 	Close() error
 }

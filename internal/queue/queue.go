@@ -24,6 +24,10 @@ type Message struct {
 	Received   time.Time
 	Size       int64
 	SMTPUTF8   bool
+	// Held messages are never Due until released (rookery queue hold).
+	Held bool
+	// Warned records that the one "delayed" DSN for this message was sent.
+	Warned bool
 	// Body holds the message on Enqueue; Due leaves it nil (see Store.Body),
 	// so listing the queue never loads bodies.
 	Body []byte
@@ -40,6 +44,9 @@ type Recipient struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
+	// LastAttempt is when the last attempt ended (zero before the first);
+	// it is a DSN's Last-Attempt-Date and starts a failure's retention.
+	LastAttempt time.Time
 }
 
 // Status is a recipient's delivery state.
@@ -48,7 +55,10 @@ type Status string
 const (
 	Pending   Status = "pending"
 	Delivered Status = "delivered"
-	Failed    Status = "failed" // permanent failure; kept for the administrator (DSNs come with the outbound issue)
+	// Failed is a permanent failure (or expiry, see Policy.MaxAge). The
+	// runner has bounced it; the row stays for the administrator until the
+	// message is deleted or Policy.KeepFailed has passed.
+	Failed Status = "failed"
 )
 
 // Result is the outcome of one delivery attempt for one recipient.
@@ -59,6 +69,20 @@ type Result struct {
 	Error     string
 	// NextAttempt is when to retry a Pending result.
 	NextAttempt time.Time
+	// Attempted is when the attempt ended; the runner sets it.
+	Attempted time.Time
+}
+
+// Stats summarises the queue for monitoring and `rookery queue list`.
+// Messages, Held, Recipients and Oldest count only undelivered work
+// (messages with pending recipients); Failed counts messages kept only to
+// show their failed recipients.
+type Stats struct {
+	Messages   int       // messages with pending recipients, held ones included
+	Held       int       // of those, held
+	Recipients int       // pending recipients
+	Failed     int       // messages with no pending recipient left, kept for their failures
+	Oldest     time.Time // arrival of the oldest unheld message with pending recipients; zero if none
 }
 
 // Store persists the queue.
@@ -68,6 +92,7 @@ type Store interface {
 	Enqueue(ctx context.Context, msg *Message) error
 	// Due returns up to limit messages that have pending recipients due at
 	// now, with only those recipients and without bodies, oldest first.
+	// Held messages are never due.
 	Due(ctx context.Context, now time.Time, limit int) ([]*Message, error)
 	// Body returns a message's body.
 	Body(ctx context.Context, id string) ([]byte, error)
@@ -76,6 +101,27 @@ type Store interface {
 	Complete(ctx context.Context, results []Result) error
 	// List returns every queued message (without bodies) for administration.
 	List(ctx context.Context) ([]*Message, error)
+	// Get returns one message with all its recipients, without body, or an
+	// error wrapping ErrNotFound.
+	Get(ctx context.Context, id string) (*Message, error)
+	// Hold keeps a message from being Due until Release; its retry times
+	// and age keep running, as with Postfix's hold queue.
+	Hold(ctx context.Context, id string) error
+	// Release undoes Hold.
+	Release(ctx context.Context, id string) error
+	// Delete removes a message and its recipients without any DSN: an
+	// administrative act, like postsuper -d.
+	Delete(ctx context.Context, id string) error
+	// RetryNow makes every pending recipient of a message due now.
+	RetryNow(ctx context.Context, id string) error
+	// MarkWarned records that the message's delay DSN was sent.
+	MarkWarned(ctx context.Context, id string) error
+	// Purge removes messages without pending recipients whose last attempt
+	// ended before before (failures kept for the administrator), and
+	// returns how many it removed.
+	Purge(ctx context.Context, before time.Time) (int, error)
+	// Stats counts the queue; metrics call it at scrape time.
+	Stats(ctx context.Context) (Stats, error)
 	Close() error
 }
 

@@ -9,30 +9,59 @@ import (
 )
 
 // Deliverer attempts delivery of the pending recipients of msgs (bodies
-// loaded) and returns one Result per recipient. Status Pending means retry.
+// loaded) and returns one Result per recipient. Status Pending means retry;
+// the runner picks the retry time by Policy unless NextAttempt is set.
 type Deliverer interface {
 	Deliver(ctx context.Context, msgs []*Message) []Result
+}
+
+// RunnerOptions configures a Runner; every field may be left zero.
+type RunnerOptions struct {
+	Policy     Policy
+	Logger     *slog.Logger          // nil discards
+	Registerer prometheus.Registerer // nil registers no metrics
+	Now        func() time.Time      // nil is time.Now; tests pass a fake clock
+	// Hostname names this MTA in DSNs (Reporting-MTA, MAILER-DAEMON@);
+	// "localhost" when empty.
+	Hostname string
+	// IsLocal tells whether a DSN's recipient (the original sender) is
+	// delivered locally; a DSN to a non-local address is marked Remote.
+	// Nil treats every address as local.
+	IsLocal func(ctx context.Context, address string) (bool, error)
 }
 
 // Runner is the delivery loop over a Store. One loop takes due messages in
 // batches, so one mailstore commit covers many messages.
 type Runner struct {
-	store   Store
-	deliver Deliverer
-	log     *slog.Logger
-	now     func() time.Time
-	kick    chan struct{}
-	metrics *runnerMetrics
+	store     Store
+	deliver   Deliverer
+	opts      RunnerOptions
+	log       *slog.Logger
+	now       func() time.Time
+	kick      chan struct{}
+	metrics   *runnerMetrics
+	lastPurge time.Time
 	// Batch is the most messages attempted together.
 	Batch int
 	// Poll is how often the runner looks for due retries without a kick.
 	Poll time.Duration
 }
 
-// NewRunner returns a runner; Run starts it. reg may be nil.
-func NewRunner(store Store, d Deliverer, log *slog.Logger, reg prometheus.Registerer) *Runner {
-	return &Runner{store: store, deliver: d, log: log, now: time.Now, kick: make(chan struct{}, 1),
-		metrics: newRunnerMetrics(reg), Batch: 256, Poll: 5 * time.Second}
+// NewRunner returns a runner; Run starts it. It registers the queue's
+// metrics with opts.Registerer, so call it once per registry.
+func NewRunner(store Store, d Deliverer, opts RunnerOptions) *Runner {
+	opts.Policy = opts.Policy.withDefaults()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	return &Runner{store: store, deliver: d, opts: opts, log: opts.Logger, now: opts.Now, kick: make(chan struct{}, 1),
+		metrics: newRunnerMetrics(opts.Registerer, store, opts.Now), Batch: 256, Poll: 5 * time.Second}
 }
 
 // Kick wakes the runner, typically right after an Enqueue.
@@ -54,15 +83,33 @@ func (r *Runner) Run(ctx context.Context) {
 		case <-r.kick:
 		case <-t.C:
 		}
-		for ctx.Err() == nil && r.runOnce(ctx) {
+		for ctx.Err() == nil && r.Process(ctx) {
 		}
+		r.purge(ctx)
 		t.Reset(r.Poll)
 	}
 }
 
-// runOnce attempts one batch and reports whether there may be more due.
-func (r *Runner) runOnce(ctx context.Context) bool {
-	msgs, err := r.store.Due(ctx, r.now(), r.Batch)
+// purge drops expired failure records, at most hourly.
+func (r *Runner) purge(ctx context.Context) {
+	now := r.now()
+	if now.Sub(r.lastPurge) < time.Hour {
+		return
+	}
+	r.lastPurge = now
+	n, err := r.store.Purge(ctx, now.Add(-r.opts.Policy.KeepFailed))
+	if err != nil {
+		r.log.Error("queue purge", "err", err)
+	} else if n > 0 {
+		r.log.Info("queue purge", "messages", n)
+	}
+}
+
+// Process attempts one batch of due messages and reports whether more may
+// be due. Run calls it in a loop; tests call it directly with a fake clock.
+func (r *Runner) Process(ctx context.Context) bool {
+	now := r.now()
+	msgs, err := r.store.Due(ctx, now, r.Batch)
 	if err != nil {
 		r.log.Error("queue due", "err", err)
 		return false
@@ -81,23 +128,10 @@ func (r *Runner) runOnce(ctx context.Context) bool {
 		ready = append(ready, m)
 	}
 	results := r.deliver.Deliver(ctx, ready)
-	attempts := map[[2]string]int{}
-	received := map[string]time.Time{}
-	for _, m := range ready {
-		received[m.ID] = m.Received
-		for _, rc := range m.Recipients {
-			attempts[[2]string{m.ID, rc.Address}] = rc.Attempts
-		}
-	}
-	for i := range results {
-		res := &results[i]
-		if res.Status == Pending && res.NextAttempt.IsZero() {
-			res.NextAttempt = r.now().Add(Backoff(attempts[[2]string{res.MessageID, res.Recipient}]))
-		}
+	r.schedule(ready, results, now)
+	r.notify(ctx, ready, results, now)
+	for _, res := range results {
 		r.metrics.deliveries.WithLabelValues(string(res.Status)).Inc()
-		if res.Status == Delivered {
-			r.metrics.latency.Observe(r.now().Sub(received[res.MessageID]).Seconds())
-		}
 		r.log.Info("delivery", "queue_id", res.MessageID, "rcpt", res.Recipient, "status", res.Status, "err", res.Error)
 	}
 	if err := r.store.Complete(ctx, results); err != nil {
@@ -108,30 +142,54 @@ func (r *Runner) runOnce(ctx context.Context) bool {
 	return len(msgs) == r.Batch
 }
 
-// Backoff is the wait before retry number attempts+1: 30s doubling, capped
-// at 30 minutes.
-func Backoff(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 0; i < attempts && d < 30*time.Minute; i++ {
-		d *= 2
+// schedule stamps each result with the attempt time, sets the retry time of
+// temporary failures by the policy, and fails those of messages older than
+// MaxAge. Local failures (a mailstore down) take the same path: nothing
+// bounces for a temporary reason before MaxAge.
+func (r *Runner) schedule(msgs []*Message, results []Result, now time.Time) {
+	byID := make(map[string]*Message, len(msgs))
+	for _, m := range msgs {
+		byID[m.ID] = m
 	}
-	return min(d, 30*time.Minute)
+	for i := range results {
+		res := &results[i]
+		res.Attempted = now
+		m := byID[res.MessageID]
+		if m == nil {
+			continue
+		}
+		switch res.Status {
+		case Delivered:
+			r.metrics.latency.Observe(now.Sub(m.Received).Seconds())
+		case Pending:
+			if now.Sub(m.Received) >= r.opts.Policy.MaxAge {
+				// RFC 3463 §3.5: X.4.7 delivery time expired.
+				res.Status = Failed
+				res.Error = expiredText(res.Error)
+				continue
+			}
+			if res.NextAttempt.IsZero() {
+				res.NextAttempt = now.Add(r.opts.Policy.Backoff(attempts(m, res.Recipient)))
+			}
+		}
+	}
 }
 
-type runnerMetrics struct {
-	deliveries *prometheus.CounterVec
-	latency    prometheus.Histogram
+// expiredPrefix starts the error of a recipient failed by MaxAge.
+const expiredPrefix = "4.4.7 Delivery time expired"
+
+func expiredText(last string) string {
+	if last == "" {
+		return expiredPrefix
+	}
+	return expiredPrefix + "; last error: " + last
 }
 
-func newRunnerMetrics(reg prometheus.Registerer) *runnerMetrics {
-	m := &runnerMetrics{
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rookery_queue_deliveries_total",
-			Help: "Delivery attempts per recipient, by resulting status (delivered, pending = retry, failed)."}, []string{"status"}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rookery_delivery_latency_seconds",
-			Help: "Time from acceptance to delivery into the mailbox.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 12)}),
+func attempts(m *Message, rcpt string) int {
+	for _, rc := range m.Recipients {
+		if rc.Address == rcpt {
+			return rc.Attempts
+		}
 	}
-	if reg != nil {
-		reg.MustRegister(m.deliveries, m.latency)
-	}
-	return m
+	return 0
 }

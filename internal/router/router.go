@@ -64,3 +64,13 @@ func (r *Router) Store(acct directory.Account) (mailstore.Store, error) {
 	}
 	return s, nil
 }
+
+// IsLocal reports whether address belongs to a domain of this system, so
+// mail to it is delivered to a mailstore rather than over SMTP.
+func (r *Router) IsLocal(ctx context.Context, address string) (bool, error) {
+	at := strings.LastIndexByte(address, '@')
+	if at < 0 {
+		return false, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+	}
+	return r.dir.IsLocalDomain(ctx, address[at+1:])
+}

@@ -3,10 +3,13 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/dkim"
 	"github.com/rookery-mail/rookery/internal/smtp/lmtp"
 	"github.com/rookery-mail/rookery/internal/smtp/submission"
 
@@ -50,6 +53,7 @@ func (s *Server) startSubmission() error {
 			return acct, err
 		},
 		Resolver:          s.router,
+		Signer:            unsignedWithoutKeys{dkim.NewSigner(s.dir), s.log},
 		Queue:             s.queue,
 		OnEnqueue:         s.runner.Kick,
 		TLSConfig:         s.tls,
@@ -149,4 +153,21 @@ func (s *Server) startIMAP() error {
 		{"imap", s.cfg.Listen.IMAP, false},
 		{"imaps", s.cfg.Listen.IMAPS, true},
 	})
+}
+
+// unsignedWithoutKeys sends mail of a domain without DKIM keys unsigned
+// (logged) instead of refusing it: keys are created by `rookery domain add`,
+// but a domain added through the API or restored from elsewhere may lack them.
+type unsignedWithoutKeys struct {
+	signer *dkim.Signer
+	log    *slog.Logger
+}
+
+func (u unsignedWithoutKeys) Sign(ctx context.Context, domain string, msg []byte) ([]byte, error) {
+	out, err := u.signer.Sign(ctx, domain, msg)
+	if errors.Is(err, dkim.ErrNoKeys) {
+		u.log.Warn("sending unsigned: domain has no DKIM keys", "domain", domain)
+		return msg, nil
+	}
+	return out, err
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/queue"
 	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 	"github.com/rookery-mail/rookery/internal/router"
+	"github.com/rookery-mail/rookery/internal/smtp/outbound"
 )
 
 // DefaultMailstore is the name of the one mailstore of a single node.
@@ -43,6 +44,7 @@ type Server struct {
 	queue     queue.Store
 	router    *router.Router
 	local     *router.LocalDeliverer
+	outbound  *outbound.Client
 	runner    *queue.Runner
 	tls       *tls.Config
 	limiter   *authLimiter
@@ -89,7 +91,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	s.router = router.New(s.dir, s.stores)
 	s.local = &router.LocalDeliverer{Router: s.router}
-	s.runner = queue.NewRunner(s.queue, &router.Dispatcher{Local: s.local}, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg, Hostname: cfg.Hostname})
+	dispatch := &router.Dispatcher{Local: s.local}
+	if cfg.HasRole("outbound") {
+		s.outbound = outbound.New(outbound.Options{
+			Hostname:   cfg.Hostname,
+			Resolver:   outbound.NewResolver(cfg.Outbound.Resolver),
+			Port:       cfg.Outbound.Port,
+			Logger:     log.With("role", "outbound"),
+			Registerer: s.reg,
+		})
+		dispatch.Remote = s.outbound
+	}
+	s.runner = queue.NewRunner(s.queue, dispatch, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg,
+		Hostname: cfg.Hostname, IsLocal: s.router.IsLocal, Policy: queuePolicy(cfg.Queue)})
 	if s.tls, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
@@ -185,6 +199,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-time.After(10 * time.Second):
 		errs = append(errs, errors.New("shutdown: goroutines still running"))
 	}
+	if s.outbound != nil {
+		s.outbound.Close()
+	}
 	errs = append(errs, s.closeEngines())
 	return errors.Join(errs...)
 }
@@ -208,3 +225,13 @@ func (s *Server) Stores() map[string]mailstore.Store { return s.stores }
 
 // Directory returns the node's directory.
 func (s *Server) Directory() directory.Directory { return s.dir }
+
+// queuePolicy turns the [queue] settings into the runner's policy; zero
+// values keep the queue package's defaults.
+func queuePolicy(c config.Queue) queue.Policy {
+	p := queue.Policy{MaxAge: c.MaxAge.Duration, DelayWarning: c.DelayWarning.Duration}
+	for _, d := range c.Retry {
+		p.Retry = append(p.Retry, d.Duration)
+	}
+	return p
+}

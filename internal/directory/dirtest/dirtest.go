@@ -33,6 +33,9 @@ func Run(t *testing.T, open func(t *testing.T) directory.Directory) {
 		{"ResolveTooDeep", testResolveTooDeep},
 		{"CatchAll", testCatchAll},
 		{"ResolveErrors", testResolveErrors},
+		{"DKIMKeys", testDKIMKeys},
+		{"DKIMKeysInvalid", testDKIMKeysInvalid},
+		{"DKIMKeysDeletedWithDomain", testDKIMKeysDeletedWithDomain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

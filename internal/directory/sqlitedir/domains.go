@@ -30,7 +30,8 @@ func (d *DB) AddDomain(ctx context.Context, name string) error {
 }
 
 // DeleteDomain removes a domain that has no accounts or aliases left, so a
-// typo cannot delete a domain's users; remove them first.
+// typo cannot delete a domain's users; remove them first. Its DKIM keys go
+// with it.
 func (d *DB) DeleteDomain(ctx context.Context, name string) error {
 	n, err := directory.NormalizeDomain(name)
 	if err != nil {
@@ -46,6 +47,11 @@ func (d *DB) DeleteDomain(ctx context.Context, name string) error {
 		}
 		if accounts > 0 || aliases > 0 {
 			return fmt.Errorf("domain %s still has %d accounts and %d aliases: %w", n, accounts, aliases, directory.ErrExists)
+		}
+		// Explicit rather than only ON DELETE CASCADE, so the rule holds
+		// whatever the foreign_keys pragma of the handle.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM dkim_keys WHERE domain = ?", n); err != nil {
+			return fmt.Errorf("delete domain %s: DKIM keys: %w", n, err)
 		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM domains WHERE name = ?", n)
 		if err != nil {

@@ -32,6 +32,18 @@ CREATE TABLE aliases (
 ) STRICT;
 CREATE INDEX aliases_domain ON aliases(domain);
 `,
+	// Version 2: DKIM signing keys (RFC 6376, RFC 8463). created is a
+	// fixed-width UTC timestamp, so ORDER BY created sorts by time.
+	`
+CREATE TABLE dkim_keys (
+	domain      TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+	selector    TEXT NOT NULL,
+	algorithm   TEXT NOT NULL CHECK (algorithm IN ('rsa-sha256', 'ed25519-sha256')),
+	private_key TEXT NOT NULL,
+	created     TEXT NOT NULL,
+	PRIMARY KEY (domain, selector)
+) STRICT;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction, so two

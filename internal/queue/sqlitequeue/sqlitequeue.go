@@ -24,30 +24,6 @@ const (
 	maxBatchBytes = 64 << 20
 )
 
-const schema = `
-CREATE TABLE IF NOT EXISTS messages (
-	id        TEXT PRIMARY KEY,
-	mail_from TEXT NOT NULL,
-	received  INTEGER NOT NULL,
-	size      INTEGER NOT NULL,
-	smtputf8  INTEGER NOT NULL,
-	body      BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS recipients (
-	message_id   TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-	address      TEXT NOT NULL,
-	orig         TEXT NOT NULL,
-	remote       INTEGER NOT NULL DEFAULT 0,
-	status       TEXT NOT NULL,
-	attempts     INTEGER NOT NULL DEFAULT 0,
-	next_attempt INTEGER NOT NULL,
-	last_error   TEXT NOT NULL DEFAULT '',
-	PRIMARY KEY (message_id, address)
-);
-CREATE INDEX IF NOT EXISTS recipients_due ON recipients(status, next_attempt);
-PRAGMA user_version = 1;
-`
-
 // Queue is the SQLite queue engine.
 type Queue struct {
 	db   *sql.DB
@@ -73,7 +49,7 @@ func Open(ctx context.Context, path string) (*Queue, error) {
 	// One connection: writers queue in Go instead of in SQLite's busy
 	// handler, which sleeps in coarse steps; the committer batches anyway.
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue schema %s: %w", path, err)
 	}
@@ -162,9 +138,10 @@ func (q *Queue) insert(batch []*enqueueReq) error {
 // Due returns pending work; see queue.Store.
 func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error
+		SELECT `+messageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id
-		WHERE m.id IN (SELECT DISTINCT message_id FROM recipients WHERE status = ? AND next_attempt <= ? ORDER BY next_attempt LIMIT ?)
+		WHERE m.id IN (SELECT DISTINCT r2.message_id FROM recipients r2 JOIN messages m2 ON m2.id = r2.message_id
+		               WHERE r2.status = ? AND r2.next_attempt <= ? AND m2.held = 0 ORDER BY r2.next_attempt LIMIT ?)
 		  AND r.status = ? AND r.next_attempt <= ?
 		ORDER BY m.received, m.id`, queue.Pending, now.UnixNano(), limit, queue.Pending, now.UnixNano())
 	if err != nil {
@@ -176,7 +153,7 @@ func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Mes
 // List returns all queued messages; see queue.Store.
 func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT m.id, m.mail_from, m.received, m.size, m.smtputf8, r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error
+		SELECT `+messageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id ORDER BY m.received, m.id`)
 	if err != nil {
 		return nil, fmt.Errorf("queue list: %w", err)
@@ -184,20 +161,29 @@ func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 	return scanMessages(rows)
 }
 
+// messageColumns are the columns scanMessages reads, m being messages and
+// r recipients.
+const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.held, m.warned,
+	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt`
+
 func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 	defer rows.Close()
 	var out []*queue.Message
 	byID := map[string]*queue.Message{}
 	for rows.Next() {
 		var (
-			m            queue.Message
-			rc           queue.Recipient
-			received, na int64
+			m                queue.Message
+			rc               queue.Recipient
+			received, na, la int64
 		)
-		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError); err != nil {
+		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.Held, &m.Warned,
+			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}
 		rc.NextAttempt = time.Unix(0, na)
+		if la != 0 {
+			rc.LastAttempt = time.Unix(0, la)
+		}
 		cur := byID[m.ID]
 		if cur == nil {
 			m.Received = time.Unix(0, received)
@@ -232,8 +218,12 @@ func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
 	defer tx.Rollback()
 	touched := map[string]bool{}
 	for _, r := range results {
-		if _, err := tx.ExecContext(ctx, `UPDATE recipients SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE message_id = ? AND address = ?`,
-			r.Status, r.NextAttempt.UnixNano(), r.Error, r.MessageID, r.Recipient); err != nil {
+		at := r.Attempted
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE recipients SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ?, last_attempt = ? WHERE message_id = ? AND address = ?`,
+			r.Status, r.NextAttempt.UnixNano(), r.Error, at.UnixNano(), r.MessageID, r.Recipient); err != nil {
 			return fmt.Errorf("queue complete %s: %w", r.MessageID, err)
 		}
 		touched[r.MessageID] = true
