@@ -66,7 +66,8 @@ func (r *Runner) sendDSN(ctx context.Context, m *Message, action Action, results
 	}
 	for _, i := range idx {
 		res := results[i]
-		rc := DSNRecipient{Address: res.Recipient, Status: StatusCode(res.Error, def), Diagnostic: res.Error, LastAttempt: res.Attempted}
+		mta, reply := SplitRemote(res.Error)
+		rc := DSNRecipient{Address: res.Recipient, Status: StatusCode(reply, def), Diagnostic: reply, RemoteMTA: mta, LastAttempt: res.Attempted}
 		if last, ok := strings.CutPrefix(res.Error, expiredPrefix); ok {
 			rc.Status = "4.4.7"
 			rc.Diagnostic = strings.TrimPrefix(last, "; last error: ")

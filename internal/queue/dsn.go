@@ -42,6 +42,7 @@ type DSNRecipient struct {
 	Orig        string // Original-Recipient when known
 	Status      string // enhanced status code, e.g. 5.1.1 (RFC 3463)
 	Diagnostic  string // the remote's reply or the local reason
+	RemoteMTA   string // the host that gave the reply, when remote
 	LastAttempt time.Time
 }
 
@@ -56,6 +57,20 @@ var smtpReply = regexp.MustCompile(`^[245]\d\d(?:[ -]|$)`)
 // StatusCode returns the enhanced status code in reply, or def when it has
 // none or one of the wrong class (a 4.x.x reply to a failed recipient
 // after expiry keeps its code only when def is also transient).
+// remoteReply matches the outbound role's error text "host[ip]: reply".
+var remoteReply = regexp.MustCompile(`^([A-Za-z0-9.-]+)\[[^\]]*\]: (.*)$`)
+
+// SplitRemote separates the remote host from its reply in a delivery
+// error, so the DSN can report the host as Remote-MTA and the reply as an
+// smtp Diagnostic-Code (RFC 3464 §2.3.5, §2.3.6). Other text is returned
+// unchanged with an empty host.
+func SplitRemote(text string) (host, reply string) {
+	if m := remoteReply.FindStringSubmatch(strings.TrimSpace(text)); m != nil {
+		return m[1], m[2]
+	}
+	return "", text
+}
+
 func StatusCode(reply, def string) string {
 	m := enhancedCode.FindStringSubmatch(strings.TrimSpace(reply))
 	if m == nil || m[1][0] != def[0] {
@@ -155,6 +170,9 @@ func (d *DSN) statusFields() string {
 		}
 		fmt.Fprintf(&b, "Action: %s\n", d.Action)
 		fmt.Fprintf(&b, "Status: %s\n", r.Status)
+		if r.RemoteMTA != "" {
+			fmt.Fprintf(&b, "Remote-MTA: dns; %s\n", r.RemoteMTA)
+		}
 		if diag := oneLine(r.Diagnostic); diag != "" {
 			// RFC 3464 §2.3.6: "smtp" only for an SMTP reply; our own
 			// reasons use an X- type, as Postfix's "X-Postfix".

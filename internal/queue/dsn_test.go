@@ -216,3 +216,16 @@ func TestPolicyBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitRemote(t *testing.T) {
+	for _, tc := range []struct{ in, host, reply string }{
+		{"mx.b.test[127.0.0.3]: 550 5.1.1 No such user", "mx.b.test", "550 5.1.1 No such user"},
+		{"451 4.4.1 connection refused", "", "451 4.4.1 connection refused"},
+		{"5.1.1 mailbox no longer exists", "", "5.1.1 mailbox no longer exists"},
+	} {
+		host, reply := SplitRemote(tc.in)
+		if host != tc.host || reply != tc.reply {
+			t.Errorf("SplitRemote(%q) = %q, %q", tc.in, host, reply)
+		}
+	}
+}
