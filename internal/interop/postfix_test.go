@@ -88,7 +88,7 @@ smtp_tls_security_level = may
 smtp_host_lookup = native
 disable_dns_lookups = yes
 %[2]s
-`, dir, extra)
+`, dir, strings.ReplaceAll(extra, "MAILDIR", filepath.Join(dir, "mail")))
 	masterCF := p.smtp + " inet n - n - - smtpd\n" + `pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr

@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			Hostname:   cfg.Hostname,
 			Resolver:   outbound.NewResolver(cfg.Outbound.Resolver),
 			Port:       cfg.Outbound.Port,
-			Logger:     log.With("role", "outbound"),
+			Logger:     log,
 			Registerer: s.reg,
 		})
 		dispatch.Remote = s.outbound
