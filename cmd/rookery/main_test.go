@@ -47,7 +47,10 @@ type node struct {
 	cfgPath string
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t *testing.T) *node { return newNodeWith(t, "") }
+
+// newNodeWith adds extra TOML (sections such as [outbound]) to the config.
+func newNodeWith(t *testing.T, extra string) *node {
 	t.Helper()
 	dir := t.TempDir()
 	if err := server.WriteSelfSigned(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "localhost"); err != nil {
@@ -59,10 +62,11 @@ data_dir = "."
 mx = "127.0.0.1:0"
 imap = "127.0.0.1:0"
 http = "127.0.0.1:0"
+submission = "127.0.0.1:0"
 [tls]
 cert = "cert.pem"
 key = "key.pem"
-`
+` + extra
 	n := &node{t: t, dir: dir, cfgPath: filepath.Join(dir, "rookery.toml")}
 	if err := os.WriteFile(n.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
