@@ -33,7 +33,10 @@ type nodeConfig struct {
 	extra                  string // more TOML, e.g. [outbound] and [queue]
 }
 
-func startNode(t *testing.T, nc nodeConfig) *node {
+func startNode(t *testing.T, nc nodeConfig) *node { return startNodeB(t, nc) }
+
+// startNodeB is startNode for tests and benchmarks alike.
+func startNodeB(t testing.TB, nc nodeConfig) *node {
 	t.Helper()
 	dir := t.TempDir()
 	if err := server.WriteSelfSigned(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), nc.hostname); err != nil {
@@ -61,6 +64,9 @@ key = "key.pem"
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testLog{t, nc.hostname}, nil))
+	if _, bench := t.(*testing.B); bench {
+		log = slog.New(slog.DiscardHandler)
+	}
 	srv, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +90,7 @@ key = "key.pem"
 }
 
 type testLog struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 }
 
@@ -95,7 +101,7 @@ func (w testLog) Write(p []byte) (int, error) {
 
 // messages waits until the account's INBOX holds at least n messages and
 // returns their bodies.
-func (n *node) messages(t *testing.T, count int) [][]byte {
+func (n *node) messages(t testing.TB, count int) [][]byte {
 	t.Helper()
 	st := n.srv.Stores()[server.DefaultMailstore]
 	ctx := context.Background()

@@ -240,3 +240,14 @@ func TestMXAdvertisesExtensions(t *testing.T) {
 		t.Error("MX must not offer AUTH")
 	}
 }
+
+// TestMXAcceptsLongLines: lines beyond RFC 5321's 1000 octets occur in real
+// mail (HTML, unwrapped base64); they are accepted and stored unchanged.
+func TestMXAcceptsLongLines(t *testing.T) {
+	e := startEnv(t, nil)
+	body := "Subject: long\r\n\r\n" + strings.Repeat("y", 20000) + "\r\n"
+	sendMail(t, e.addr("mx"), "x@remote.test", []string{"alice@example.test"}, body)
+	if got := e.body(e.waitMessages("alice@example.test", "INBOX", 1)[0]); !strings.HasSuffix(string(got), body) {
+		t.Fatal("long line not stored unchanged")
+	}
+}

@@ -23,6 +23,11 @@ import (
 	"github.com/rookery-mail/rookery/internal/router"
 )
 
+// MaxLineLength bounds command lines and message lines. RFC 5321
+// §4.5.3.1.6 sets 1000 octets, but real mail carries longer lines (HTML,
+// unwrapped base64), which Postfix accepts too; 64 KiB keeps memory bounded.
+const MaxLineLength = 64 << 10
+
 // Envelope is one transaction's MAIL FROM and accepted RCPTs.
 type Envelope struct {
 	From  string

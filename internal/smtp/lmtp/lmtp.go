@@ -59,7 +59,7 @@ func New(opts Options) *Server {
 	srv.Domain = opts.Hostname
 	srv.MaxMessageBytes = opts.MaxMessageSize
 	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = 4096
+	srv.MaxLineLength = accept.MaxLineLength
 	srv.ReadTimeout, srv.WriteTimeout = opts.Timeout, opts.Timeout
 	srv.EnableSMTPUTF8 = true
 	s.smtp = srv

@@ -66,7 +66,7 @@ func New(opts Options) *Server {
 	srv.TLSConfig = opts.TLSConfig
 	srv.MaxMessageBytes = opts.MaxMessageSize
 	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = 4096 // RFC 5321 §4.5.3.1.6 asks for 1000; allow long MAIL parameters
+	srv.MaxLineLength = accept.MaxLineLength
 	srv.ReadTimeout = opts.ReadTimeout
 	srv.WriteTimeout = opts.WriteTimeout
 	srv.EnableSMTPUTF8 = true

@@ -76,7 +76,7 @@ func New(opts Options) *Server {
 	srv.AllowInsecureAuth = opts.AllowInsecureAuth
 	srv.MaxMessageBytes = opts.MaxMessageSize
 	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = 4096
+	srv.MaxLineLength = accept.MaxLineLength
 	srv.ReadTimeout = opts.ReadTimeout
 	srv.WriteTimeout = opts.WriteTimeout
 	srv.EnableSMTPUTF8 = true
