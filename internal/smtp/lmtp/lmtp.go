@@ -6,10 +6,8 @@ package lmtp
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -39,8 +37,8 @@ type Options struct {
 
 // Server is the LMTP listener.
 type Server struct {
-	opts      Options
-	smtp      *smtp.Server
+	opts Options
+	*accept.Listener
 	delivered *prometheus.CounterVec
 }
 
@@ -54,32 +52,12 @@ func New(opts Options) *Server {
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(s.delivered)
 	}
-	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
-	srv.LMTP = true
-	srv.Domain = opts.Hostname
-	srv.MaxMessageBytes = opts.MaxMessageSize
-	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = accept.MaxLineLength
-	srv.ReadTimeout, srv.WriteTimeout = opts.Timeout, opts.Timeout
-	srv.EnableSMTPUTF8 = true
-	s.smtp = srv
+	s.Listener = accept.NewListener(smtp.BackendFunc(s.newSession), accept.ListenerOptions{
+		Hostname: opts.Hostname, LMTP: true,
+		MaxMessageSize: opts.MaxMessageSize, MaxRecipients: opts.MaxRecipients,
+		ReadTimeout: opts.Timeout, WriteTimeout: opts.Timeout, Logger: opts.Logger,
+	})
 	return s
-}
-
-// Serve accepts connections on l until Shutdown.
-func (s *Server) Serve(l net.Listener) error {
-	if err := s.smtp.Serve(l); !errors.Is(err, smtp.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// Shutdown stops accepting and waits for sessions until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if err := s.smtp.Shutdown(ctx); !errors.Is(err, smtp.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 type session struct {

@@ -7,9 +7,7 @@ package mx
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -45,8 +43,8 @@ type Options struct {
 
 // Server is the MX role.
 type Server struct {
-	opts    Options
-	smtp    *smtp.Server
+	opts Options
+	*accept.Listener
 	commit  *accept.Committer
 	metrics *metrics
 }
@@ -61,44 +59,10 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, metrics: newMetrics(opts.Registerer),
 		commit: accept.NewCommitter(opts.Hostname, "mx", opts.Queue, opts.OnEnqueue, opts.Registerer)}
-	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
-	srv.Domain = opts.Hostname
-	srv.TLSConfig = opts.TLSConfig
-	srv.MaxMessageBytes = opts.MaxMessageSize
-	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = accept.MaxLineLength
-	srv.ReadTimeout = opts.ReadTimeout
-	srv.WriteTimeout = opts.WriteTimeout
-	srv.EnableSMTPUTF8 = true
-	srv.EnableREQUIRETLS = true
-	srv.EnableDSN = true
-	srv.ErrorLog = slogAdapter{opts.Logger}
-	s.smtp = srv
+	s.Listener = accept.NewListener(smtp.BackendFunc(s.newSession), accept.ListenerOptions{
+		Hostname: opts.Hostname, TLSConfig: opts.TLSConfig,
+		MaxMessageSize: opts.MaxMessageSize, MaxRecipients: opts.MaxRecipients,
+		ReadTimeout: opts.ReadTimeout, WriteTimeout: opts.WriteTimeout, Logger: opts.Logger,
+	})
 	return s
 }
-
-// Serve accepts connections on l until Shutdown.
-func (s *Server) Serve(l net.Listener) error {
-	err := s.smtp.Serve(l)
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// Shutdown stops accepting and waits for sessions to end or ctx to expire.
-// A transaction in DATA finishes its commit first: the queue waits for it.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.smtp.Shutdown(ctx)
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-type slogAdapter struct{ l *slog.Logger }
-
-func (a slogAdapter) Printf(format string, v ...any) {
-	a.l.Warn("smtp", "detail", sprintf(format, v...))
-}
-func (a slogAdapter) Println(v ...any) { a.l.Warn("smtp", "detail", sprint(v...)) }

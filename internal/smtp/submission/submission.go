@@ -7,7 +7,6 @@ package submission
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
 	"time"
@@ -59,8 +58,8 @@ type Options struct {
 // Server is the submission role; one Server serves both 587 (STARTTLS) and
 // 465 (implicit TLS) listeners.
 type Server struct {
-	opts   Options
-	smtp   *smtp.Server
+	opts Options
+	*accept.Listener
 	commit *accept.Committer
 }
 
@@ -70,34 +69,10 @@ func New(opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{opts: opts, commit: accept.NewCommitter(opts.Hostname, "submission", opts.Queue, opts.OnEnqueue, opts.Registerer)}
-	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
-	srv.Domain = opts.Hostname
-	srv.TLSConfig = opts.TLSConfig
-	srv.AllowInsecureAuth = opts.AllowInsecureAuth
-	srv.MaxMessageBytes = opts.MaxMessageSize
-	srv.MaxRecipients = opts.MaxRecipients
-	srv.MaxLineLength = accept.MaxLineLength
-	srv.ReadTimeout = opts.ReadTimeout
-	srv.WriteTimeout = opts.WriteTimeout
-	srv.EnableSMTPUTF8 = true
-	srv.EnableREQUIRETLS = true
-	srv.EnableDSN = true
-	s.smtp = srv
+	s.Listener = accept.NewListener(smtp.BackendFunc(s.newSession), accept.ListenerOptions{
+		Hostname: opts.Hostname, TLSConfig: opts.TLSConfig, AllowInsecureAuth: opts.AllowInsecureAuth,
+		MaxMessageSize: opts.MaxMessageSize, MaxRecipients: opts.MaxRecipients,
+		ReadTimeout: opts.ReadTimeout, WriteTimeout: opts.WriteTimeout, Logger: opts.Logger,
+	})
 	return s
-}
-
-// Serve accepts connections on l (a tls.Listener for port 465) until Shutdown.
-func (s *Server) Serve(l net.Listener) error {
-	if err := s.smtp.Serve(l); !errors.Is(err, smtp.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// Shutdown stops accepting and waits for sessions until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if err := s.smtp.Shutdown(ctx); !errors.Is(err, smtp.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
