@@ -129,3 +129,28 @@ func TestUnreachableHostRetriesThenBounces(t *testing.T) {
 		}
 	}
 }
+
+// TestBounceToAliasSender: mail sent from an alias that bounces comes back
+// to the account behind the alias.
+func TestBounceToAliasSender(t *testing.T) {
+	s := startTwoSystems(t)
+	if err := s.a.srv.Directory().AddAlias(context.Background(), "sales@a.test", []string{"alice@a.test"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := smtp.DialStartTLS(s.a.srv.Addr("submission").String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", s.a.user, nodePassword)); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: sales@a.test\r\nTo: nobody@b.test\r\nSubject: offer\r\n\r\nbuy\r\n"
+	if err := c.SendMail("sales@a.test", []string{"nobody@b.test"}, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	dsn := s.a.messages(t, 1)[0]
+	if !bytes.Contains(dsn, []byte("Delivered-To: alice@a.test")) || !bytes.Contains(dsn, []byte("Status: 5.1.1")) {
+		t.Fatalf("bounce to the alias did not reach alice:\n%s", dsn)
+	}
+}

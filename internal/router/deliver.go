@@ -23,33 +23,53 @@ type LocalDeliverer struct {
 
 var _ queue.Deliverer = (*LocalDeliverer)(nil)
 
+// pending is one queue recipient, which may expand to several accounts.
 type pending struct {
 	msgID, rcpt string
 }
 
 // Deliver stores each recipient's copy, one store transaction per store for
-// the whole batch. Each copy carries the delivery ID "queueID/recipient", so a
-// batch retried after a crash is not stored twice.
+// the whole batch. Each copy carries the delivery ID "queueID/account", so a
+// batch retried after a crash is not stored twice. A recipient that is not
+// an account but an alias (a bounce to a sender who wrote from an alias)
+// reaches the accounts the alias expands to.
 func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []queue.Result {
-	var results []queue.Result
+	outcome := map[pending]*queue.Result{}
+	var order []pending
+	record := func(p pending, r queue.Result) {
+		cur, ok := outcome[p]
+		if !ok {
+			order = append(order, p)
+			outcome[p] = &r
+			return
+		}
+		// Pending (retry) outweighs Failed, which outweighs Delivered:
+		// a retry re-stores nothing that already arrived (delivery IDs).
+		if rank(r.Status) > rank(cur.Status) {
+			*cur = r
+		}
+	}
 	byStore := map[mailstore.Store][]mailstore.Delivery{}
 	refs := map[mailstore.Store][]pending{}
 	for _, m := range msgs {
 		for _, rc := range m.Recipients {
-			acct, store, err := d.account(ctx, rc.Address)
+			p := pending{m.ID, rc.Address}
+			targets, err := d.targets(ctx, rc.Address)
 			if err != nil {
-				results = append(results, failure(m.ID, rc.Address, err))
+				record(p, failure(m.ID, rc.Address, err))
 				continue
 			}
-			byStore[store] = append(byStore[store], mailstore.Delivery{
-				User: acct.Address,
-				Message: mailstore.NewMessage{
-					Body:         bytes.NewReader(withTraceHeaders(m, acct.Address)),
-					InternalDate: m.Received,
-					DeliveryID:   m.ID + "/" + acct.Address,
-				},
-			})
-			refs[store] = append(refs[store], pending{m.ID, rc.Address})
+			for _, tg := range targets {
+				byStore[tg.store] = append(byStore[tg.store], mailstore.Delivery{
+					User: tg.acct.Address,
+					Message: mailstore.NewMessage{
+						Body:         bytes.NewReader(withTraceHeaders(m, tg.acct.Address)),
+						InternalDate: m.Received,
+						DeliveryID:   m.ID + "/" + tg.acct.Address,
+					},
+				})
+				refs[tg.store] = append(refs[tg.store], p)
+			}
 		}
 	}
 	for store, ds := range byStore {
@@ -57,38 +77,76 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 		for i, p := range refs[store] {
 			switch {
 			case err != nil:
-				results = append(results, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: err.Error()})
+				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: err.Error()})
 			case res[i].Err != nil:
 				if errors.Is(res[i].Err, mailstore.ErrNoAccount) {
 					d.ensured.Delete(ds[i].User)
 				}
-				results = append(results, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: res[i].Err.Error()})
+				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: res[i].Err.Error()})
 			default:
-				results = append(results, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Delivered})
+				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Delivered})
 			}
 		}
+	}
+	results := make([]queue.Result, 0, len(order))
+	for _, p := range order {
+		results = append(results, *outcome[p])
 	}
 	return results
 }
 
-// account finds the account and its store, creating the account's
-// mailboxes on first delivery.
-func (d *LocalDeliverer) account(ctx context.Context, address string) (directory.Account, mailstore.Store, error) {
-	acct, err := d.Router.dir.Account(ctx, address)
-	if err != nil {
-		return acct, nil, err
+func rank(s queue.Status) int {
+	switch s {
+	case queue.Pending:
+		return 2
+	case queue.Failed:
+		return 1
 	}
+	return 0
+}
+
+// target is one account to store a copy for, and its store.
+type target struct {
+	acct  directory.Account
+	store mailstore.Store
+}
+
+// targets resolves a local recipient: the account itself, or what an alias
+// expands to.
+func (d *LocalDeliverer) targets(ctx context.Context, address string) ([]target, error) {
+	acct, err := d.Router.dir.Account(ctx, address)
+	accts := []directory.Account{acct}
+	if errors.Is(err, directory.ErrNotFound) {
+		accts, err = d.Router.dir.Resolve(ctx, address)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []target
+	for _, a := range accts {
+		store, err := d.ensure(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, target{a, store})
+	}
+	return out, nil
+}
+
+// ensure finds the account's store, creating the account's mailboxes on
+// first delivery.
+func (d *LocalDeliverer) ensure(ctx context.Context, acct directory.Account) (mailstore.Store, error) {
 	store, err := d.Router.Store(acct)
 	if err != nil {
-		return acct, nil, err
+		return nil, err
 	}
 	if _, ok := d.ensured.Load(acct.Address); !ok {
 		if err := store.EnsureAccount(ctx, acct.Address); err != nil {
-			return acct, nil, fmt.Errorf("ensure account %s: %w", acct.Address, err)
+			return nil, fmt.Errorf("ensure account %s: %w", acct.Address, err)
 		}
 		d.ensured.Store(acct.Address, true)
 	}
-	return acct, store, nil
+	return store, nil
 }
 
 // failure classifies a lookup error: an account deleted since RCPT fails
