@@ -34,6 +34,7 @@ type Config struct {
 	Outbound   Outbound   `toml:"outbound"`
 	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
+	POP3       POP3       `toml:"pop3"`
 	Log        Log        `toml:"log"`
 }
 
@@ -97,6 +98,13 @@ type IMAP struct {
 	AllowInsecureAuth bool     `toml:"allow_insecure_auth"`
 	MaxLiteralSize    int64    `toml:"max_literal_size"`
 	IdleTimeout       Duration `toml:"idle_timeout"`
+}
+
+// POP3 configures the POP3 role.
+type POP3 struct {
+	// AllowInsecureAuth permits plaintext USER/PASS and AUTH without TLS
+	// from non-loopback clients. Loopback is always allowed, as in Dovecot.
+	AllowInsecureAuth bool `toml:"allow_insecure_auth"`
 }
 
 // Log configures logging.

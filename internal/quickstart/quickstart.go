@@ -34,7 +34,7 @@ var Ports = map[string]int{
 
 // implemented lists the listeners whose roles exist so far; the others
 // join the generated config when their roles are built.
-var implemented = []string{"mx", "submission", "submissions", "lmtp", "imap", "imaps", "http"}
+var implemented = []string{"mx", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s", "http"}
 
 // Options choose where and how the demo runs.
 type Options struct {
@@ -167,6 +167,8 @@ func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "  LMTP         %s   for front ends and other MTAs\n", l.LMTP)
 	fmt.Fprintf(w, "  IMAP         %s   STARTTLS (self-signed certificate)\n", l.IMAP)
 	fmt.Fprintf(w, "  IMAPS        %s\n", l.IMAPS)
+	fmt.Fprintf(w, "  POP3         %s   STLS (self-signed certificate)\n", l.POP3)
+	fmt.Fprintf(w, "  POP3S        %s\n", l.POP3S)
 	fmt.Fprintf(w, "  metrics      http://%s/metrics   health: http://%s/healthz\n\n", l.HTTP, l.HTTP)
 	for _, c := range r.Credentials {
 		fmt.Fprintf(w, "  user %-22s password %s\n", c.User, c.Password)

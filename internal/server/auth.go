@@ -12,6 +12,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/imap"
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/pop3"
 )
 
 // authLimiter counts failed logins per client IP and per account and
@@ -130,6 +131,17 @@ func (b imapBackend) Login(ctx context.Context, username, password string, remot
 	acct, store, err := b.s.login(ctx, username, password, remote)
 	if errors.Is(err, directory.ErrAuthFailed) {
 		return "", nil, imap.ErrAuthFailed
+	}
+	return acct.Address, store, err
+}
+
+// pop3Backend adapts login to the POP3 server's Backend.
+type pop3Backend struct{ s *Server }
+
+func (b pop3Backend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
+	acct, store, err := b.s.login(ctx, username, password, remote)
+	if errors.Is(err, directory.ErrAuthFailed) {
+		return "", nil, pop3.ErrAuthFailed
 	}
 	return acct.Address, store, err
 }

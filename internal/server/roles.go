@@ -14,6 +14,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/smtp/submission"
 
 	"github.com/rookery-mail/rookery/internal/imap"
+	"github.com/rookery-mail/rookery/internal/pop3"
 	"github.com/rookery-mail/rookery/internal/smtp/mx"
 )
 
@@ -152,6 +153,24 @@ func (s *Server) startIMAP() error {
 	return s.serveMulti("imap", srv.Serve, srv.Shutdown, []listenSpec{
 		{"imap", s.cfg.Listen.IMAP, false},
 		{"imaps", s.cfg.Listen.IMAPS, true},
+	})
+}
+
+func (s *Server) startPOP3() error {
+	if !s.cfg.HasRole("pop3") {
+		return nil
+	}
+	srv := pop3.NewServer(pop3.Options{
+		Hostname:          s.cfg.Hostname,
+		Backend:           pop3Backend{s},
+		TLSConfig:         s.tls,
+		AllowInsecureAuth: s.cfg.POP3.AllowInsecureAuth,
+		Logger:            s.log.With("role", "pop3"),
+		Registerer:        s.reg,
+	})
+	return s.serveMulti("pop3", srv.Serve, srv.Shutdown, []listenSpec{
+		{"pop3", s.cfg.Listen.POP3, false},
+		{"pop3s", s.cfg.Listen.POP3S, true},
 	})
 }
 

@@ -140,7 +140,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cancel = cancel
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
-	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startHTTP}
+	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3, s.startHTTP}
 	for _, start := range starts {
 		if err := start(); err != nil {
 			s.Shutdown(ctx)

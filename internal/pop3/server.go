@@ -1,0 +1,227 @@
+// Package pop3 is Rookery's POP3 server (RFC 1939) with CAPA and response
+// codes (RFC 2449, RFC 3206), SASL PLAIN (RFC 5034) and STLS (RFC 2595),
+// over a mailstore.Store. Dovecot is the reference for behaviour the RFCs
+// leave open.
+//
+// Layout: server.go (lifecycle), session.go (one connection: read,
+// dispatch, reply), parse.go (command syntax), maildrop.go (the INBOX
+// snapshot a session works on), cmd_auth.go (AUTHORIZATION state),
+// cmd_mail.go (TRANSACTION state), metrics.go.
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// Backend authenticates users and finds their mail (the shape of imap.Backend).
+type Backend interface {
+	// Login checks credentials and returns the canonical user and the store holding their mail.
+	// It returns ErrAuthFailed for bad credentials; any other error is a temporary failure.
+	Login(ctx context.Context, username, password string, remote net.Addr) (user string, store mailstore.Store, err error)
+}
+
+// ErrAuthFailed is what Backend.Login returns for bad credentials.
+var ErrAuthFailed = errors.New("pop3: authentication failed")
+
+// Options configure a Server. Zero values get the documented defaults.
+type Options struct {
+	Hostname          string
+	Backend           Backend
+	TLSConfig         *tls.Config // enables STLS (and is what an implicit-TLS listener uses)
+	AllowInsecureAuth bool        // plaintext USER/PASS/AUTH without TLS from non-loopback
+	// IdleTimeout is the autologout timer; default 10 min, the minimum RFC 1939 §3 allows.
+	IdleTimeout time.Duration
+	// LockMaildrop refuses a second concurrent session of the same user on
+	// this server with -ERR [IN-USE] (RFC 1939 §8, RFC 2449 §8.1.1). Off by
+	// default, as Dovecot's pop3_lock_session: commits delete exact UIDs,
+	// so concurrent sessions cannot corrupt each other.
+	LockMaildrop bool
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer // may be nil
+}
+
+const (
+	defaultIdle = 10 * time.Minute
+	// maxLine bounds a command line. RFC 2449 §4 limits commands to 255
+	// octets; we are lenient, as Dovecot is, but never buffer more.
+	maxLine = 1024
+	// maxSASLLine bounds a SASL response line (RFC 5034 §4 has no limit).
+	maxSASLLine     = 8192
+	maxAuthFailures = 3
+	// maxBadCommands closes a session that keeps sending garbage (Dovecot: 20).
+	maxBadCommands = 20
+)
+
+// Server serves POP3 sessions. Create it with NewServer.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+
+	// authDelay waits after a failed login; a test seam for time.
+	authDelay func(ctx context.Context, failures int)
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	locked    map[string]bool // users with a session, when LockMaildrop
+	closing   bool
+	wg        sync.WaitGroup
+	nextID    atomic.Uint64
+}
+
+// NewServer returns a server; it has no side effects besides registering
+// metrics with opts.Registerer.
+func NewServer(opts Options) *Server {
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdle
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:      opts,
+		log:       log, // the caller adds role=pop3
+		metrics:   newMetrics(opts.Registerer),
+		listeners: make(map[net.Listener]struct{}),
+		sessions:  make(map[*session]struct{}),
+		locked:    make(map[string]bool),
+	}
+	s.authDelay = func(ctx context.Context, failures int) {
+		t := time.NewTimer(min(time.Duration(failures)*time.Second, 3*time.Second))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return s
+}
+
+// Serve accepts connections on l until Shutdown, then returns nil.
+// Connections that are *tls.Conn start as TLS sessions (POP3S, RFC 8314).
+// Serve may be called for several listeners.
+func (s *Server) Serve(l net.Listener) error {
+	if s.opts.Backend == nil {
+		return errors.New("pop3: Options.Backend is required")
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		sess := newSession(s, c)
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.sessions[sess] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			sess.serve()
+			s.mu.Lock()
+			delete(s.sessions, sess)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Shutdown stops accepting and ends every session at its next command
+// without committing deletions (RFC 1939 §6: no UPDATE state without
+// QUIT); when ctx ends first it closes the remaining connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	sessions := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, sess := range sessions {
+			sess.conn().Close()
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+// lock claims user's maildrop when LockMaildrop is set.
+func (s *Server) lock(user string) bool {
+	if !s.opts.LockMaildrop {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked[user] {
+		return false
+	}
+	s.locked[user] = true
+	return true
+}
+
+func (s *Server) unlock(user string) {
+	if !s.opts.LockMaildrop {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.locked, user)
+}
