@@ -4,7 +4,6 @@
 # benchpass), run ../shared/bench/run-target.sh against it, then stop it.
 #
 #   scripts/bench-target.sh [LABEL]     (SKIP, RUNS, SMTP_COUNT... pass through)
-# Roles not built yet are skipped (SKIP defaults to "pop3 lmtp").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 label=${1:-rookery}
@@ -20,6 +19,8 @@ default_domain = "bench.local"
 [listen]
 mx = "127.0.0.1:2525"
 imap = "127.0.0.1:1143"
+pop3 = "127.0.0.1:1110"
+lmtp = "127.0.0.1:2424"
 http = "127.0.0.1:8080"
 [log]
 level = "warn"
@@ -31,6 +32,6 @@ for u in pop{1..10} rcpt{1..20}; do echo "$PASS" | R user add "$u@bench.local" -
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null && break; sleep 0.1; done
-HOST=127.0.0.1 IMAP_PORT=1143 POP3_PORT=1110 SMTP_PORT=2525 LMTP_PORT=0 \
-BENCH_PASS=$PASS MAIL_DOMAIN=bench.local SKIP="${SKIP:-pop3 lmtp}" \
+HOST=127.0.0.1 IMAP_PORT=1143 POP3_PORT=1110 SMTP_PORT=2525 LMTP_PORT=2424 \
+BENCH_PASS=$PASS MAIL_DOMAIN=bench.local SKIP="${SKIP:-}" \
 	"$BENCH/run-target.sh" "$label"
