@@ -162,7 +162,9 @@ func handleAuthenticate(s *session, c *command) error {
 		authzid, user, pass = identity, username, password
 		return nil
 	})
-	if _, _, err := srv.Next(resp); err != nil {
+	// An empty response ("=") leaves PLAIN unfinished: malformed, not a
+	// login attempt with an empty user name.
+	if _, done, err := srv.Next(resp); err != nil || !done {
 		return errBad("", "Malformed PLAIN response")
 	}
 	if authzid != "" && authzid != user {
