@@ -98,6 +98,18 @@ func handleEnable(s *session, c *command) error {
 			// no \Recent, LIST in SELECT responses.
 			s.rev2, s.utf8 = true, true
 			enabled = append(enabled, "IMAP4rev2")
+		case "CONDSTORE":
+			if err := s.enableCondstore(); err != nil {
+				return err
+			}
+			enabled = append(enabled, "CONDSTORE")
+		case "QRESYNC":
+			// RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+			if err := s.enableCondstore(); err != nil {
+				return err
+			}
+			s.qresync = true
+			enabled = append(enabled, "QRESYNC")
 		}
 	}
 	if len(enabled) == 0 {

@@ -43,5 +43,11 @@ func handleExpunge(s *session, c *command) error {
 	for _, u := range gone {
 		set[u] = true
 	}
-	return s.reportExpunged(set)
+	if err := s.reportExpunged(set); err != nil {
+		return err
+	}
+	if s.condstore {
+		return s.okHighestModSeq(c)
+	}
+	return nil
 }

@@ -39,16 +39,37 @@ func handleFetch(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	mods, err := parseFetchModifiers(c.p)
+	if err != nil {
+		return err
+	}
 	if err := c.p.end(); err != nil {
 		return err
+	}
+	if mods.vanished && (!c.uid || !s.qresync) {
+		return errBad("", "VANISHED needs UID FETCH and ENABLE QRESYNC") // RFC 7162 §3.2.6
 	}
 	idx, err := s.resolveSet(set, c.uid)
 	if err != nil {
 		return err
 	}
-	if c.uid && !slices.ContainsFunc(items, func(it fetchItem) bool { return it.kind == fetchUID }) {
+	if mods.hasChanged || hasFetchItem(items, fetchModSeq) {
+		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
+			return err
+		}
+	}
+	if mods.hasChanged {
+		idx = s.changedSince(idx, mods.changedSince)
+	}
+	if mods.vanished {
+		if err := s.writeVanishedEarlier(set, mods.changedSince); err != nil {
+			return err
+		}
+	}
+	if c.uid && !hasFetchItem(items, fetchUID) {
 		items = append([]fetchItem{{kind: fetchUID}}, items...) // RFC 3501 §6.4.8
 	}
+	items = s.condstoreFetchItems(items, mods.hasChanged)
 	flagsChanged, err := s.markSeen(idx, items)
 	if err != nil {
 		return err
@@ -156,6 +177,8 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 		case fetchUID:
 			b.WriteString("UID ")
 			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
+		case fetchModSeq:
+			b.WriteString(modSeqItem(m.ModSeq))
 		case fetchInternalDate:
 			b.WriteString(`INTERNALDATE "`)
 			b.WriteString(m.InternalDate.Format(internalDateLayout))
@@ -172,6 +195,9 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 		case fetchBody:
 			b.WriteString("BODY ")
 			b.WriteString(msg().BodyStructure(false))
+		case fetchPreview:
+			b.WriteString("PREVIEW ") // RFC 8970 §4
+			b.WriteString(imapmsg.Quote(msg().Preview()))
 		case fetchBinary, fetchBinarySize:
 			data, err := binarySection(it.section.Part, msg)
 			if err != nil {

@@ -28,6 +28,12 @@ func handleSearch(s *session, c *command) error {
 		return err
 	}
 	saving := slices.Contains(prog.ret, "SAVE")
+	withModSeq := prog.key.usesModSeq()
+	if withModSeq {
+		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
+			return err
+		}
+	}
 	sel := s.sel
 	needBlob := prog.key.needsBlob()
 	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
@@ -38,6 +44,7 @@ func handleSearch(s *session, c *command) error {
 		s.searchRes = nil // a failed SEARCH leaves "$" empty (RFC 5182 §2.1)
 	}
 	var uids, seqs []uint32
+	var modseqs []uint64 // of the matches, for the MODSEQ result
 	for i, m := range sel.msgs {
 		if sel.pendingExpunge[m.UID] {
 			continue
@@ -53,6 +60,7 @@ func handleSearch(s *session, c *command) error {
 		if ev.match(prog.key) {
 			uids = append(uids, m.UID)
 			seqs = append(seqs, uint32(i+1))
+			modseqs = append(modseqs, m.ModSeq)
 		}
 	}
 	nums := seqs
@@ -66,16 +74,29 @@ func handleSearch(s *session, c *command) error {
 			b.WriteByte(' ')
 			b.WriteString(strconv.FormatUint(uint64(n), 10))
 		}
+		if withModSeq && len(modseqs) > 0 {
+			b.WriteString(" (MODSEQ " + strconv.FormatUint(slices.Max(modseqs), 10) + ")") // RFC 7162 §3.1.6
+		}
 		b.WriteString("\r\n")
 		return s.write([]byte(b.String()))
 	}
-	return s.writeESearch(c, prog.ret, nums, uids)
+	var highest uint64 // 0: no MODSEQ result
+	if withModSeq && len(modseqs) > 0 {
+		highest = eSearchModSeq(prog.ret, modseqs)
+	}
+	return s.writeESearchModSeq(c, prog.ret, nums, uids, highest)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
 // saves the result for "$" when asked (RFC 5182 §2.4: with MIN or MAX only
 // those are saved).
 func (s *session) writeESearch(c *command, ret []string, nums, uids []uint32) error {
+	return s.writeESearchModSeq(c, ret, nums, uids, 0)
+}
+
+// writeESearchModSeq is writeESearch with the MODSEQ result of RFC 7162
+// §3.1.9 when highestModSeq is not 0.
+func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint32, highestModSeq uint64) error {
 	want := make(map[string]bool)
 	for _, r := range ret {
 		want[r] = true
@@ -120,6 +141,9 @@ func (s *session) writeESearch(c *command, ret []string, nums, uids []uint32) er
 	}
 	if want["COUNT"] {
 		fmt.Fprintf(&b, " COUNT %d", len(nums))
+	}
+	if highestModSeq > 0 {
+		fmt.Fprintf(&b, " MODSEQ %d", highestModSeq) // RFC 7162 §3.1.9
 	}
 	b.WriteString("\r\n")
 	return s.write([]byte(b.String()))
@@ -215,6 +239,8 @@ func (ev *searchEnv) match(k *searchKey) bool {
 		default:
 			return !d.Before(k.date)
 		}
+	case opModSeq:
+		return ev.m.ModSeq >= uint64(k.n)
 	case opHeader:
 		return ev.msg().HasHeader(k.field, k.value)
 	case opBody:

@@ -25,13 +25,27 @@ func handleSelect(s *session, c *command) error  { return s.selectMailbox(c, fal
 func handleExamine(s *session, c *command) error { return s.selectMailbox(c, true) }
 
 func (s *session) selectMailbox(c *command, readOnly bool) error {
-	name, err := s.oneMailboxArg(c)
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	name, err := s.mailboxArg(c.p)
 	if err != nil {
 		return err
 	}
+	params, err := parseSelectParams(c.p)
+	if err != nil {
+		return err
+	}
+	if params.qresync != nil && !s.qresync {
+		return errBad("", "QRESYNC is not enabled") // RFC 7162 §3.2.5
+	}
+	if params.condstore {
+		s.condstore = true // RFC 7162 §3.1.8; HIGHESTMODSEQ follows anyway
+	}
 	// RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected.
-	if s.sel != nil && s.rev2 {
-		// RFC 9051 §6.3.2: tell where the old mailbox's responses end.
+	if s.sel != nil && (s.rev2 || s.qresync) {
+		// RFC 9051 §6.3.2, RFC 7162 §3.2.11: tell where the old
+		// mailbox's responses end.
 		if err := s.writef("* OK [CLOSED] Previous mailbox closed"); err != nil {
 			return err
 		}
@@ -82,8 +96,16 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 	}
 	fmt.Fprintf(&b, "* OK [UIDVALIDITY %d] UIDs valid\r\n", info.UIDValidity)
 	fmt.Fprintf(&b, "* OK [UIDNEXT %d] Predicted next UID\r\n", info.UIDNext)
+	// RFC 7162 §3.1.2.1: every mailbox has persistent MODSEQs, so every
+	// SELECT reports HIGHESTMODSEQ, CONDSTORE enabled or not.
+	fmt.Fprintf(&b, "* OK [HIGHESTMODSEQ %d] Highest\r\n", info.HighestModSeq)
 	if err := s.write([]byte(b.String())); err != nil {
 		return err
+	}
+	if params.qresync != nil {
+		if err := s.resyncSelected(params.qresync); err != nil {
+			return err
+		}
 	}
 	if readOnly {
 		c.ok("READ-ONLY", "EXAMINE completed")

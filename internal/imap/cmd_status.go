@@ -2,6 +2,7 @@ package imap
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -48,6 +49,11 @@ func handleStatus(s *session, c *command) error {
 
 // writeStatus sends "* STATUS name (item value ...)"; LIST-STATUS uses it too.
 func (s *session) writeStatus(mailboxID int64, items []string) error {
+	if slices.Contains(items, "HIGHESTMODSEQ") {
+		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
+			return err
+		}
+	}
 	st, err := s.store.Status(s.ctx, s.user, mailboxID)
 	if err != nil {
 		return err
@@ -70,6 +76,8 @@ func (s *session) writeStatus(mailboxID int64, items []string) error {
 			v = st.Size
 		case "DELETED":
 			v = st.Deleted
+		case "HIGHESTMODSEQ":
+			v = st.HighestModSeq // RFC 7162 §3.1.7
 		default:
 			return errBad("", "Unknown STATUS item "+it)
 		}
@@ -84,7 +92,7 @@ func checkStatusItems(items []string) error {
 	}
 	for _, it := range items {
 		switch it {
-		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "DELETED":
+		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "DELETED", "HIGHESTMODSEQ":
 		default:
 			return errBad("", "Unknown STATUS item "+it)
 		}

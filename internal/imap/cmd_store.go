@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,10 @@ func handleStore(s *session, c *command) error {
 		return err
 	}
 	if err := p.sp(); err != nil {
+		return err
+	}
+	unchangedSince, conditional, err := parseStoreModifiers(p)
+	if err != nil {
 		return err
 	}
 	op := mailstore.FlagsReplace
@@ -75,6 +80,11 @@ func handleStore(s *session, c *command) error {
 	if s.sel.readOnly {
 		return errNo("READ-ONLY", "Mailbox is read-only")
 	}
+	if conditional {
+		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
+			return err
+		}
+	}
 	if len(idx) == 0 {
 		return nil
 	}
@@ -82,34 +92,59 @@ func handleStore(s *session, c *command) error {
 	for i, j := range idx {
 		uids[i] = s.sel.msgs[j].UID
 	}
-	changed, err := s.store.SetFlags(s.ctx, s.user, s.sel.info.ID, uids, op, flags)
+	req := mailstore.ConditionalFlags{UIDs: uids, Op: op, Flags: flags, UnchangedSince: math.MaxUint64}
+	if conditional {
+		req.UnchangedSince = unchangedSince
+	}
+	changed, modified, err := s.store.SetFlagsIf(s.ctx, s.user, s.sel.info.ID, req)
 	if err != nil {
 		return err
 	}
+	changedUIDs := make(map[uint32]bool, len(changed))
 	for _, m := range changed {
+		changedUIDs[m.UID] = true
 		if i := s.sel.index(m.UID); i >= 0 {
 			s.sel.msgs[i] = m
 		}
 	}
-	if silent {
-		return nil
+	failed := make(map[uint32]bool, len(modified))
+	for _, u := range modified {
+		failed[u] = true
 	}
-	// Report the current flags of every message in the set (RFC 3501 §6.4.6).
+	if len(modified) > 0 {
+		c.ok("MODIFIED "+s.modifiedSet(modified, c.uid), "Conditional STORE failed")
+	}
+	// Report the current flags of every message in the set (RFC 3501
+	// §6.4.6), except those that failed UNCHANGEDSINCE. With CONDSTORE
+	// the response carries MODSEQ, and .SILENT still reports the new
+	// MODSEQ of changed messages (RFC 7162 §3.1.3).
 	var b strings.Builder
 	for _, i := range idx {
 		m := s.sel.msgs[i]
+		if failed[m.UID] || silent && (!s.condstore || !changedUIDs[m.UID]) {
+			continue
+		}
 		b.Reset()
 		b.WriteString("* ")
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteString(" FETCH (")
-		if c.uid {
+		if c.uid || s.condstore {
 			b.WriteString("UID ")
 			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
 			b.WriteByte(' ')
 		}
-		b.WriteString("FLAGS (")
-		b.WriteString(strings.Join(m.Flags, " "))
-		b.WriteString("))\r\n")
+		if !silent {
+			b.WriteString("FLAGS (")
+			b.WriteString(strings.Join(m.Flags, " "))
+			b.WriteString(")")
+			if s.condstore {
+				b.WriteByte(' ')
+			}
+		}
+		if s.condstore {
+			b.WriteString(modSeqItem(m.ModSeq))
+		}
+		b.WriteString(")\r\n")
 		if err := s.write([]byte(b.String())); err != nil {
 			return err
 		}

@@ -83,10 +83,10 @@ func TestTranscriptIMAP4rev2(t *testing.T) {
 	c.cmd("a2 CREATE Entwürfe", `a2 OK CREATE completed`)
 	c.cmd("a3 SELECT INBOX",
 		`\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 2 EXISTS`, `\* LIST \(\) "/" "INBOX"`,
-		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `a3 OK \[READ-WRITE\] SELECT completed`)
+		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `a3 OK \[READ-WRITE\] SELECT completed`)
 	c.cmd("a4 SEARCH UNSEEN", `\* ESEARCH \(TAG "a4"\) ALL 2`, `a4 OK SEARCH completed`)
 	c.cmd("a5 UID SEARCH DELETED", `\* ESEARCH \(TAG "a5"\) UID`, `a5 OK UID SEARCH completed`)
 	c.cmd(`a6 EXAMINE "Entwürfe"`,
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS \(\)\] .*`, `\* 0 EXISTS`, `\* LIST \(\) "/" "Entwürfe"`,
-		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 1\] .*`, `a6 OK \[READ-ONLY\] EXAMINE completed`)
+		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 1\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `a6 OK \[READ-ONLY\] EXAMINE completed`)
 }

@@ -21,6 +21,8 @@ const (
 	fetchUID
 	fetchBinary     // BINARY[part], BINARY.PEEK[part] (RFC 3516)
 	fetchBinarySize // BINARY.SIZE[part]
+	fetchModSeq     // MODSEQ (RFC 7162 §3.1.4.2)
+	fetchPreview    // PREVIEW (RFC 8970, preview.go)
 )
 
 type fetchItem struct {
@@ -38,7 +40,7 @@ type fetchItem struct {
 // needsBlob reports whether the item reads the message content.
 func (it fetchItem) needsBlob() bool {
 	switch it.kind {
-	case fetchEnvelope, fetchBodyStructure, fetchBody, fetchSection, fetchBinary, fetchBinarySize:
+	case fetchEnvelope, fetchBodyStructure, fetchBody, fetchSection, fetchBinary, fetchBinarySize, fetchPreview:
 		return true
 	}
 	return false
@@ -107,6 +109,10 @@ func parseFetchItem(p *parser, name string) (fetchItem, error) {
 		return fetchItem{kind: fetchBodyStructure}, nil
 	case "UID":
 		return fetchItem{kind: fetchUID}, nil
+	case "MODSEQ":
+		return fetchItem{kind: fetchModSeq}, nil
+	case "PREVIEW":
+		return fetchItem{kind: fetchPreview}, parsePreviewModifiers(p)
 	case "RFC822":
 		return fetchItem{kind: fetchSection, respName: "RFC822"}, nil
 	case "RFC822.HEADER":

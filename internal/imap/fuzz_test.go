@@ -39,6 +39,8 @@ func FuzzParseCommand(f *testing.F) {
 		"a SEARCH RETURN (SAVE MIN MAX COUNT) OR $ 2 UID $\r\na FETCH $ (BINARY.PEEK[1]<0.3> BINARY.SIZE[] BINARY[2.1])\r\n",
 		"a LIST (SUBSCRIBED RECURSIVEMATCH SPECIAL-USE) \"\" (\"%\" INBOX) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n",
 		"a ENABLE IMAP4rev2\r\na SELECT INBOX\r\na SEARCH UNSEEN\r\na STATUS Entwürfe (DELETED)\r\n",
+		"a ENABLE QRESYNC\r\na SELECT INBOX (QRESYNC (1 2 1:* (1:3 1,3,5)))\r\na UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
+			"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Seen)\r\na SEARCH MODSEQ \"/flags/\\\\draft\" all 2\r\na STATUS INBOX (HIGHESTMODSEQ)\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -151,6 +153,9 @@ func (f *fakeStore) Deliver(context.Context, []mailstore.Delivery) ([]mailstore.
 }
 func (f *fakeStore) SetFlags(_ context.Context, _ string, _ int64, uids []uint32, _ mailstore.FlagOp, _ []string) ([]mailstore.Message, error) {
 	return nil, nil
+}
+func (f *fakeStore) SetFlagsIf(context.Context, string, int64, mailstore.ConditionalFlags) ([]mailstore.Message, []uint32, error) {
+	return nil, nil, nil
 }
 func (f *fakeStore) Copy(_ context.Context, _ string, _ int64, uids []uint32, _ int64) ([]uint32, []uint32, error) {
 	return uids, uids, nil

@@ -53,6 +53,14 @@ var builtinFeatures = []*feature{
 	&expungeFeature,
 	&copyFeature,
 	&idleFeature,
+	&condstoreFeature,
+	&qresyncFeature,
+	&sortFeature,
+	&esortFeature,
+	&threadFeature,
+	&compressFeature,
+	&multiAppendFeature,
+	&previewFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.

@@ -40,6 +40,7 @@ const (
 	opHeader
 	opBody
 	opText
+	opModSeq // MODSEQ n: n is the lowest matching MODSEQ (RFC 7162 §3.1.5)
 )
 
 // needsBlob reports whether evaluating k reads message content.
@@ -246,6 +247,9 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 		}
 		v, err := p.astring()
 		return &searchKey{op: opHeader, field: field, value: v}, err
+	case "MODSEQ":
+		n, err := parseModSeqKey(p)
+		return &searchKey{op: opModSeq, n: int64(n)}, err
 	case "BODY", "TEXT":
 		v, err := p.astring()
 		op := opBody

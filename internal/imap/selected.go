@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -84,7 +83,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 			}
 			sel.msgs[i] = m
 			if !slices.Equal(old.Flags, m.Flags) && !sel.pendingExpunge[m.UID] {
-				if err := s.writef("* %d FETCH (FLAGS (%s))", i+1, strings.Join(m.Flags, " ")); err != nil {
+				if err := s.writeFlagsUpdate(i+1, m); err != nil {
 					return err
 				}
 			}
@@ -117,6 +116,9 @@ func (s *session) syncSelected(allowExpunge bool) error {
 // valid both before and after the earlier ones (RFC 3501 §7.4.1).
 func (s *session) reportExpunged(uids map[uint32]bool) error {
 	sel := s.sel
+	if s.qresync {
+		return s.reportVanished(uids)
+	}
 	for i := len(sel.msgs) - 1; i >= 0; i-- {
 		if !uids[sel.msgs[i].UID] {
 			continue

@@ -43,6 +43,10 @@ type session struct {
 	authFailures int
 	utf8         bool // UTF8=ACCEPT enabled: mailbox names are UTF-8 (RFC 6855)
 	rev2         bool // IMAP4rev2 enabled (RFC 9051 §6.3.1)
+	// condstore: a CONDSTORE-enabling command was seen (RFC 7162 §3.1);
+	// qresync: ENABLE QRESYNC (RFC 7162 §3.2.3), which implies condstore.
+	condstore bool
+	qresync   bool
 	// searchRes is the saved SEARCH result, ascending UIDs (RFC 5182).
 	searchRes []uint32
 	commands  int
@@ -50,6 +54,8 @@ type session struct {
 	// held is what the command being read or run holds of the server's
 	// APPEND memory budget.
 	held int64
+	// deflate: COMPRESS=DEFLATE is active on br and bw (RFC 4978, compress.go).
+	deflate bool
 }
 
 func newSession(srv *Server, c net.Conn) *session {

@@ -85,6 +85,17 @@ const (
 	FlagsRemove
 )
 
+// ConditionalFlags is a flag change with the UNCHANGEDSINCE test of
+// CONDSTORE (RFC 7162 §3.1.3): it applies only to messages whose MODSEQ is
+// at most UnchangedSince, judged inside the store's transaction so a
+// concurrent change cannot slip between test and update.
+type ConditionalFlags struct {
+	UIDs           []uint32
+	Op             FlagOp
+	Flags          []string
+	UnchangedSince uint64 // 0 fails for every message, as the RFC says
+}
+
 // NewMessage is a message to add to a mailbox.
 type NewMessage struct {
 	Body         io.Reader // the RFC 5322 message with CRLF line endings
@@ -151,6 +162,10 @@ type Store interface {
 	// SetFlags changes flags of the given UIDs (missing UIDs are ignored)
 	// and returns the changed messages with their new MODSEQ.
 	SetFlags(ctx context.Context, user string, mailboxID int64, uids []uint32, op FlagOp, flags []string) ([]Message, error)
+	// SetFlagsIf is SetFlags with the UNCHANGEDSINCE test: messages whose
+	// MODSEQ is above req.UnchangedSince are left alone and returned in
+	// modified (ascending); missing UIDs are in neither list.
+	SetFlagsIf(ctx context.Context, user string, mailboxID int64, req ConditionalFlags) (changed []Message, modified []uint32, err error)
 	// Copy copies messages; it returns matching source and destination UIDs (UIDPLUS).
 	Copy(ctx context.Context, user string, srcID int64, uids []uint32, dstID int64) (src, dst []uint32, err error)
 	// Move is Copy plus expunge of the sources, atomically.

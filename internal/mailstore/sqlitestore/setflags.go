@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -15,16 +16,27 @@ import (
 // and are returned, in UID order; missing UIDs are ignored.
 func (s *Store) SetFlags(ctx context.Context, user string, mailboxID int64, uids []uint32, op mailstore.FlagOp,
 	flags []string) ([]mailstore.Message, error) {
+	changed, _, err := s.SetFlagsIf(ctx, user, mailboxID, mailstore.ConditionalFlags{
+		UIDs: uids, Op: op, Flags: flags, UnchangedSince: math.MaxUint64})
+	return changed, err
+}
+
+// SetFlagsIf is SetFlags with the UNCHANGEDSINCE test of RFC 7162 §3.1.3,
+// made in the write transaction, which the single write connection
+// serializes with every other change.
+func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
+	req mailstore.ConditionalFlags) (changed []mailstore.Message, modified []uint32, err error) {
+	uids, op, flags := req.UIDs, req.Op, req.Flags
 	change, err := normalizeFlags(flags)
 	if err != nil {
-		return nil, fmt.Errorf("set flags: %w", err)
+		return nil, nil, fmt.Errorf("set flags: %w", err)
 	}
 	if op != mailstore.FlagsReplace && op != mailstore.FlagsAdd && op != mailstore.FlagsRemove {
-		return nil, fmt.Errorf("set flags: unknown operation %d", op)
+		return nil, nil, fmt.Errorf("set flags: unknown operation %d", op)
 	}
 	var out []mailstore.Message
 	err = s.write(ctx, "set flags", func(w *writeTx) error {
-		out = nil // in case of a retried closure
+		out, modified = nil, nil // in case of a retried closure
 		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
 			return err
 		}
@@ -47,6 +59,10 @@ func (s *Store) SetFlags(ctx context.Context, user string, mailboxID int64, uids
 			if err != nil {
 				return fmt.Errorf("read UID %d: %w", uid, err)
 			}
+			if m.ModSeq > req.UnchangedSince {
+				modified = append(modified, uid)
+				continue
+			}
 			next, changed := applyFlags(m.Flags, op, change)
 			if !changed {
 				continue
@@ -65,9 +81,9 @@ func (s *Store) SetFlags(ctx context.Context, user string, mailboxID int64, uids
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, modified, nil
 }
 
 func sortedUnique(uids []uint32) []uint32 {

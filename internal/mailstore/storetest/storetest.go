@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"DeliverUnknownAccount", testDeliverUnknownAccount},
 		{"FlagsNormalized", testFlagsNormalized},
 		{"SetFlags", testSetFlags},
+		{"SetFlagsIf", testSetFlagsIf},
+		{"SetFlagsIfRace", testSetFlagsIfRace},
 		{"Changes", testChanges},
 		{"Copy", testCopy},
 		{"Move", testMove},

@@ -1,0 +1,130 @@
+package imap
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// esortFeature advertises ESORT (RFC 5267 §3): SORT RETURN (...) answered
+// with ESEARCH, in cmd_sort.go.
+var esortFeature = feature{
+	caps: func(s *session) []string { return []string{"ESORT"} },
+}
+
+// parseSortReturn reads an optional "RETURN (opts) SP" before the sort
+// criteria (RFC 5267 §3.1). ok reports whether RETURN was given.
+func parseSortReturn(p *parser) (opts []string, ok bool, err error) {
+	save := p.i
+	if w, _ := p.atom(); !strings.EqualFold(w, "RETURN") {
+		p.i = save
+		return nil, false, nil
+	}
+	if err := p.sp(); err != nil {
+		return nil, true, err
+	}
+	err = p.list(func() error {
+		opt, err := p.atom()
+		if err != nil {
+			return err
+		}
+		opt = upperASCII(opt)
+		switch opt {
+		case "MIN", "MAX", "ALL", "COUNT", "SAVE":
+			opts = append(opts, opt)
+			return nil
+		}
+		return errSyntax("unknown RETURN option %q", opt)
+	})
+	if err != nil {
+		return nil, true, err
+	}
+	return opts, true, p.sp()
+}
+
+// writeESort answers SORT RETURN with ESEARCH (RFC 5267 §3.2): MIN and MAX
+// are the first and last in sort order, ALL lists the result in sort
+// order. SAVE keeps the result for "$" as SEARCH does (RFC 5182 §2.4).
+func (s *session) writeESort(c *command, ret []string, msgs []*sortMsg, modseq uint64) error {
+	want := make(map[string]bool)
+	for _, r := range ret {
+		want[r] = true
+	}
+	if len(ret) == 0 {
+		want["ALL"] = true
+	}
+	if want["SAVE"] {
+		var uids []uint32
+		switch {
+		case len(msgs) == 0:
+		case want["MIN"] || want["MAX"]:
+			if want["MIN"] {
+				uids = append(uids, msgs[0].m.UID)
+			}
+			if want["MAX"] {
+				uids = append(uids, msgs[len(msgs)-1].m.UID)
+			}
+		default:
+			for _, sm := range msgs {
+				uids = append(uids, sm.m.UID)
+			}
+		}
+		slices.Sort(uids)
+		s.searchRes = slices.Compact(uids) // "$" is a set, ascending
+		if len(want) == 1 {
+			return nil
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "* ESEARCH (TAG %s)", quoteIMAP(c.tag, false))
+	if c.uid {
+		b.WriteString(" UID")
+	}
+	if len(msgs) > 0 {
+		if want["MIN"] {
+			fmt.Fprintf(&b, " MIN %d", msgs[0].num(c.uid))
+		}
+		if want["MAX"] {
+			fmt.Fprintf(&b, " MAX %d", msgs[len(msgs)-1].num(c.uid))
+		}
+		if want["ALL"] {
+			nums := make([]uint32, len(msgs))
+			for i, sm := range msgs {
+				nums[i] = sm.num(c.uid)
+			}
+			b.WriteString(" ALL ")
+			b.WriteString(formatOrderedSet(nums))
+		}
+	}
+	if want["COUNT"] {
+		fmt.Fprintf(&b, " COUNT %d", len(msgs))
+	}
+	if modseq > 0 {
+		fmt.Fprintf(&b, " MODSEQ %d", modseq) // RFC 7162 §3.1.5
+	}
+	b.WriteString("\r\n")
+	return s.write([]byte(b.String()))
+}
+
+// formatOrderedSet writes nums as a sequence-set that keeps their order:
+// only ascending runs of consecutive numbers become ranges ("3,1:2,7").
+func formatOrderedSet(nums []uint32) string {
+	var b strings.Builder
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(nums[i]), 10))
+		if j > i {
+			b.WriteByte(':')
+			b.WriteString(strconv.FormatUint(uint64(nums[j]), 10))
+		}
+		i = j + 1
+	}
+	return b.String()
+}

@@ -1,0 +1,143 @@
+package imap
+
+import (
+	"bytes"
+	"net/mail"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// sortMsg is a message that matched the search criteria of SORT or
+// THREAD, with the keys both need computed once.
+type sortMsg struct {
+	seq uint32
+	m   mailstore.Message
+	hdr *imapmsg.Message // top-level header; nil unless needHeader was set
+
+	sent    time.Time // Date header, else the internal date (RFC 5256 §2.2)
+	subject string    // base subject (RFC 5256 §2.1), "" without hdr
+	subjKey string    // subject as compared: i;ascii-casemap (RFC 5256 §3)
+	isReply bool      // the subject marked a reply or forward
+}
+
+// num is the number SORT and THREAD report: the UID for the UID forms.
+func (sm *sortMsg) num(uid bool) uint32 {
+	if uid {
+		return sm.m.UID
+	}
+	return sm.seq
+}
+
+// matchForSort evaluates prog over the selected mailbox as SEARCH does
+// (RFC 5256 §3: the criteria are SEARCH's) and returns the matches in
+// sequence order. With needHeader it loads each match's top-level header,
+// keeping only the header bytes so a large mailbox is not held in memory.
+func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg, error) {
+	sel := s.sel
+	needBlob := prog.key.needsBlob()
+	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
+	for _, u := range s.searchRes {
+		ev.saved[u] = true
+	}
+	var out []*sortMsg
+	for i, m := range sel.msgs {
+		if sel.pendingExpunge[m.UID] {
+			continue
+		}
+		ev.seq, ev.m, ev.parsed, ev.raw = uint32(i+1), m, nil, nil
+		if needBlob {
+			raw, err := s.readBlob(m)
+			if err != nil {
+				return nil, err
+			}
+			ev.raw = raw
+		}
+		if !ev.match(prog.key) {
+			continue
+		}
+		sm := &sortMsg{seq: uint32(i + 1), m: m, sent: m.InternalDate}
+		if needHeader {
+			raw := ev.raw
+			if raw == nil {
+				var err error
+				if raw, err = s.readBlob(m); err != nil {
+					return nil, err
+				}
+			}
+			sm.hdr = imapmsg.Parse(headerBytes(raw))
+			sm.fillKeys()
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}
+
+// fillKeys computes the sent date and base subject from the header.
+func (sm *sortMsg) fillKeys() {
+	if v := sm.hdr.HeaderValues("Date"); len(v) > 0 {
+		if t, err := mail.ParseDate(v[0]); err == nil {
+			sm.sent = t
+		}
+	}
+	if v := sm.hdr.HeaderValues("Subject"); len(v) > 0 {
+		sm.subject, sm.isReply = baseSubject(v[0])
+		sm.subjKey = upperASCII(sm.subject)
+	}
+}
+
+// headerBytes returns a copy of the header of raw, blank line included,
+// so that the body's memory can be released.
+func headerBytes(raw []byte) []byte {
+	end := len(raw)
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		end = i + 4
+	}
+	if i := bytes.Index(raw[:end], []byte("\n\n")); i >= 0 {
+		end = i + 2
+	}
+	return bytes.Clone(raw[:end])
+}
+
+// parseSortCharset reads "SP charset" for SORT and THREAD, which take a
+// mandatory charset before the search keys (RFC 5256 §5).
+func parseSortCharset(p *parser) error {
+	if err := p.sp(); err != nil {
+		return err
+	}
+	cs, err := p.astring()
+	if err != nil {
+		return err
+	}
+	switch upperASCII(cs) {
+	case "UTF-8", "US-ASCII":
+		return nil
+	}
+	return errNo("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset")
+}
+
+// parseSortSearch reads the search keys that end SORT and THREAD with the
+// SEARCH parser; RETURN options belong to SEARCH and ESORT only.
+func parseSortSearch(p *parser) (*searchProgram, error) {
+	prog, err := parseSearch(p)
+	if err != nil {
+		return nil, err
+	}
+	if prog.hasReturn {
+		return nil, errSyntax("RETURN is not allowed here")
+	}
+	return prog, nil
+}
+
+// upperASCII upper-cases ASCII letters only: the i;ascii-casemap
+// collation SORT uses by default (RFC 5256 §3, RFC 4790 §9.2).
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
