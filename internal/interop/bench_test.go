@@ -28,7 +28,9 @@ type countingSink struct {
 	want  int
 }
 
-func (s *countingSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &countingSession{s: s}, nil }
+func (s *countingSink) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &countingSession{s: s}, nil
+}
 
 type countingSession struct {
 	s *countingSink
