@@ -98,6 +98,9 @@ type IMAP struct {
 	AllowInsecureAuth bool     `toml:"allow_insecure_auth"`
 	MaxLiteralSize    int64    `toml:"max_literal_size"`
 	IdleTimeout       Duration `toml:"idle_timeout"`
+	// Compress offers COMPRESS=DEFLATE (RFC 4978); off because mbsync's
+	// partial flushes stall Go's inflater (see internal/imap/compress.go).
+	Compress bool `toml:"compress"`
 }
 
 // POP3 configures the POP3 role.

@@ -9,7 +9,12 @@ import (
 
 // compressFeature: COMPRESS=DEFLATE (RFC 4978). It is offered once the
 // client is authenticated, when compressing can no longer help an
-// attacker probe credentials, and until it is active.
+// attacker probe credentials, and until it is active. It is only on with
+// Options.Compress: compress/flate's reader hands out inflated bytes only
+// at a stored (byte-aligned, Z_SYNC_FLUSH) block or a full window, so a
+// client flushing with Z_PARTIAL_FLUSH, as isync/mbsync does, waits forever
+// for the reply to its first compressed command. Turning it on by default
+// needs an inflater that returns data at every block end.
 var compressFeature = feature{
 	caps: func(s *session) []string {
 		if s.state == stateNotAuth || s.deflate {

@@ -58,7 +58,6 @@ var builtinFeatures = []*feature{
 	&sortFeature,
 	&esortFeature,
 	&threadFeature,
-	&compressFeature,
 	&multiAppendFeature,
 	&previewFeature,
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +44,12 @@ type Options struct {
 	MaxLiteralSize    int64         // APPEND limit; default 50 MiB
 	MaxLineLength     int           // default 64 KiB
 	IdleTimeout       time.Duration // autologout, default 30 min
-	Logger            *slog.Logger
-	Registerer        prometheus.Registerer // may be nil
+	// Compress offers COMPRESS=DEFLATE. Off by default: Go's inflater
+	// returns data only at byte-aligned flushes, so clients that flush with
+	// Z_PARTIAL_FLUSH (isync/mbsync) would hang; see compress.go.
+	Compress   bool
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // may be nil
 }
 
 const (
@@ -101,7 +106,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
 		log:       log, // the caller adds role=imap
-		registry:  newRegistry(builtinFeatures),
+		registry:  newRegistry(features(opts)),
 		metrics:   newMetrics(opts.Registerer),
 		appendMem: &memBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
 		watchPoll: 30 * time.Second,
@@ -232,4 +237,13 @@ func (b *memBudget) release(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used -= n
+}
+
+// features are the builtin ones plus those the options turn on.
+func features(opts Options) []*feature {
+	fs := builtinFeatures
+	if opts.Compress {
+		fs = append(slices.Clip(fs), &compressFeature)
+	}
+	return fs
 }

@@ -147,6 +147,7 @@ func (s *Server) startIMAP() error {
 		AllowInsecureAuth: s.cfg.IMAP.AllowInsecureAuth,
 		MaxLiteralSize:    s.cfg.IMAP.MaxLiteralSize,
 		IdleTimeout:       s.cfg.IMAP.IdleTimeout.Duration,
+		Compress:          s.cfg.IMAP.Compress,
 		Logger:            s.log.With("role", "imap"),
 		Registerer:        s.reg,
 	})
