@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // Backend authenticates users and finds their mail.
@@ -76,12 +77,8 @@ type Server struct {
 	// only delay).
 	watchPoll time.Duration
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	closing   bool
-	wg        sync.WaitGroup
-	nextID    atomic.Uint64
+	conns  *netserve.Server
+	nextID atomic.Uint64
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -110,8 +107,6 @@ func NewServer(opts Options) *Server {
 		metrics:   newMetrics(opts.Registerer),
 		appendMem: &memBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
 		watchPoll: 30 * time.Second,
-		listeners: make(map[net.Listener]struct{}),
-		sessions:  make(map[*session]struct{}),
 	}
 	s.authDelay = func(ctx context.Context, failures int) {
 		d := time.Duration(failures) * time.Second
@@ -125,6 +120,7 @@ func NewServer(opts Options) *Server {
 		case <-ctx.Done():
 		}
 	}
+	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} })
 	return s
 }
 
@@ -135,86 +131,13 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.opts.Backend == nil {
 		return errors.New("imap: Options.Backend is required")
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		l.Close()
-		return nil
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var backoff time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		sess := newSession(s, c)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			c.Close()
-			return nil
-		}
-		s.sessions[sess] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sess.serve()
-			s.mu.Lock()
-			delete(s.sessions, sess)
-			s.mu.Unlock()
-		}()
-	}
+	return s.conns.Serve(l)
 }
 
 // Shutdown stops accepting, sends "* BYE" to every session and waits for
 // them to end; when ctx ends first it closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	sessions := make([]*session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.mu.Unlock()
-	for _, sess := range sessions {
-		sess.shutdown()
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		for _, sess := range sessions {
-			sess.conn().Close()
-		}
-		<-done
-		return ctx.Err()
-	}
+	return s.conns.Shutdown(ctx)
 }
 
 // memBudget is a server-wide byte budget; reserve never waits.
@@ -247,3 +170,10 @@ func features(opts Options) []*feature {
 	}
 	return fs
 }
+
+// netSession adapts a session to netserve's lifecycle.
+type netSession struct{ *session }
+
+func (n netSession) Serve()    { n.serve() }
+func (n netSession) Shutdown() { n.shutdown() }
+func (n netSession) Close()    { n.conn().Close() }

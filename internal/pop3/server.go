@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // Backend authenticates users and finds their mail (the shape of imap.Backend).
@@ -72,13 +73,10 @@ type Server struct {
 	// authDelay waits after a failed login; a test seam for time.
 	authDelay func(ctx context.Context, failures int)
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	locked    map[string]bool // users with a session, when LockMaildrop
-	closing   bool
-	wg        sync.WaitGroup
-	nextID    atomic.Uint64
+	conns  *netserve.Server
+	mu     sync.Mutex      // guards locked
+	locked map[string]bool // users with a session, when LockMaildrop
+	nextID atomic.Uint64
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -95,12 +93,10 @@ func NewServer(opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:      opts,
-		log:       log, // the caller adds role=pop3
-		metrics:   newMetrics(opts.Registerer),
-		listeners: make(map[net.Listener]struct{}),
-		sessions:  make(map[*session]struct{}),
-		locked:    make(map[string]bool),
+		opts:    opts,
+		log:     log, // the caller adds role=pop3
+		metrics: newMetrics(opts.Registerer),
+		locked:  make(map[string]bool),
 	}
 	s.authDelay = func(ctx context.Context, failures int) {
 		t := time.NewTimer(min(time.Duration(failures)*time.Second, 3*time.Second))
@@ -110,6 +106,7 @@ func NewServer(opts Options) *Server {
 		case <-ctx.Done():
 		}
 	}
+	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} })
 	return s
 }
 
@@ -120,87 +117,14 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.opts.Backend == nil {
 		return errors.New("pop3: Options.Backend is required")
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		l.Close()
-		return nil
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var backoff time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		sess := newSession(s, c)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			c.Close()
-			return nil
-		}
-		s.sessions[sess] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sess.serve()
-			s.mu.Lock()
-			delete(s.sessions, sess)
-			s.mu.Unlock()
-		}()
-	}
+	return s.conns.Serve(l)
 }
 
 // Shutdown stops accepting and ends every session at its next command
 // without committing deletions (RFC 1939 §6: no UPDATE state without
 // QUIT); when ctx ends first it closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	sessions := make([]*session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.mu.Unlock()
-	for _, sess := range sessions {
-		sess.shutdown()
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		for _, sess := range sessions {
-			sess.conn().Close()
-		}
-		<-done
-		return ctx.Err()
-	}
+	return s.conns.Shutdown(ctx)
 }
 
 // lock claims user's maildrop when LockMaildrop is set.
@@ -225,3 +149,10 @@ func (s *Server) unlock(user string) {
 	defer s.mu.Unlock()
 	delete(s.locked, user)
 }
+
+// netSession adapts a session to netserve's lifecycle.
+type netSession struct{ *session }
+
+func (n netSession) Serve()    { n.serve() }
+func (n netSession) Shutdown() { n.shutdown() }
+func (n netSession) Close()    { n.conn().Close() }
