@@ -32,7 +32,9 @@ func (s *idle) Close() { s.c.Close() }
 
 func start(t *testing.T, stubborn bool) (*Server, string, *atomic.Int32) {
 	ended := &atomic.Int32{}
-	srv := New(func(c net.Conn) Session { return &idle{c: c, stop: make(chan struct{}), stubborn: stubborn, ended: ended} })
+	srv := New(func(c net.Conn) Session {
+		return &idle{c: c, stop: make(chan struct{}), stubborn: stubborn, ended: ended}
+	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
