@@ -98,6 +98,10 @@ type IMAP struct {
 	AllowInsecureAuth bool     `toml:"allow_insecure_auth"`
 	MaxLiteralSize    int64    `toml:"max_literal_size"`
 	IdleTimeout       Duration `toml:"idle_timeout"`
+	// MaxSessionsPerIP (default 100) and MaxUserIPSessions (default 10,
+	// as Dovecot's mail_max_userip_connections) bound concurrent sessions.
+	MaxSessionsPerIP  int `toml:"max_sessions_per_ip"`
+	MaxUserIPSessions int `toml:"max_userip_sessions"`
 	// Compress offers COMPRESS=DEFLATE (RFC 4978); off because mbsync's
 	// partial flushes stall Go's inflater (see internal/imap/compress.go).
 	Compress bool `toml:"compress"`

@@ -192,7 +192,20 @@ func (s *session) login(c *command, username, password string) error {
 		s.log.Warn("imap ensure account", "user", user, "err", err)
 		return errNo("UNAVAILABLE", "Mailbox not available, try again later")
 	}
+	key := user + "|" + remoteIP(s.c)
+	if !s.srv.claimUserSession(key) {
+		s.log.Info("imap login refused: too many sessions", "user", user)
+		return errNo("LIMIT", "Too many sessions for this user from your address")
+	}
+	s.userKey = key
 	s.user, s.store, s.state = user, store, stateAuth
 	c.ok("CAPABILITY "+s.srv.registry.capabilities(s), "Logged in")
 	return nil
+}
+
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return c.RemoteAddr().String()
 }

@@ -45,6 +45,10 @@ type Options struct {
 	MaxLiteralSize    int64         // APPEND limit; default 50 MiB
 	MaxLineLength     int           // default 64 KiB
 	IdleTimeout       time.Duration // autologout, default 30 min
+	// MaxSessionsPerIP bounds concurrent connections from one address
+	// (default 100); MaxUserIPSessions bounds one user's sessions from one
+	// address (default 10, Dovecot's mail_max_userip_connections).
+	MaxSessionsPerIP, MaxUserIPSessions int
 	// Compress offers COMPRESS=DEFLATE. Off by default: Go's inflater
 	// returns data only at byte-aligned flushes, so clients that flush with
 	// Z_PARTIAL_FLUSH (isync/mbsync) would hang; see compress.go.
@@ -79,6 +83,9 @@ type Server struct {
 
 	conns  *netserve.Server
 	nextID atomic.Uint64
+
+	userMu       sync.Mutex
+	userSessions map[string]int // "user|ip" -> logged-in sessions
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -120,7 +127,18 @@ func NewServer(opts Options) *Server {
 		case <-ctx.Done():
 		}
 	}
-	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} })
+	if opts.MaxSessionsPerIP == 0 {
+		opts.MaxSessionsPerIP = 100
+	}
+	if opts.MaxUserIPSessions == 0 {
+		opts.MaxUserIPSessions = 10
+	}
+	s.opts = opts
+	s.userSessions = map[string]int{}
+	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} },
+		netserve.Limits{PerIP: opts.MaxSessionsPerIP, Refuse: func(c net.Conn) {
+			c.Write([]byte("* BYE [UNAVAILABLE] Too many connections from your address\r\n"))
+		}})
 	return s
 }
 
@@ -177,3 +195,23 @@ type netSession struct{ *session }
 func (n netSession) Serve()    { n.serve() }
 func (n netSession) Shutdown() { n.shutdown() }
 func (n netSession) Close()    { n.conn().Close() }
+
+// claimUserSession counts a login of user from ip; false when the user
+// already has MaxUserIPSessions sessions from there.
+func (s *Server) claimUserSession(key string) bool {
+	s.userMu.Lock()
+	defer s.userMu.Unlock()
+	if s.userSessions[key] >= s.opts.MaxUserIPSessions {
+		return false
+	}
+	s.userSessions[key]++
+	return true
+}
+
+func (s *Server) releaseUserSession(key string) {
+	s.userMu.Lock()
+	defer s.userMu.Unlock()
+	if s.userSessions[key]--; s.userSessions[key] <= 0 {
+		delete(s.userSessions, key)
+	}
+}

@@ -38,6 +38,7 @@ type session struct {
 	isTLS        bool
 	state        connState
 	user         string
+	userKey      string // "user|ip" counted against MaxUserIPSessions
 	store        mailstore.Store
 	sel          *selected
 	authFailures int
@@ -176,6 +177,9 @@ func (s *session) serve() {
 		}
 		s.closeSelected()
 		s.conn().Close()
+		if s.userKey != "" {
+			s.srv.releaseUserSession(s.userKey)
+		}
 		s.log.Info("imap session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
 			"commands", s.commands, "outcome", outcome)
 	}()

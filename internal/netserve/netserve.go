@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// Session is one accepted connection.
+// Session is one accepted connection. Creating one must not do I/O: an
+// over-limit connection's session is dropped unstarted.
 type Session interface {
 	// Serve runs the session until the connection ends.
 	Serve()
@@ -22,9 +23,20 @@ type Session interface {
 	Close()
 }
 
+// Limits bound what one client address can take.
+type Limits struct {
+	// PerIP is the most concurrent connections from one IP address; 0
+	// means no limit. Past it, Refuse gets the connection (to say why in
+	// the protocol's words) and it is closed.
+	PerIP  int
+	Refuse func(net.Conn)
+}
+
 // Server tracks listeners and sessions.
 type Server struct {
 	newSession func(net.Conn) Session
+	limits     Limits
+	perIP      map[string]int
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -34,8 +46,16 @@ type Server struct {
 }
 
 // New returns a server that runs newSession for each connection.
-func New(newSession func(net.Conn) Session) *Server {
-	return &Server{newSession: newSession, listeners: map[net.Listener]struct{}{}, sessions: map[Session]struct{}{}}
+func New(newSession func(net.Conn) Session, limits Limits) *Server {
+	return &Server{newSession: newSession, limits: limits, perIP: map[string]int{},
+		listeners: map[net.Listener]struct{}{}, sessions: map[Session]struct{}{}}
+}
+
+func ipOf(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return c.RemoteAddr().String()
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil. It may
@@ -70,13 +90,20 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		sess := s.newSession(c)
+		ip := ipOf(c)
+		sess := s.newSession(c) // construction only: no I/O
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
 			c.Close()
 			return nil
 		}
+		if s.limits.PerIP > 0 && s.perIP[ip] >= s.limits.PerIP {
+			s.mu.Unlock()
+			s.refuse(c)
+			continue
+		}
+		s.perIP[ip]++
 		s.sessions[sess] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -85,9 +112,24 @@ func (s *Server) Serve(l net.Listener) error {
 			sess.Serve()
 			s.mu.Lock()
 			delete(s.sessions, sess)
+			if s.perIP[ip]--; s.perIP[ip] <= 0 {
+				delete(s.perIP, ip)
+			}
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// refuse answers an over-limit connection without holding up the accept
+// loop on a client that does not read.
+func (s *Server) refuse(c net.Conn) {
+	go func() {
+		defer c.Close()
+		if s.limits.Refuse != nil {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			s.limits.Refuse(c)
+		}
+	}()
 }
 
 func (s *Server) isClosing() bool {

@@ -34,7 +34,7 @@ func start(t *testing.T, stubborn bool) (*Server, string, *atomic.Int32) {
 	ended := &atomic.Int32{}
 	srv := New(func(c net.Conn) Session {
 		return &idle{c: c, stop: make(chan struct{}), stubborn: stubborn, ended: ended}
-	})
+	}, Limits{PerIP: 3, Refuse: func(c net.Conn) { c.Write([]byte("too many\n")) }})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -99,4 +99,52 @@ func TestShutdownForcesStubbornSessions(t *testing.T) {
 	if ended.Load() != 2 {
 		t.Fatalf("%d sessions ended, want 2 (forced)", ended.Load())
 	}
+}
+
+func TestPerIPLimitRefusesAndRecovers(t *testing.T) {
+	srv, addr, _ := start(t, false)
+	var conns []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		srv.mu.Lock()
+		n := len(srv.sessions)
+		srv.mu.Unlock()
+		if n == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	if string(buf[:n]) != "too many\n" {
+		t.Fatalf("fourth connection got %q, want the refusal", buf[:n])
+	}
+	c.Close()
+	// A session that ends frees its slot.
+	conns[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		srv.mu.Lock()
+		n := srv.perIP["127.0.0.1"]
+		srv.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("perIP count %d after a close, want 2", n)
+		}
+	}
+	for _, c := range conns[1:] {
+		c.Close()
+	}
+	srv.Shutdown(context.Background())
 }

@@ -50,6 +50,9 @@ type Options struct {
 	LockMaildrop bool
 	Logger       *slog.Logger
 	Registerer   prometheus.Registerer // may be nil
+	// MaxSessionsPerIP bounds concurrent connections from one address
+	// (default 100).
+	MaxSessionsPerIP int
 }
 
 const (
@@ -106,7 +109,14 @@ func NewServer(opts Options) *Server {
 		case <-ctx.Done():
 		}
 	}
-	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} })
+	perIP := opts.MaxSessionsPerIP
+	if perIP == 0 {
+		perIP = 100
+	}
+	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} },
+		netserve.Limits{PerIP: perIP, Refuse: func(c net.Conn) {
+			c.Write([]byte("-ERR [SYS/TEMP] Too many connections from your address\r\n"))
+		}})
 	return s
 }
 

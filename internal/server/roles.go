@@ -148,6 +148,8 @@ func (s *Server) startIMAP() error {
 		MaxLiteralSize:    s.cfg.IMAP.MaxLiteralSize,
 		IdleTimeout:       s.cfg.IMAP.IdleTimeout.Duration,
 		Compress:          s.cfg.IMAP.Compress,
+		MaxSessionsPerIP:  s.cfg.IMAP.MaxSessionsPerIP,
+		MaxUserIPSessions: s.cfg.IMAP.MaxUserIPSessions,
 		Logger:            s.log.With("role", "imap"),
 		Registerer:        s.reg,
 	})
