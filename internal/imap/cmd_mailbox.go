@@ -33,8 +33,23 @@ func (s *session) oneMailboxArg(c *command) (string, error) {
 }
 
 func handleCreate(s *session, c *command) error {
-	name, err := s.oneMailboxArg(c)
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	name, err := s.mailboxArg(c.p)
 	if err != nil {
+		return err
+	}
+	var use string
+	if !c.p.atEnd() {
+		if err := c.p.sp(); err != nil {
+			return err
+		}
+		if use, err = parseCreateParams(c.p); err != nil {
+			return err
+		}
+	}
+	if err := c.p.end(); err != nil {
 		return err
 	}
 	// RFC 3501 §6.3.3: a trailing separator only declares intent to have children.
@@ -45,7 +60,7 @@ func handleCreate(s *session, c *command) error {
 	if strings.EqualFold(name, mailstore.Inbox) {
 		return errNo("ALREADYEXISTS", "INBOX always exists")
 	}
-	_, err = s.store.CreateMailbox(s.ctx, s.user, name, "")
+	_, err = s.store.CreateMailbox(s.ctx, s.user, name, use)
 	return err
 }
 

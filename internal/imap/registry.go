@@ -53,6 +53,7 @@ var builtinFeatures = []*feature{
 	&expungeFeature,
 	&copyFeature,
 	&idleFeature,
+	&createSpecialUseFeature,
 	&condstoreFeature,
 	&qresyncFeature,
 	&sortFeature,
