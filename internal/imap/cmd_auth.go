@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // authFeature: STARTTLS, LOGIN, AUTHENTICATE PLAIN with SASL-IR (RFC 4959).
@@ -139,9 +140,9 @@ func handleAuthenticate(s *session, c *command) error {
 		if err := s.continuation(""); err != nil {
 			return err
 		}
-		line, err := readLine(s.br, s.srv.opts.MaxLineLength)
+		line, err := netserve.ReadLine(s.br, s.srv.opts.MaxLineLength)
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
+			if errors.Is(err, netserve.ErrLineTooLong) {
 				return errBad("", "Response too long")
 			}
 			return err

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // idleFeature: IDLE (RFC 2177). Changes are pushed as soon as the store's
@@ -38,7 +40,7 @@ func handleIdle(s *session, c *command) error {
 	s.armDeadline(s.srv.opts.IdleTimeout)
 	done := make(chan lineResult, 1)
 	go func() {
-		line, err := readLine(s.br, s.srv.opts.MaxLineLength)
+		line, err := netserve.ReadLine(s.br, s.srv.opts.MaxLineLength)
 		done <- lineResult{line, err}
 	}()
 	var watch <-chan struct{}

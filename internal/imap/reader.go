@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // commandLimits bound what readCommand buffers for one command.
@@ -17,9 +19,6 @@ type commandLimits struct {
 	// from a server-wide budget; false means the server is too busy.
 	reserve func(n int64) bool
 }
-
-// errLineTooLong means a line exceeded the limit; it was discarded up to its LF.
-var errLineTooLong = errors.New("line too long")
 
 // commandError is a command rejected while reading it: the session answers
 // tag with kind (BAD or NO) and goes on, unless fatal.
@@ -33,43 +32,6 @@ type commandError struct {
 
 func (e *commandError) Error() string { return e.kind + " " + e.text }
 
-// readLine reads one line of at most max bytes (without the line ending,
-// which may be CRLF or a bare LF). A longer line is discarded up to its end
-// without buffering it, and errLineTooLong is returned with its first bytes.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > max+2 {
-			if line == nil {
-				line = append(line, chunk[:min(len(chunk), 64)]...)
-			}
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
-			}
-			if err != nil {
-				return line, err
-			}
-			return line, errLineTooLong
-		}
-		line = append(line, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return line, err
-		}
-		line = line[:len(line)-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		return line, nil
-	}
-}
-
 // readCommand reads one complete command: its lines and the literals
 // between them, in wire form without the final CRLF. Before reading a
 // synchronizing literal it calls cont, which sends the "+" continuation
@@ -81,11 +43,11 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 	budget := lim.maxLine
 	isAppend := false
 	for first := true; ; first = false {
-		line, err := readLine(br, budget)
+		line, err := netserve.ReadLine(br, budget)
 		if first {
 			isAppend = commandIsAppend(line)
 		}
-		if errors.Is(err, errLineTooLong) {
+		if errors.Is(err, netserve.ErrLineTooLong) {
 			return nil, &commandError{tag: tagOf(buf, line), kind: "BAD", text: "Command line too long"}
 		}
 		if err != nil {
@@ -122,7 +84,7 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 				if _, err := io.CopyN(io.Discard, br, n); err != nil {
 					return nil, err
 				}
-				if _, err := readLine(br, lim.maxLine); err != nil && !errors.Is(err, errLineTooLong) {
+				if _, err := netserve.ReadLine(br, lim.maxLine); err != nil && !errors.Is(err, netserve.ErrLineTooLong) {
 					return nil, err
 				}
 			}

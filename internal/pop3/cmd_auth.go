@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // authCommands are the AUTHORIZATION state commands, plus CAPA and QUIT
@@ -114,8 +115,8 @@ func handleAuth(s *session, arg string) error {
 		if err := s.bw.Flush(); err != nil {
 			return err
 		}
-		line, err := readLine(s.br, maxSASLLine)
-		if errors.Is(err, errLineTooLong) {
+		line, err := netserve.ReadLine(s.br, maxSASLLine)
+		if errors.Is(err, netserve.ErrLineTooLong) {
 			return errReply("", "Response too long.")
 		}
 		if err != nil {

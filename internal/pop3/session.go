@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // state is the RFC 1939 §3 session state; UPDATE is the tail of QUIT.
@@ -187,9 +188,9 @@ func (s *session) run() (outcome string) {
 			return "shutdown"
 		}
 		s.armDeadline(s.srv.opts.IdleTimeout)
-		line, err := readLine(s.br, maxLine)
+		line, err := netserve.ReadLine(s.br, maxLine)
 		switch {
-		case errors.Is(err, errLineTooLong):
+		case errors.Is(err, netserve.ErrLineTooLong):
 			s.bad++
 			s.srv.metrics.commands.WithLabelValues("invalid", "err").Inc()
 			s.writeErr(&popError{"", "Line too long."})
@@ -292,41 +293,4 @@ func mergeCommands(tables ...map[string]commandSpec) map[string]commandSpec {
 		}
 	}
 	return out
-}
-
-// errLineTooLong means a line exceeded the limit; it was discarded up to its LF.
-var errLineTooLong = errors.New("line too long")
-
-// readLine reads one line of at most max bytes without its ending (CRLF
-// or a bare LF). A longer line is discarded up to its end without being
-// buffered, and errLineTooLong is returned.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > max+2 {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
-			}
-			if err != nil {
-				return nil, err
-			}
-			return nil, errLineTooLong
-		}
-		line = append(line, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
-		}
-		line = line[:len(line)-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		return line, nil
-	}
 }
