@@ -189,10 +189,6 @@ func (s *session) login(c *command, username, password string) error {
 		s.log.Warn("imap login backend error", "username", username, "err", err)
 		return errNo("UNAVAILABLE", "Temporary authentication failure, try again later")
 	}
-	if err := store.EnsureAccount(s.ctx, user); err != nil {
-		s.log.Warn("imap ensure account", "user", user, "err", err)
-		return errNo("UNAVAILABLE", "Mailbox not available, try again later")
-	}
 	key := user + "|" + remoteIP(s.c)
 	if !s.srv.claimUserSession(key) {
 		s.log.Info("imap login refused: too many sessions", "user", user)

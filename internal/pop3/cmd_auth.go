@@ -202,10 +202,6 @@ func (s *session) login(username, password string) error {
 		s.log.Warn("pop3 login backend error", "username", username, "err", err)
 		return errReply("SYS/TEMP", "Temporary authentication failure, try again later.")
 	}
-	if err := store.EnsureAccount(s.ctx, user); err != nil {
-		s.log.Warn("pop3 ensure account", "user", user, "err", err)
-		return errReply("SYS/TEMP", "Mailbox not available, try again later.")
-	}
 	if !s.srv.lock(user) {
 		return errReply("IN-USE", "Mailbox is locked by another POP3 session.")
 	}

@@ -30,7 +30,8 @@ func (b *testBackend) Login(ctx context.Context, username, password string, remo
 	if pw, ok := b.users[strings.ToLower(username)]; !ok || pw != password {
 		return "", nil, ErrAuthFailed
 	}
-	return strings.ToLower(username), b.store, nil
+	user := strings.ToLower(username)
+	return user, b.store, b.store.EnsureAccount(ctx, user)
 }
 
 type testEnv struct {

@@ -27,7 +27,8 @@ import (
 
 // Backend authenticates users and finds their mail (the shape of imap.Backend).
 type Backend interface {
-	// Login checks credentials and returns the canonical user and the store holding their mail.
+	// Login checks credentials and returns the canonical user and the store holding their mail,
+	// with the account present in it (mailstore.Store.EnsureAccount done).
 	// It returns ErrAuthFailed for bad credentials; any other error is a temporary failure.
 	Login(ctx context.Context, username, password string, remote net.Addr) (user string, store mailstore.Store, err error)
 }
