@@ -5,16 +5,14 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // compressFeature: COMPRESS=DEFLATE (RFC 4978). It is offered once the
 // client is authenticated, when compressing can no longer help an
-// attacker probe credentials, and until it is active. It is only on with
-// Options.Compress: compress/flate's reader hands out inflated bytes only
-// at a stored (byte-aligned, Z_SYNC_FLUSH) block or a full window, so a
-// client flushing with Z_PARTIAL_FLUSH, as isync/mbsync does, waits forever
-// for the reply to its first compressed command. Turning it on by default
-// needs an inflater that returns data at every block end.
+// attacker probe credentials, and until it is active (unless
+// Options.NoCompress).
 var compressFeature = feature{
 	caps: func(s *session) []string {
 		if s.state == stateNotAuth || s.deflate {
@@ -65,8 +63,14 @@ func handleCompress(s *session, c *command) error {
 // (RFC 1951, no zlib header), above TLS when TLS is in use. The reader
 // keeps the old bufio.Reader underneath, so bytes it already buffered are
 // decompressed too.
+//
+// The inflater is klauspost's with WithPartialBlock: it hands out what it
+// has inflated at every block end. compress/flate's does so only at a
+// stored (byte-aligned, Z_SYNC_FLUSH) block or a full window, so a client
+// flushing with Z_PARTIAL_FLUSH, as isync/mbsync does, would wait forever
+// for the reply to its first compressed command.
 func (s *session) startDeflate() {
-	s.br = bufio.NewReader(streamEndReader{flate.NewReader(s.br)})
+	s.br = bufio.NewReader(streamEndReader{kflate.NewReaderOpts(s.br, kflate.WithPartialBlock())})
 	// BestSpeed: its compressor needs about a quarter of the memory of
 	// the default level, which matters at one per connection, and IMAP
 	// text still compresses well.

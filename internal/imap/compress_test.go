@@ -41,7 +41,7 @@ func (c *tconn) deflate() *tconn {
 }
 
 func TestTranscriptCompress(t *testing.T) {
-	env := startServer(t, func(o *Options) { o.Compress = true })
+	env := startServer(t)
 	big := "Subject: big\r\n\r\n" + strings.Repeat("All work and no play makes Jack a dull boy.\r\n", 3000)
 	env.appendMessage(t, "alice", "INBOX", big)
 	raw := dialRaw(t, env.addr)
@@ -79,7 +79,7 @@ func TestTranscriptCompress(t *testing.T) {
 // TestCompressOverTLS layers deflate above TLS, as RFC 4978 §4 requires
 // (compression first, then encryption, on the way out).
 func TestCompressOverTLS(t *testing.T) {
-	env := startServer(t, func(o *Options) { o.TLSConfig = selfSignedTLS(t); o.Compress = true })
+	env := startServer(t, func(o *Options) { o.TLSConfig = selfSignedTLS(t) })
 	raw := dialRaw(t, env.addr)
 	raw.cmd("a STARTTLS", `a OK .*`)
 	tc := tls.Client(raw.c, &tls.Config{InsecureSkipVerify: true})
@@ -99,9 +99,9 @@ func TestCompressOverTLS(t *testing.T) {
 // regexps have no negative lookahead).
 const noCompressCap = `\* CAPABILITY (?:[^C]|C[^O]|CO[^M])*`
 
-// TestCompressNotOfferedByDefault: see compressFeature for why.
-func TestCompressNotOfferedByDefault(t *testing.T) {
-	env := startServer(t)
+// TestCompressCanBeTurnedOff: Options.NoCompress withdraws the capability.
+func TestCompressCanBeTurnedOff(t *testing.T) {
+	env := startServer(t, func(o *Options) { o.NoCompress = true })
 	raw := dialRaw(t, env.addr)
 	raw.login("alice")
 	raw.cmd("c CAPABILITY", noCompressCap, `c OK .*`)

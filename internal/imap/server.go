@@ -50,10 +50,8 @@ type Options struct {
 	// (default 100); MaxUserIPSessions bounds one user's sessions from one
 	// address (default 10, Dovecot's mail_max_userip_connections).
 	MaxSessionsPerIP, MaxUserIPSessions int
-	// Compress offers COMPRESS=DEFLATE. Off by default: Go's inflater
-	// returns data only at byte-aligned flushes, so clients that flush with
-	// Z_PARTIAL_FLUSH (isync/mbsync) would hang; see compress.go.
-	Compress   bool
+	// NoCompress stops offering COMPRESS=DEFLATE (RFC 4978).
+	NoCompress bool
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // may be nil
 }
@@ -184,7 +182,7 @@ func (b *memBudget) release(n int64) {
 // features are the builtin ones plus those the options turn on.
 func features(opts Options) []*feature {
 	fs := builtinFeatures
-	if opts.Compress {
+	if !opts.NoCompress {
 		fs = append(slices.Clip(fs), &compressFeature)
 	}
 	return fs

@@ -20,7 +20,7 @@ func TestPythonSortThreadCompress(t *testing.T) {
 		}
 		t.Skip("python3 not installed")
 	}
-	env := startServer(t, func(o *Options) { o.Compress = true })
+	env := startServer(t)
 	host, port, _ := net.SplitHostPort(env.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -147,7 +147,7 @@ func (s *Server) startIMAP() error {
 		AllowInsecureAuth: s.cfg.IMAP.AllowInsecureAuth,
 		MaxLiteralSize:    s.cfg.IMAP.MaxLiteralSize,
 		IdleTimeout:       s.cfg.IMAP.IdleTimeout.Duration,
-		Compress:          s.cfg.IMAP.Compress,
+		NoCompress:        !s.cfg.IMAP.Compress,
 		MaxSessionsPerIP:  s.cfg.IMAP.MaxSessionsPerIP,
 		MaxUserIPSessions: s.cfg.IMAP.MaxUserIPSessions,
 		Logger:            s.log.With("role", "imap"),

@@ -56,8 +56,8 @@ decomp = zlib.decompressobj(-15)
 pending = decomp.decompress(raw)
 
 
-def send(cmd):
-    s.sendall(comp.compress(cmd) + comp.flush(zlib.Z_SYNC_FLUSH))
+def send(cmd, mode=zlib.Z_SYNC_FLUSH):
+    s.sendall(comp.compress(cmd) + comp.flush(mode))
 
 
 def read_until(tag):
@@ -78,6 +78,12 @@ send(b"c SELECT INBOX\r\n")
 assert read_until(b"c")[-1].startswith(b"c OK")
 send(b"d UID SORT (SUBJECT) UTF-8 ALL\r\n")
 assert read_until(b"d") == [b"* SORT 3 1 2", b"d OK UID SORT completed"]
+# Z_PARTIAL_FLUSH, as isync/mbsync flushes: the block end is not byte
+# aligned, and the server must still act on the command at once.
+send(b"p1 NOOP\r\n", zlib.Z_PARTIAL_FLUSH)
+assert read_until(b"p1")[-1].startswith(b"p1 OK")
+send(b"p2 UID SORT (SUBJECT) UTF-8 ALL\r\n", zlib.Z_PARTIAL_FLUSH)
+assert read_until(b"p2") == [b"* SORT 3 1 2", b"p2 OK UID SORT completed"]
 send(b"e LOGOUT\r\n")
 assert read_until(b"e")[-1].startswith(b"e OK")
 print("ok")
