@@ -20,6 +20,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/admin"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/queue"
 	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 	"github.com/rookery-mail/rookery/internal/quickstart"
@@ -91,8 +92,16 @@ func run(args []string) error {
 			}
 			return sqlitequeue.Open(ctx, filepath.Join(dir, "queue.db"))
 		}
+		// Likewise a mailstore (user quota), with the server running.
+		openStore := func(ctx context.Context, name string) (mailstore.Store, error) {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return nil, err
+			}
+			return server.OpenStore(ctx, cfg, name, newLogger(cfg))
+		}
 		return admin.Run(ctx, append([]string{args[0]}, rest...), admin.Env{
-			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue})
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore})
 	case "check":
 		cfg, err := config.Load(cfgPath)
 		if err != nil {

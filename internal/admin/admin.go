@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
@@ -29,6 +30,9 @@ type Env struct {
 	// Queue opens the node's queue; the server may be running on it at the
 	// same time (the engine must tolerate a second process).
 	Queue func(ctx context.Context) (queue.Store, error)
+	// Mailstore opens the named mailstore, which the server may have open
+	// too (user quota).
+	Mailstore func(ctx context.Context, name string) (mailstore.Store, error)
 	// Now is the clock for ages in queue listings; nil is time.Now.
 	Now func() time.Time
 }
@@ -54,6 +58,9 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if c.queue != nil {
 		err = errors.Join(err, c.queue.Close())
 	}
+	for _, s := range c.stores {
+		err = errors.Join(err, s.Close())
+	}
 	return err
 }
 
@@ -64,12 +71,13 @@ type cli struct {
 	env            Env
 	dir            directory.Directory
 	queue          queue.Store
+	stores         map[string]mailstore.Store // by name
 }
 
 // commands lists every command, in the order of the usage text.
 var commands = []command{
 	domainAdd, domainList, domainDel, domainDNS, domainDKIM,
-	userAdd, userDel, userList, userPasswd,
+	userAdd, userDel, userList, userPasswd, userQuota,
 	aliasAdd, aliasDel, aliasList,
 	queueList, queueShow, queueRetry, queueDelete, queueHold, queueRelease,
 }

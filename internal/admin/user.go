@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 var userAdd = command{
@@ -175,4 +178,97 @@ func optionalDomain(arg string) (string, error) {
 		return "", invalid(err)
 	}
 	return d, nil
+}
+
+var userQuota = command{
+	name: "user quota", usage: "ADDRESS [STORAGE [MESSAGES]]", minArgs: 1, maxArgs: 3,
+	doc: "show an account's quota and usage, or set its limits (sizes like 500M or 2G; 0 = unlimited)",
+	run: func(ctx context.Context, c *cli, f *flagSet) error {
+		addr, err := directory.NormalizeAddress(f.arg(0))
+		if err != nil {
+			return invalid(err)
+		}
+		var storage, messages int64
+		if f.arg(1) != "" {
+			if storage, err = parseSize(f.arg(1)); err != nil {
+				return invalid(err)
+			}
+		}
+		if f.arg(2) != "" {
+			if messages, err = strconv.ParseInt(f.arg(2), 10, 64); err != nil || messages < 0 {
+				return invalid(fmt.Errorf("invalid message count %q", f.arg(2)))
+			}
+		}
+		d, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		acct, err := d.Account(ctx, addr)
+		if err != nil {
+			return accountErr(err, addr)
+		}
+		store, err := c.openStore(ctx, acct.Mailstore)
+		if err != nil {
+			return err
+		}
+		// The store creates accounts on first delivery; a limit may come first.
+		if err := store.EnsureAccount(ctx, acct.Address); err != nil {
+			return err
+		}
+		if f.arg(1) != "" {
+			if err := store.SetQuota(ctx, acct.Address, storage, messages); err != nil {
+				return err
+			}
+		}
+		q, err := store.Quota(ctx, acct.Address)
+		if err != nil {
+			return err
+		}
+		c.println(acct.Address, "storage", usage(q.StorageUsed, q.StorageLimit), "messages", usage(q.MessagesUsed, q.MessageLimit))
+		return nil
+	},
+}
+
+// usage renders "used/limit", the limit 0 as "unlimited".
+func usage(used, limit int64) string {
+	l := "unlimited"
+	if limit > 0 {
+		l = strconv.FormatInt(limit, 10)
+	}
+	return strconv.FormatInt(used, 10) + "/" + l
+}
+
+// parseSize reads a byte count with an optional binary suffix K, M, G or
+// T (1024-based, as Dovecot's quota settings).
+func parseSize(s string) (int64, error) {
+	num, mult := s, int64(1)
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("KMGT", s[n-1]&^0x20); i >= 0 {
+			num, mult = s[:n-1], int64(1)<<(10*(i+1))
+		}
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || v < 0 || v > math.MaxInt64/mult {
+		return 0, fmt.Errorf("invalid size %q: want a number of bytes with an optional K, M, G or T", s)
+	}
+	return v * mult, nil
+}
+
+// openStore returns the named mailstore, opening it on first use.
+func (c *cli) openStore(ctx context.Context, name string) (mailstore.Store, error) {
+	if s, ok := c.stores[name]; ok {
+		return s, nil
+	}
+	if c.env.Mailstore == nil {
+		return nil, errors.New("open mailstore: no mailstore configured")
+	}
+	s, err := c.env.Mailstore(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("open mailstore %s: %w", name, err)
+	}
+	if c.stores == nil {
+		c.stores = map[string]mailstore.Store{}
+	}
+	c.stores[name] = s
+	return s, nil
 }

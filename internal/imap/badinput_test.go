@@ -21,7 +21,7 @@ func TestBadInput(t *testing.T) {
 	// A synchronizing literal over the limit: no continuation, NO [TOOBIG].
 	c.cmd("a9 APPEND INBOX {5000}", `a9 NO \[TOOBIG\] Literal too large`)
 	c.cmd("a10 APPEND INBOX {5+}\r\nHello", `a10 OK \[APPENDUID .*`)
-	c.cmd("a11 SELECT INBOX", `.*`, `.*`, `\* 1 EXISTS`, `.*`, `.*`, `.*`, `.*`, `.*`, `a11 OK .*`)
+	c.cmd("a11 SELECT INBOX", `.*`, `.*`, `\* 1 EXISTS`, `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `a11 OK .*`)
 	for _, bad := range []string{"0", "1:x", "99", "2:*", "1,", ",1", "*:0", "4294967296"} {
 		c.cmd("b1 FETCH "+bad+" FLAGS", `b1 BAD .*`)
 	}

@@ -33,14 +33,14 @@ func handleAppend(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.store.Mailbox(s.ctx, s.user, name)
+	ref, err := s.resolveFor(name, rightInsert) // RFC 4314 §4
 	if err != nil {
 		return withTryCreate(err)
 	}
-	uids, err := s.appendAll(info, msgs)
+	uids, err := s.appendAll(ref, msgs)
 	if err != nil {
 		return withTryCreate(err)
 	}
-	c.ok(appendUIDCode(info.UIDValidity, uids), "APPEND completed")
+	c.ok(appendUIDCode(ref.info.UIDValidity, uids), "APPEND completed")
 	return nil
 }

@@ -42,10 +42,17 @@ func (s *session) copyOrMove(c *command, move bool) error {
 	if err != nil {
 		return err
 	}
-	if move && s.sel.readOnly {
-		return errNo("READ-ONLY", "Mailbox is read-only")
+	if move {
+		// RFC 4314 §4: MOVE needs "t" and "e" on the source ("r" was
+		// checked at SELECT).
+		if err := s.sel.writable(); err != nil {
+			return err
+		}
+		if err := needRights(s.sel.rights, rightDelMsg|rightExpunge); err != nil {
+			return err
+		}
 	}
-	dst, err := s.store.Mailbox(s.ctx, s.user, name)
+	dst, err := s.resolveFor(name, rightInsert)
 	if err != nil {
 		return withTryCreate(err)
 	}
@@ -57,17 +64,20 @@ func (s *session) copyOrMove(c *command, move bool) error {
 		uids[i] = s.sel.msgs[j].UID
 	}
 	var srcUIDs, dstUIDs []uint32
-	if move {
-		srcUIDs, dstUIDs, err = s.store.Move(s.ctx, s.user, s.sel.info.ID, uids, dst.ID)
-	} else {
-		srcUIDs, dstUIDs, err = s.store.Copy(s.ctx, s.user, s.sel.info.ID, uids, dst.ID)
+	switch {
+	case dst.owner != s.sel.owner:
+		srcUIDs, dstUIDs, err = s.copyAcross(uids, dst, move)
+	case move:
+		srcUIDs, dstUIDs, err = s.store.Move(s.ctx, dst.owner, s.sel.info.ID, uids, dst.info.ID)
+	default:
+		srcUIDs, dstUIDs, err = s.store.Copy(s.ctx, dst.owner, s.sel.info.ID, uids, dst.info.ID)
 	}
 	if err != nil {
 		return withTryCreate(err)
 	}
 	code := ""
 	if len(srcUIDs) > 0 {
-		code = fmt.Sprintf("COPYUID %d %s %s", dst.UIDValidity, uidList(srcUIDs), uidList(dstUIDs))
+		code = fmt.Sprintf("COPYUID %d %s %s", dst.info.UIDValidity, uidList(srcUIDs), uidList(dstUIDs))
 	}
 	if !move {
 		c.ok(code, "COPY completed")

@@ -32,10 +32,13 @@ func handleExpunge(s *session, c *command) error {
 	if err := c.p.end(); err != nil {
 		return err
 	}
-	if s.sel.readOnly {
-		return errNo("READ-ONLY", "Mailbox is read-only")
+	if err := s.sel.writable(); err != nil {
+		return err
 	}
-	gone, err := s.store.Expunge(s.ctx, s.user, s.sel.info.ID, uids)
+	if err := needRights(s.sel.rights, rightExpunge); err != nil { // RFC 4314 §4
+		return err
+	}
+	gone, err := s.store.Expunge(s.ctx, s.sel.owner, s.sel.info.ID, uids)
 	if err != nil {
 		return err
 	}

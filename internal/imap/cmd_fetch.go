@@ -120,7 +120,8 @@ func (s *session) readBlob(m mailstore.Message) ([]byte, error) {
 // (RFC 3501 §6.4.5) and returns which UIDs changed, whose FLAGS the
 // response must then include.
 func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error) {
-	if s.sel.readOnly || !slices.ContainsFunc(items, func(it fetchItem) bool { return (it.kind == fetchSection || it.kind == fetchBinary) && !it.peek }) {
+	// RFC 4314 §4: FETCH sets \Seen only with the "s" right.
+	if s.sel.readOnly || !s.sel.rights.has(rightSeen) || !slices.ContainsFunc(items, func(it fetchItem) bool { return (it.kind == fetchSection || it.kind == fetchBinary) && !it.peek }) {
 		return nil, nil
 	}
 	var uids []uint32
@@ -132,7 +133,7 @@ func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error
 	if len(uids) == 0 {
 		return nil, nil
 	}
-	changed, err := s.store.SetFlags(s.ctx, s.user, s.sel.info.ID, uids, mailstore.FlagsAdd, []string{`\Seen`})
+	changed, err := s.store.SetFlags(s.ctx, s.sel.owner, s.sel.info.ID, uids, mailstore.FlagsAdd, []string{`\Seen`})
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +180,10 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
 		case fetchModSeq:
 			b.WriteString(modSeqItem(m.ModSeq))
+		case fetchEmailID, fetchThreadID:
+			writeObjectIDItem(b, it.kind, m)
+		case fetchSaveDate:
+			writeSaveDate(b, m)
 		case fetchInternalDate:
 			b.WriteString(`INTERNALDATE "`)
 			b.WriteString(m.InternalDate.Format(internalDateLayout))

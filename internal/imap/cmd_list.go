@@ -190,6 +190,11 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 	if err != nil {
 		return err
 	}
+	sharedBoxes, sharedRefs, err := s.sharedListing()
+	if err != nil {
+		return err
+	}
+	boxes = append(boxes, sharedBoxes...)
 	nonExistent := `\Noselect`
 	if opts.extended || s.rev2 {
 		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
@@ -222,9 +227,10 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 		if err := s.writef(`* %s (%s) "%s" %s%s`, resp, strings.Join(attrs, " "), mailstore.Separator, s.mailboxName(e.name), extra); err != nil {
 			return err
 		}
-		if opts.retStatus != nil && e.info != nil {
-			// RFC 5819: STATUS follows the LIST line of each selectable mailbox.
-			if err := s.writeStatus(e.info.ID, opts.retStatus); err != nil {
+		if ref := s.listRef(e.info, sharedRefs); opts.retStatus != nil && ref.rights.has(rightRead) {
+			// RFC 5819: STATUS follows the LIST line of each selectable
+			// mailbox; RFC 4314 §4: STATUS needs "r".
+			if err := s.writeStatus(ref, opts.retStatus); err != nil {
 				return err
 			}
 		}

@@ -60,8 +60,16 @@ func handleCreate(s *session, c *command) error {
 	if strings.EqualFold(name, mailstore.Inbox) {
 		return errNo("ALREADYEXISTS", "INBOX always exists")
 	}
-	_, err = s.store.CreateMailbox(s.ctx, s.user, name, use)
-	return err
+	dst, err := s.place(name) // shared.go: "k" on a shared parent
+	if err != nil {
+		return err
+	}
+	info, err := s.store.CreateMailbox(s.ctx, dst.owner, dst.name, use)
+	if err != nil {
+		return err
+	}
+	c.ok(mailboxIDCode(info), "CREATE completed") // RFC 8474 §4.1
+	return nil
 }
 
 func handleDelete(s *session, c *command) error {
@@ -72,10 +80,14 @@ func handleDelete(s *session, c *command) error {
 	if name == mailstore.Inbox {
 		return errNo("CANNOT", "INBOX cannot be deleted")
 	}
-	if s.sel != nil && s.sel.info.Name == name {
+	ref, err := s.resolveFor(name, rightDelete) // RFC 4314 §4
+	if err != nil {
+		return err
+	}
+	if s.sel != nil && s.sel.owner == ref.owner && s.sel.info.ID == ref.info.ID {
 		return errNo("INUSE", "Mailbox is selected")
 	}
-	return s.store.DeleteMailbox(s.ctx, s.user, name)
+	return ref.store.DeleteMailbox(s.ctx, ref.owner, ref.info.Name)
 }
 
 func handleRename(s *session, c *command) error {
@@ -93,7 +105,19 @@ func handleRename(s *session, c *command) error {
 	if to == mailstore.Inbox {
 		return errNo("ALREADYEXISTS", "INBOX always exists")
 	}
-	return s.store.RenameMailbox(s.ctx, s.user, from, to)
+	// RFC 4314 §4: "x" on the old name, "k" on the new parent.
+	src, err := s.resolveFor(from, rightDelete)
+	if err != nil {
+		return err
+	}
+	dst, err := s.place(to)
+	if err != nil {
+		return err
+	}
+	if dst.owner != src.owner {
+		return errNo("CANNOT", "Cannot rename a mailbox into another account")
+	}
+	return src.store.RenameMailbox(s.ctx, src.owner, src.info.Name, dst.name)
 }
 
 func handleSubscribe(s *session, c *command) error   { return s.subscribe(c, true) }
@@ -104,13 +128,21 @@ func (s *session) subscribe(c *command, on bool) error {
 	if err != nil {
 		return err
 	}
-	return s.store.SetSubscribed(s.ctx, s.user, name, on)
+	ref, err := s.resolve(name)
+	if err != nil {
+		return err
+	}
+	if ref.shared(s.user) {
+		return nil // always subscribed: see sharedListing
+	}
+	return s.store.SetSubscribed(s.ctx, s.user, ref.info.Name, on)
 }
 
-// RFC 2342: one personal namespace with no prefix.
+// RFC 2342: one personal namespace with no prefix, and the other users'
+// mailboxes shared with this user under sharedRoot (shared.go).
 func handleNamespace(s *session, c *command) error {
 	if err := c.p.end(); err != nil {
 		return err
 	}
-	return s.writef(`* NAMESPACE (("" "%s")) NIL NIL`, mailstore.Separator)
+	return s.writef(`* NAMESPACE (("" "%[1]s")) (("%[2]s%[1]s" "%[1]s")) NIL`, mailstore.Separator, sharedRoot)
 }

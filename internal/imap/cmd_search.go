@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -35,6 +36,9 @@ func handleSearch(s *session, c *command) error {
 		}
 	}
 	sel := s.sel
+	if err := s.useTextIndex(prog.key); err != nil {
+		return err
+	}
 	needBlob := prog.key.needsBlob()
 	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
 	for _, u := range s.searchRes {
@@ -241,12 +245,46 @@ func (ev *searchEnv) match(k *searchKey) bool {
 		}
 	case opModSeq:
 		return ev.m.ModSeq >= uint64(k.n)
+	case opSavedBefore, opSavedOn, opSavedSince:
+		return matchSaveDate(k, ev.m)
+	case opEmailID, opThreadID:
+		return matchObjectID(k, ev.m)
 	case opHeader:
 		return ev.msg().HasHeader(k.field, k.value)
-	case opBody:
-		return ev.msg().BodyContains(k.value, false)
-	case opText:
-		return ev.msg().BodyContains(k.value, true)
+	case opBody, opText:
+		if k.indexed {
+			_, found := slices.BinarySearch(k.hits, ev.m.UID)
+			return found
+		}
+		return ev.msg().BodyContains(k.value, k.op == opText)
 	}
 	return false
+}
+
+// useTextIndex answers the BODY and TEXT keys in k from the store's
+// full-text index, one query per key and command instead of reading every
+// blob. Keys the index cannot answer (ErrNoIndex: a needle shorter than
+// its grain, say) are left to the scan.
+func (s *session) useTextIndex(k *searchKey) error {
+	if k.op != opBody && k.op != opText {
+		for _, kid := range k.kids {
+			if err := s.useTextIndex(kid); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	field := mailstore.TextBody
+	if k.op == opText {
+		field = mailstore.TextAll
+	}
+	hits, err := s.store.SearchText(s.ctx, s.sel.owner, s.sel.info.ID, field, k.value)
+	switch {
+	case errors.Is(err, mailstore.ErrNoIndex):
+		return nil
+	case err != nil:
+		return err
+	}
+	k.indexed, k.hits = true, hits
+	return nil
 }

@@ -53,16 +53,21 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 	s.closeSelected()
 	// Read the counters before the messages: anything that changes in
 	// between is reported again by the next Changes and recognised by MODSEQ.
-	info, err := s.store.Mailbox(s.ctx, s.user, name)
+	ref, err := s.resolveFor(name, rightRead)
 	if err != nil {
 		return err
 	}
-	msgs, err := s.store.Messages(s.ctx, s.user, info.ID)
+	info := ref.info
+	// RFC 4314 §4: without any of "s w i t e" SELECT opens read-only.
+	readOnly = readOnly || ref.rights&writeRights == 0
+	msgs, err := ref.store.Messages(s.ctx, ref.owner, info.ID)
 	if err != nil {
 		return err
 	}
-	watch, cancel := s.store.Watch(s.user, info.ID)
+	watch, cancel := ref.store.Watch(ref.owner, info.ID)
 	s.sel = &selected{
+		owner:          ref.owner,
+		rights:         ref.rights,
 		info:           info,
 		readOnly:       readOnly,
 		msgs:           msgs,
@@ -79,12 +84,12 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 	if readOnly {
 		b.WriteString("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
 	} else {
-		fmt.Fprintf(&b, "* OK [PERMANENTFLAGS (%s \\*)] Flags permitted\r\n", strings.Join(flags, " "))
+		fmt.Fprintf(&b, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n", strings.Join(permanentFlags(flags, ref.rights), " "))
 	}
 	fmt.Fprintf(&b, "* %d EXISTS\r\n", len(msgs))
 	if s.rev2 {
 		// RFC 9051 §6.3.2: LIST is required, RECENT and UNSEEN are gone.
-		fmt.Fprintf(&b, "* LIST () \"%s\" %s\r\n", mailstore.Separator, s.mailboxName(info.Name))
+		fmt.Fprintf(&b, "* LIST () \"%s\" %s\r\n", mailstore.Separator, s.mailboxName(s.clientName(ref.owner, info.Name)))
 	} else {
 		b.WriteString("* 0 RECENT\r\n")
 		for i, m := range msgs {
@@ -99,6 +104,7 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 	// RFC 7162 §3.1.2.1: every mailbox has persistent MODSEQs, so every
 	// SELECT reports HIGHESTMODSEQ, CONDSTORE enabled or not.
 	fmt.Fprintf(&b, "* OK [HIGHESTMODSEQ %d] Highest\r\n", info.HighestModSeq)
+	fmt.Fprintf(&b, "* OK [%s] Mailbox id\r\n", mailboxIDCode(info)) // RFC 8474 §4.2
 	if err := s.write([]byte(b.String())); err != nil {
 		return err
 	}
@@ -142,8 +148,9 @@ func handleClose(s *session, c *command) error {
 	}
 	sel := s.sel
 	s.closeSelected()
-	if !sel.readOnly {
-		if _, err := s.store.Expunge(s.ctx, s.user, sel.info.ID, nil); err != nil {
+	// RFC 4314 §4: CLOSE expunges only with "e", and fails silently without.
+	if !sel.readOnly && sel.rights.has(rightExpunge) {
+		if _, err := s.store.Expunge(s.ctx, sel.owner, sel.info.ID, nil); err != nil {
 			return err
 		}
 	}

@@ -40,21 +40,21 @@ func handleStatus(s *session, c *command) error {
 	if err := checkStatusItems(items); err != nil {
 		return err
 	}
-	info, err := s.store.Mailbox(s.ctx, s.user, name)
+	ref, err := s.resolveFor(name, rightRead) // RFC 4314 §4
 	if err != nil {
 		return err
 	}
-	return s.writeStatus(info.ID, items)
+	return s.writeStatus(ref, items)
 }
 
 // writeStatus sends "* STATUS name (item value ...)"; LIST-STATUS uses it too.
-func (s *session) writeStatus(mailboxID int64, items []string) error {
+func (s *session) writeStatus(ref mailboxRef, items []string) error {
 	if slices.Contains(items, "HIGHESTMODSEQ") {
 		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
 			return err
 		}
 	}
-	st, err := s.store.Status(s.ctx, s.user, mailboxID)
+	st, err := ref.store.Status(s.ctx, ref.owner, ref.info.ID)
 	if err != nil {
 		return err
 	}
@@ -78,12 +78,19 @@ func (s *session) writeStatus(mailboxID int64, items []string) error {
 			v = st.Deleted
 		case "HIGHESTMODSEQ":
 			v = st.HighestModSeq // RFC 7162 §3.1.7
+		case "DELETED-STORAGE":
+			if v, err = s.deletedStorage(ref); err != nil { // quota.go
+				return err
+			}
+		case "MAILBOXID":
+			out = append(out, "MAILBOXID ("+mailboxObjectID(st.MailboxInfo)+")") // RFC 8474 §4.3
+			continue
 		default:
 			return errBad("", "Unknown STATUS item "+it)
 		}
 		out = append(out, fmt.Sprintf("%s %d", it, v))
 	}
-	return s.writef("* STATUS %s (%s)", s.mailboxName(st.Name), strings.Join(out, " "))
+	return s.writef("* STATUS %s (%s)", s.mailboxName(s.clientName(ref.owner, st.Name)), strings.Join(out, " "))
 }
 
 func checkStatusItems(items []string) error {
@@ -92,7 +99,7 @@ func checkStatusItems(items []string) error {
 	}
 	for _, it := range items {
 		switch it {
-		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "DELETED", "HIGHESTMODSEQ":
+		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "RECENT", "SIZE", "DELETED", "DELETED-STORAGE", "HIGHESTMODSEQ", "MAILBOXID":
 		default:
 			return errBad("", "Unknown STATUS item "+it)
 		}

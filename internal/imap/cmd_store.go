@@ -77,8 +77,8 @@ func handleStore(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if s.sel.readOnly {
-		return errNo("READ-ONLY", "Mailbox is read-only")
+	if err := s.sel.writable(); err != nil {
+		return err
 	}
 	if conditional {
 		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
@@ -96,9 +96,18 @@ func handleStore(s *session, c *command) error {
 	if conditional {
 		req.UnchangedSince = unchangedSince
 	}
-	changed, modified, err := s.store.SetFlagsIf(s.ctx, s.user, s.sel.info.ID, req)
+	reqs, err := s.sel.permittedStores(req) // RFC 4314 §4
 	if err != nil {
 		return err
+	}
+	var changed []mailstore.Message
+	var modified []uint32
+	for _, r := range reqs {
+		ch, mod, err := s.store.SetFlagsIf(s.ctx, s.sel.owner, s.sel.info.ID, r)
+		if err != nil {
+			return err
+		}
+		changed, modified = append(changed, ch...), append(modified, mod...)
 	}
 	changedUIDs := make(map[uint32]bool, len(changed))
 	for _, m := range changed {

@@ -39,6 +39,8 @@ func (s *session) respError(err error) *imapError {
 		return &imapError{kind: "NO", code: "CANNOT", text: "Invalid mailbox name"}
 	case errors.Is(err, mailstore.ErrNoMessage):
 		return &imapError{kind: "NO", code: "NONEXISTENT", text: "No such message"}
+	case errors.Is(err, mailstore.ErrOverQuota):
+		return &imapError{kind: "NO", code: "OVERQUOTA", text: "Quota exceeded"} // RFC 9208 §4.3.1
 	case errors.Is(err, mailstore.ErrNoAccount):
 		return &imapError{kind: "NO", code: "UNAVAILABLE", text: "Account not available"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -23,6 +23,9 @@ const (
 	fetchBinarySize // BINARY.SIZE[part]
 	fetchModSeq     // MODSEQ (RFC 7162 §3.1.4.2)
 	fetchPreview    // PREVIEW (RFC 8970, preview.go)
+	fetchEmailID    // EMAILID (RFC 8474, objectid.go)
+	fetchThreadID   // THREADID (RFC 8474, objectid.go)
+	fetchSaveDate   // SAVEDATE (RFC 8514, savedate.go)
 )
 
 type fetchItem struct {
@@ -113,6 +116,12 @@ func parseFetchItem(p *parser, name string) (fetchItem, error) {
 		return fetchItem{kind: fetchModSeq}, nil
 	case "PREVIEW":
 		return fetchItem{kind: fetchPreview}, parsePreviewModifiers(p)
+	case "EMAILID":
+		return fetchItem{kind: fetchEmailID}, nil
+	case "THREADID":
+		return fetchItem{kind: fetchThreadID}, nil
+	case "SAVEDATE":
+		return fetchItem{kind: fetchSaveDate}, nil
 	case "RFC822":
 		return fetchItem{kind: fetchSection, respName: "RFC822"}, nil
 	case "RFC822.HEADER":

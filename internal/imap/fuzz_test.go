@@ -35,6 +35,10 @@ func FuzzParseCommand(f *testing.F) {
 		"a LOGIN {5}\r\nalice {7}\r\nalicepw\r\n",
 		"a ENABLE UTF8=ACCEPT\r\na CREATE \"Entwürfe/x\"\r\na RENAME a b\r\na DELETE x\r\n",
 		"\x00\xff garbage {999999999999}\r\n",
+		"a SETACL INBOX bob +lrc\r\na GETACL INBOX\r\na LISTRIGHTS INBOX anyone\r\na DELETEACL INBOX bob\r\n" +
+			"a MYRIGHTS \"Other Users/bob/x\"\r\na SELECT \"Other Users/bob/INBOX\"\r\na CREATE \"Other Users/bob/x/y\"\r\n",
+		"a GETQUOTAROOT INBOX\r\na GETQUOTA \"\"\r\na SETQUOTA \"\" (STORAGE 512 MESSAGE 9)\r\na STATUS INBOX (MAILBOXID DELETED-STORAGE)\r\n" +
+			"a FETCH 1:* (EMAILID THREADID SAVEDATE)\r\na SEARCH EMAILID Mx THREADID T1 SAVEDON 1-Jan-2024 SAVEDATESUPPORTED\r\n",
 		"a FETCH 4294967295:1 FLAGS\r\n",
 		"a SEARCH RETURN (SAVE MIN MAX COUNT) OR $ 2 UID $\r\na FETCH $ (BINARY.PEEK[1]<0.3> BINARY.SIZE[] BINARY[2.1])\r\n",
 		"a LIST (SUBSCRIBED RECURSIVEMATCH SPECIAL-USE) \"\" (\"%\" INBOX) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n",
@@ -165,4 +169,18 @@ func (f *fakeStore) Move(_ context.Context, _ string, _ int64, uids []uint32, _ 
 }
 func (f *fakeStore) Expunge(context.Context, string, int64, []uint32) ([]uint32, error) {
 	return nil, nil
+}
+func (f *fakeStore) SetQuota(context.Context, string, int64, int64) error { return nil }
+func (f *fakeStore) Quota(context.Context, string) (mailstore.Quota, error) {
+	return mailstore.Quota{StorageLimit: 1 << 20, StorageUsed: 3 * int64(len(fakeBody)), MessagesUsed: 3}, nil
+}
+func (f *fakeStore) SetACL(context.Context, string, string, string, string) error { return nil }
+func (f *fakeStore) ACL(context.Context, string, int64) ([]mailstore.ACLEntry, error) {
+	return nil, nil
+}
+func (f *fakeStore) SharedWith(context.Context, string) ([]mailstore.SharedMailbox, error) {
+	return nil, nil
+}
+func (f *fakeStore) SearchText(context.Context, string, int64, mailstore.TextField, string) ([]uint32, error) {
+	return nil, mailstore.ErrNoIndex
 }

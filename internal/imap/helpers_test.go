@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/mailstore/sqlitestore"
 )
@@ -40,6 +41,7 @@ type testEnv struct {
 	srv   *Server
 	store mailstore.Store
 	reg   *prometheus.Registry
+	dir   string // data directory: mail.db and blobs/
 }
 
 // startServer runs the real server on 127.0.0.1:0 over a temp-dir
@@ -58,6 +60,7 @@ func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 	}
 	store, err := sqlitestore.Open(context.Background(), sqlitestore.Options{
 		Name: "test", Path: filepath.Join(dir, "mail.db"), Blobs: blobs, Hub: mailstore.NewHub(), Logger: logger,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +92,7 @@ func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 		<-served
 		store.Close()
 	})
-	return &testEnv{addr: l.Addr().String(), srv: srv, store: store, reg: reg}
+	return &testEnv{addr: l.Addr().String(), srv: srv, store: store, reg: reg, dir: dir}
 }
 
 // appendMessage stores a message for user in mailbox directly in the store.

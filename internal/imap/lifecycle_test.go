@@ -24,7 +24,7 @@ func TestShutdownSendsBye(t *testing.T) {
 	env := startServer(t)
 	idler := dialRaw(t, env.addr)
 	idler.login("alice")
-	idler.cmd("s SELECT INBOX", `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `s OK .*`)
+	idler.cmd("s SELECT INBOX", `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `.*`, `s OK .*`)
 	idler.cmd("i IDLE", `\+ idling`)
 	plain := dialRaw(t, env.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -97,21 +97,22 @@ func parseAppendMessages(p *parser) ([]appendMsg, error) {
 	}
 }
 
-// appendAll stores msgs in mailbox info in order and returns their UIDs.
+// appendAll stores msgs in mailbox ref in order and returns their UIDs.
+// Flags the user has no right to set there are dropped (RFC 4314 §4, APPEND).
 // The store has no multi-message append, so atomicity (RFC 3502 §6.3.11)
 // is emulated: when one fails, those already added are flagged \Deleted
 // and expunged again. Other sessions may briefly see them (EXISTS, then
 // EXPUNGE), and a crash in between leaves them in place.
-func (s *session) appendAll(info mailstore.MailboxInfo, msgs []appendMsg) ([]uint32, error) {
+func (s *session) appendAll(ref mailboxRef, msgs []appendMsg) ([]uint32, error) {
 	uids := make([]uint32, 0, len(msgs))
 	for _, m := range msgs {
-		uid, err := s.store.Append(s.ctx, s.user, info.ID, mailstore.NewMessage{
+		uid, err := ref.store.Append(s.ctx, ref.owner, ref.info.ID, mailstore.NewMessage{
 			Body:         bytes.NewReader(m.body),
-			Flags:        m.flags,
+			Flags:        ref.rights.allowedFlags(m.flags),
 			InternalDate: m.date,
 		})
 		if err != nil {
-			if rbErr := s.rollbackAppend(info.ID, uids); rbErr != nil {
+			if rbErr := s.rollbackAppend(ref, uids); rbErr != nil {
 				s.log.Error("imap multiappend rollback failed", "user", s.user, "uids", uids, "err", rbErr)
 			}
 			return nil, err
@@ -123,14 +124,14 @@ func (s *session) appendAll(info mailstore.MailboxInfo, msgs []appendMsg) ([]uin
 
 // rollbackAppend removes the messages appended so far. It runs even when
 // the session is being cancelled, bounded by its own timeout.
-func (s *session) rollbackAppend(mailboxID int64, uids []uint32) error {
+func (s *session) rollbackAppend(ref mailboxRef, uids []uint32) error {
 	if len(uids) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 30*time.Second)
 	defer cancel()
-	_, err1 := s.store.SetFlags(ctx, s.user, mailboxID, uids, mailstore.FlagsAdd, []string{`\Deleted`})
-	_, err2 := s.store.Expunge(ctx, s.user, mailboxID, uids)
+	_, err1 := ref.store.SetFlags(ctx, ref.owner, ref.info.ID, uids, mailstore.FlagsAdd, []string{`\Deleted`})
+	_, err2 := ref.store.Expunge(ctx, ref.owner, ref.info.ID, uids)
 	return errors.Join(err1, err2)
 }
 

@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// TestPythonImaplib runs Python's imaplib against the server, for a client
-// that shares no code with ours. It skips without python3, except in CI.
-func TestPythonImaplib(t *testing.T) {
+// runPython runs testdata/script with python3 against env's server (host
+// and port, then args) and wants it to print "ok": Python's imaplib is a
+// client that shares no code with ours. It skips without python3, except
+// in CI.
+func runPython(t *testing.T, env *testEnv, script string, args ...string) {
+	t.Helper()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -20,12 +23,16 @@ func TestPythonImaplib(t *testing.T) {
 		}
 		t.Skip("python3 not installed")
 	}
-	env := startServer(t)
 	host, port, _ := net.SplitHostPort(env.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "testdata/imaplib_client.py", host, port, "alice", "alicepw").CombinedOutput()
+	out, err := exec.CommandContext(ctx, python, append([]string{"testdata/" + script, host, port}, args...)...).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
-		t.Fatalf("imaplib client: %v\n%s", err, out)
+		t.Fatalf("python %s: %v\n%s", script, err, out)
 	}
+}
+
+// TestPythonImaplib runs Python's imaplib through the core commands.
+func TestPythonImaplib(t *testing.T) {
+	runPython(t, startServer(t), "imaplib_client.py", "alice", "alicepw")
 }

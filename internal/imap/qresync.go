@@ -75,7 +75,7 @@ func (s *session) resyncSelected(q *qresyncParams) error {
 	if q.uidValidity != sel.info.UIDValidity {
 		return nil
 	}
-	ch, err := s.store.Changes(s.ctx, s.user, sel.info.ID, q.modSeq)
+	ch, err := s.store.Changes(s.ctx, sel.owner, sel.info.ID, q.modSeq)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *session) resyncSelected(q *qresyncParams) error {
 // writeVanishedEarlier answers UID FETCH (CHANGEDSINCE n VANISHED): the
 // UIDs in set expunged after n (RFC 7162 §3.2.6), before any FETCH.
 func (s *session) writeVanishedEarlier(set seqSet, since uint64) error {
-	ch, err := s.store.Changes(s.ctx, s.user, s.sel.info.ID, since)
+	ch, err := s.store.Changes(s.ctx, s.sel.owner, s.sel.info.ID, since)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,10 @@ var builtinFeatures = []*feature{
 	&threadFeature,
 	&multiAppendFeature,
 	&previewFeature,
+	&aclFeature,
+	&quotaFeature,
+	&objectIDFeature,
+	&saveDateFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.

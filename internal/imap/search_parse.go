@@ -15,6 +15,10 @@ type searchKey struct {
 	field string    // opHeader: header name
 	value string    // opHeader, opBody, opText
 	kids  []*searchKey
+	// indexed says the full-text index answered this opBody/opText key
+	// with hits, the matching UIDs ascending; the key then reads no blob.
+	indexed bool
+	hits    []uint32
 }
 
 type searchOp int
@@ -40,13 +44,22 @@ const (
 	opHeader
 	opBody
 	opText
-	opModSeq // MODSEQ n: n is the lowest matching MODSEQ (RFC 7162 §3.1.5)
+	opModSeq      // MODSEQ n: n is the lowest matching MODSEQ (RFC 7162 §3.1.5)
+	opSavedBefore // RFC 8514, savedate.go
+	opSavedOn
+	opSavedSince
+	opEmailID // RFC 8474, objectid.go
+	opThreadID
 )
 
 // needsBlob reports whether evaluating k reads message content.
 func (k *searchKey) needsBlob() bool {
 	switch k.op {
-	case opHeader, opBody, opText, opSentBefore, opSentOn, opSentSince:
+	case opBody, opText:
+		if !k.indexed {
+			return true
+		}
+	case opHeader, opSentBefore, opSentOn, opSentSince:
 		return true
 	}
 	for _, c := range k.kids {
@@ -156,6 +169,7 @@ var headerKeys = map[string]string{"FROM": "From", "TO": "To", "CC": "Cc", "BCC"
 var dateKeys = map[string]searchOp{
 	"BEFORE": opBefore, "ON": opOn, "SINCE": opSince,
 	"SENTBEFORE": opSentBefore, "SENTON": opSentOn, "SENTSINCE": opSentSince,
+	"SAVEDBEFORE": opSavedBefore, "SAVEDON": opSavedOn, "SAVEDSINCE": opSavedSince,
 }
 
 func parseSearchKey(p *parser, depth int) (*searchKey, error) {
@@ -194,6 +208,8 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 		return &searchKey{op: opAll}, nil // no \Recent: every message is old
 	case "NEW", "RECENT":
 		return &searchKey{op: opNone}, nil
+	case "SAVEDATESUPPORTED":
+		return &searchKey{op: opAll}, nil // every mailbox has save dates (savedate.go)
 	}
 	if err := p.sp(); err != nil {
 		return nil, err
@@ -247,6 +263,8 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 		}
 		v, err := p.astring()
 		return &searchKey{op: opHeader, field: field, value: v}, err
+	case "EMAILID", "THREADID":
+		return parseObjectIDKey(p, name)
 	case "MODSEQ":
 		n, err := parseModSeqKey(p)
 		return &searchKey{op: opModSeq, n: int64(n)}, err

@@ -11,7 +11,13 @@ import (
 // selected is the session's view of its selected mailbox: the message
 // list that defines sequence numbers, kept in step with the store through
 // Changes since the last MODSEQ the client was told about.
+//
+// The mailbox may be another account's (shared.go): store calls on it use
+// owner, and rights bound what the session may do. The \Seen flag is
+// stored once per message, so all users of a shared mailbox share it.
 type selected struct {
+	owner    string
+	rights   rights
 	info     mailstore.MailboxInfo
 	readOnly bool
 	msgs     []mailstore.Message // seq-1 → message, ascending UID
@@ -58,7 +64,17 @@ func (s *session) syncSelected(allowExpunge bool) error {
 	if sel == nil {
 		return nil
 	}
-	ch, err := s.store.Changes(s.ctx, s.user, sel.info.ID, sel.modseq)
+	readable, err := s.refreshRights()
+	if err != nil {
+		return err
+	}
+	if !readable {
+		// Like a deletion: the session cannot go on reading it.
+		s.writef("* BYE [UNAVAILABLE] Access to the selected mailbox was revoked")
+		s.logout = true
+		return nil
+	}
+	ch, err := s.store.Changes(s.ctx, sel.owner, sel.info.ID, sel.modseq)
 	if errors.Is(err, mailstore.ErrNoMailbox) {
 		s.writef("* BYE [UNAVAILABLE] Selected mailbox was deleted")
 		s.logout = true

@@ -36,6 +36,9 @@ func (sm *sortMsg) num(uid bool) uint32 {
 // keeping only the header bytes so a large mailbox is not held in memory.
 func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg, error) {
 	sel := s.sel
+	if err := s.useTextIndex(prog.key); err != nil {
+		return nil, err
+	}
 	needBlob := prog.key.needsBlob()
 	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
 	for _, u := range s.searchRes {

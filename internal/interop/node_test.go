@@ -52,6 +52,7 @@ mx = %q
 lmtp = "127.0.0.1:0"
 submission = "127.0.0.1:0"
 imap = "127.0.0.1:0"
+pop3 = "127.0.0.1:0"
 [tls]
 cert = "cert.pem"
 key = "key.pem"

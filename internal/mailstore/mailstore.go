@@ -18,6 +18,12 @@ var (
 	ErrMailboxExists = errors.New("mailstore: mailbox already exists")
 	ErrInvalidName   = errors.New("mailstore: invalid mailbox name")
 	ErrNoMessage     = errors.New("mailstore: no such message")
+	// ErrOverQuota: the change would take the account over its storage or
+	// message limit. Removing mail is always allowed.
+	ErrOverQuota = errors.New("mailstore: over quota")
+	// ErrNoIndex: the full-text index cannot answer this query (for
+	// example a needle shorter than the index's grain); scan instead.
+	ErrNoIndex = errors.New("mailstore: full-text index cannot answer")
 )
 
 // Separator is the hierarchy delimiter of mailbox names ("Archive/2024").
@@ -63,9 +69,43 @@ type Message struct {
 	ModSeq       uint64
 	Flags        []string // system flags (`\Seen`) and keywords, sorted, no duplicates
 	InternalDate time.Time
+	SaveDate     time.Time // when it was added to this mailbox (RFC 8514)
 	Size         int64
 	BlobID       string
 }
+
+// Quota is an account's limits and usage (RFC 9208 STORAGE and MESSAGE
+// resources). A limit of 0 means unlimited.
+type Quota struct {
+	StorageLimit int64 // bytes
+	MessageLimit int64
+	StorageUsed  int64 // sum of message sizes over all mailboxes
+	MessagesUsed int64
+}
+
+// ACLEntry is one identifier's rights on a mailbox (RFC 4314). Identifier
+// is an account name or "anyone"; Rights are RFC 4314 right letters
+// ("lrswipkxtea"), stored sorted without duplicates.
+type ACLEntry struct {
+	Identifier string
+	Rights     string
+}
+
+// SharedMailbox is another account's mailbox that grants a user rights,
+// directly or through "anyone".
+type SharedMailbox struct {
+	Owner string
+	MailboxInfo
+	Rights string // the union of the user's and anyone's rights
+}
+
+// TextField selects what SearchText looks in (IMAP SEARCH BODY and TEXT).
+type TextField int
+
+const (
+	TextBody TextField = iota // decoded text of the body parts
+	TextAll                   // header fields and body text
+)
 
 // Changes is what happened in a mailbox after a MODSEQ: the basis of
 // untagged EXISTS/FETCH/EXPUNGE updates and of CONDSTORE/QRESYNC.
@@ -173,6 +213,28 @@ type Store interface {
 	// Expunge removes the messages flagged \Deleted among uids (all of
 	// them when uids is nil) and returns the expunged UIDs.
 	Expunge(ctx context.Context, user string, mailboxID int64, uids []uint32) ([]uint32, error)
+
+	// SetQuota sets the account's limits (0 = unlimited). Lowering a limit
+	// below the usage is allowed; further additions then fail with ErrOverQuota.
+	SetQuota(ctx context.Context, user string, storageLimit, messageLimit int64) error
+	// Quota reports the account's limits and usage.
+	Quota(ctx context.Context, user string) (Quota, error)
+
+	// SetACL sets identifier's rights on owner's mailbox; empty rights
+	// remove the entry. The ACL follows the mailbox through RENAME and
+	// goes with it on DELETE.
+	SetACL(ctx context.Context, owner, mailbox, identifier, rights string) error
+	// ACL lists the entries of owner's mailbox, by identifier.
+	ACL(ctx context.Context, owner string, mailboxID int64) ([]ACLEntry, error)
+	// SharedWith lists the mailboxes of other accounts on this store with
+	// an entry for user or "anyone", by owner then name.
+	SharedWith(ctx context.Context, user string) ([]SharedMailbox, error)
+
+	// SearchText returns, ascending, the UIDs of the mailbox's messages
+	// whose text contains needle with IMAP SEARCH semantics (decoded,
+	// case-insensitive substring), answered from the full-text index.
+	// ErrNoIndex means the caller must scan the messages itself.
+	SearchText(ctx context.Context, user string, mailboxID int64, field TextField, needle string) ([]uint32, error)
 
 	// Watch returns a channel that receives a value (coalesced) after any
 	// committed change to the mailbox, until cancel is called.

@@ -78,6 +78,11 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 			switch {
 			case err != nil:
 				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: err.Error()})
+			case errors.Is(res[i].Err, mailstore.ErrOverQuota):
+				// Permanent, as Dovecot's default quota_full_tempfail=no:
+				// the sender gets a DSN now rather than after days of
+				// retries. The text is what the sender sees: no usage figures.
+				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Failed, Error: "552 5.2.2 Mailbox full"})
 			case res[i].Err != nil:
 				if errors.Is(res[i].Err, mailstore.ErrNoAccount) {
 					d.ensured.Delete(ds[i].User)

@@ -71,11 +71,17 @@ func (a *authLimiter) recent(k string) []time.Time {
 	return ts[i:]
 }
 
+// qualify adds the default domain to a bare user name.
+func (s *Server) qualify(username string) string {
+	if s.cfg.DefaultDomain != "" && !strings.Contains(username, "@") {
+		return username + "@" + s.cfg.DefaultDomain
+	}
+	return username
+}
+
 // login authenticates a user for any client protocol and finds their store.
 func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
-	if s.cfg.DefaultDomain != "" && !strings.Contains(username, "@") {
-		username += "@" + s.cfg.DefaultDomain
-	}
+	username = s.qualify(username)
 	ipKey, userKey := "ip:"+hostOf(remote), "user:"+username
 	if !s.limiter.allowed(ipKey, userKey) {
 		return directory.Account{}, nil, ErrThrottled
@@ -133,6 +139,15 @@ func (b imapBackend) Login(ctx context.Context, username, password string, remot
 		return "", nil, imap.ErrAuthFailed
 	}
 	return acct.Address, store, err
+}
+
+var _ imap.UserResolver = imapBackend{}
+
+// ResolveUser canonicalizes an IMAP ACL identifier as login does (default
+// domain, lower case: directory.Account.Address), so "bob" names the
+// account bob@<default domain>.
+func (b imapBackend) ResolveUser(ctx context.Context, name string) (string, error) {
+	return strings.ToLower(b.s.qualify(name)), nil
 }
 
 // pop3Backend adapts login to the POP3 server's Backend.

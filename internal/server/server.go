@@ -23,6 +23,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/directory/sqlitedir"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/mailstore/sqlitestore"
 	"github.com/rookery-mail/rookery/internal/queue"
@@ -131,7 +132,8 @@ func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailst
 	if err != nil {
 		return nil, err
 	}
-	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log})
+	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold})
 }
 
 // Start opens the listeners of the configured roles and starts the queue.

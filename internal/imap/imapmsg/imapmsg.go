@@ -114,12 +114,24 @@ func (m *Message) HasHeader(name, substr string) bool {
 
 // BodyContains reports whether the decoded text of the body parts contains
 // substr case-insensitively (SEARCH BODY); with headers=true the header
-// fields are searched too (SEARCH TEXT).
+// fields are searched too (SEARCH TEXT). It looks at the same text as
+// SearchText, so a full-text index built from that agrees with it.
 func (m *Message) BodyContains(substr string, headers bool) bool {
 	needle := fold(substr)
 	if needle == "" {
 		return true
 	}
 	root := m.tree()
-	return headers && headerContains(root.hdr, needle) || textContains(m.raw, root, needle)
+	found := false
+	match := func(s string) bool {
+		found = strings.Contains(s, needle)
+		return !found
+	}
+	if headers {
+		walkHeader(root.hdr, capped(match))
+	}
+	if !found {
+		walkText(m.raw, root, capped(match))
+	}
+	return found
 }

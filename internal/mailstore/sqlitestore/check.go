@@ -33,6 +33,11 @@ var invariantQueries = []string{
 		FROM messages m WHERE m.seen != (' ' || m.flags || ' ' LIKE '% \Seen %')
 		OR m.deleted != (' ' || m.flags || ' ' LIKE '% \Deleted %')`,
 	`SELECT 'foreign key violation in ' || "table" || ' row ' || rowid FROM pragma_foreign_key_check`,
+	// The quota usage kept by the migration 2 triggers.
+	`SELECT 'account ' || a.name || ' usage ' || a.used_storage || ' bytes ' || a.used_messages || ' messages, stored '
+		|| coalesce(sum(m.size), 0) || ' bytes ' || count(m.id) || ' messages'
+		FROM accounts a LEFT JOIN mailboxes b ON b.account_id = a.id LEFT JOIN messages m ON m.mailbox_id = b.id
+		GROUP BY a.id HAVING a.used_storage != coalesce(sum(m.size), 0) OR a.used_messages != count(m.id)`,
 }
 
 // Check verifies the store's invariants and returns one line per

@@ -76,6 +76,9 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 		if err != nil {
 			return err
 		}
+		if err := w.checkQuota(ctx, user, rowsSize(rows), int64(len(rows))); err != nil {
+			return err
+		}
 		for _, r := range rows {
 			uid, err := w.insertMessage(ctx, user, dstID, newRow{
 				flags: splitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
@@ -144,6 +147,15 @@ func (w *writeTx) moveMessages(ctx context.Context, user string, srcID int64, ui
 		src, dst = append(src, r.uid), append(dst, uid)
 	}
 	return src, dst, nil
+}
+
+// rowsSize is what copying rows adds to the account's storage usage.
+func rowsSize(rows []storedRow) int64 {
+	var n int64
+	for _, r := range rows {
+		n += r.size
+	}
+	return n
 }
 
 func checkOwned(ctx context.Context, w *writeTx, user string, ids ...int64) error {

@@ -128,6 +128,9 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 			uid = dupUID
 			return err
 		}
+		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {
+			return err
+		}
 		uid, err = w.insertMessage(ctx, user, mailboxID, rowFor(msg, flags, p))
 		return err
 	})
@@ -195,6 +198,13 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 					continue
 				}
 				return err
+			}
+			if err := w.checkQuota(ctx, d.User, puts[i].size, 1); err != nil {
+				if !errors.Is(err, mailstore.ErrOverQuota) {
+					return err
+				}
+				r.Err = err // this delivery only; the rest of the batch goes on
+				continue
 			}
 			uid, err = w.insertMessage(ctx, d.User, mb.ID, rowFor(d.Message, flags[i], puts[i]))
 			if err != nil {

@@ -50,23 +50,26 @@ func (s *Store) CollectGarbage(ctx context.Context, grace time.Duration) (int, e
 		return 0, fmt.Errorf("collect garbage: %w", err)
 	}
 	defer stmt.Close()
-	deleted := 0
+	var deleted []string
 	for _, id := range candidates {
 		var used bool
 		if err := stmt.QueryRowContext(ctx, id).Scan(&used); err != nil {
-			return deleted, fmt.Errorf("collect garbage: %w", err)
+			return len(deleted), fmt.Errorf("collect garbage: %w", err)
 		}
 		if used {
 			continue
 		}
 		ok, err := cb.DeleteIfOlder(ctx, id, cutoff)
 		if err != nil {
-			return deleted, fmt.Errorf("collect garbage: %w", err)
+			return len(deleted), fmt.Errorf("collect garbage: %w", err)
 		}
 		if ok {
-			deleted++
+			deleted = append(deleted, id)
 		}
 	}
-	s.log.Info("mailstore garbage collected", "candidates", len(candidates), "deleted", deleted)
-	return deleted, nil
+	if err := s.forgetBlobs(ctx, deleted); err != nil {
+		return len(deleted), fmt.Errorf("collect garbage: %w", err)
+	}
+	s.log.Info("mailstore garbage collected", "candidates", len(candidates), "deleted", len(deleted))
+	return len(deleted), nil
 }

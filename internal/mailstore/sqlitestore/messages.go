@@ -8,17 +8,18 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-const messageCols = `uid, modseq, flags, internaldate, size, blob_id`
+const messageCols = `uid, modseq, flags, internaldate, savedate, size, blob_id`
 
 func scanMessage(sc interface{ Scan(...any) error }) (mailstore.Message, error) {
 	var m mailstore.Message
 	var flags string
-	var idate int64
-	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &m.Size, &m.BlobID); err != nil {
+	var idate, sdate int64
+	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &sdate, &m.Size, &m.BlobID); err != nil {
 		return m, err
 	}
 	m.Flags = splitFlags(flags)
 	m.InternalDate = time.Unix(0, idate).UTC()
+	m.SaveDate = time.Unix(0, sdate).UTC()
 	return m, nil
 }
 

@@ -16,6 +16,7 @@ const (
 	qMailboxByName   = `SELECT ` + mailboxCols + ` FROM mailboxes WHERE account_id = ? AND name = ?`
 	qInsertMessage   = `INSERT INTO messages (mailbox_id, uid, modseq, flags, seen, deleted, internaldate, savedate, size, blob_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qDuplicate       = `SELECT mb.name, m.uid FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.delivery_id = ?`
+	qQuota           = `SELECT quota_storage, quota_messages, used_storage, used_messages FROM accounts WHERE name = ?`
 )
 
 // hotQueries are prepared at Open on both pools.
@@ -34,4 +35,5 @@ var hotQueries = []string{
 	qMailboxByName,
 	qInsertMessage,
 	qDuplicate,
+	qQuota,
 }

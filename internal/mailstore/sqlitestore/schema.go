@@ -64,6 +64,60 @@ CREATE TABLE expunged (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
 `,
+	// 2: quotas (RFC 9208) and ACLs (RFC 4314). Usage is kept by triggers so
+	// every write path (deliver, append, copy, expunge, delete) counts.
+	`
+ALTER TABLE accounts ADD COLUMN quota_storage  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN used_storage   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN used_messages  INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET
+	used_storage  = (SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id),
+	used_messages = (SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id);
+CREATE TRIGGER messages_usage_insert AFTER INSERT ON messages BEGIN
+	UPDATE accounts SET used_storage = used_storage + NEW.size, used_messages = used_messages + 1
+	WHERE id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);
+END;
+CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+	UPDATE accounts SET used_storage = used_storage - OLD.size, used_messages = used_messages - 1
+	WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
+END;
+-- The ON DELETE CASCADE from mailboxes runs after the mailbox row is gone,
+-- when messages_usage_delete can no longer find the account; deleting the
+-- messages first keeps the usage exact. (From DELETE of an account the
+-- account row is already gone: nothing left to count.)
+CREATE TRIGGER mailboxes_delete_messages BEFORE DELETE ON mailboxes BEGIN
+	DELETE FROM messages WHERE mailbox_id = OLD.id;
+END;
+
+-- identifier is an account name or "anyone"; rights sorted RFC 4314 letters.
+CREATE TABLE acl (
+	mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	identifier TEXT NOT NULL,
+	rights     TEXT NOT NULL,
+	PRIMARY KEY (mailbox_id, identifier)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX acl_identifier ON acl (identifier);
+`,
+	// 3: full-text index for SEARCH BODY/TEXT (see fts.go). Blobs are
+	// content-addressed and shared by copies, so each blob is indexed once,
+	// under fts_docs.id. fts holds text already folded by the extractor,
+	// hence case_sensitive; trigrams answer substring queries. A trigger
+	// queues every newly referenced blob, so deliver, append and copy need
+	// no code of their own and cost one lookup more per message.
+	`
+CREATE TABLE fts_docs (
+	id      INTEGER PRIMARY KEY,
+	blob_id TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE VIRTUAL TABLE fts USING fts5(hdr, body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1');
+CREATE TABLE fts_pending (blob_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+INSERT INTO fts_pending (blob_id) SELECT DISTINCT blob_id FROM messages;
+CREATE TRIGGER messages_fts_pending AFTER INSERT ON messages
+WHEN NOT EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = NEW.blob_id) BEGIN
+	INSERT OR IGNORE INTO fts_pending (blob_id) VALUES (NEW.blob_id);
+END;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.

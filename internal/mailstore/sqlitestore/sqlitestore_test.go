@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/mailstore/storetest"
 )
@@ -24,7 +25,8 @@ func testStore(t testing.TB, dir string) (*Store, *fsblob.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), Options{Name: "test", Path: filepath.Join(dir, "meta.db"), Blobs: blobs})
+	s, err := Open(context.Background(), Options{Name: "test", Path: filepath.Join(dir, "meta.db"), Blobs: blobs,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,12 +236,15 @@ func TestCheckFindsViolations(t *testing.T) {
 	if _, err := s.wdb.Exec(`UPDATE mailboxes SET uidnext = 1, highestmodseq = 0 WHERE id = ?`, inbox.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.wdb.Exec(`UPDATE accounts SET used_storage = 7`); err != nil {
+		t.Fatal(err)
+	}
 	problems, err := s.Check(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	joined := strings.Join(problems, "\n")
-	for _, want := range []string{"missing", "UIDNEXT", "HIGHESTMODSEQ"} {
+	for _, want := range []string{"missing", "UIDNEXT", "HIGHESTMODSEQ", "account alice usage 7 bytes 1 messages, stored 1 bytes 1 messages"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("Check did not report %q:\n%s", want, joined)
 		}

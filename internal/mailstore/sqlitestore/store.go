@@ -35,6 +35,13 @@ type Options struct {
 
 	// ReadConns is the size of the read pool; 0 means 4.
 	ReadConns int
+
+	// TextExtractor and TextFold define the text SEARCH BODY/TEXT match
+	// and its case folding (the server passes imapmsg.SearchText and
+	// imapmsg.Fold; this engine must not import the IMAP code). Set both
+	// to keep the full-text index; without them SearchText says ErrNoIndex.
+	TextExtractor func(raw []byte) (header, body string)
+	TextFold      func(s string) string
 }
 
 // Store is a mailstore.Store on SQLite.
@@ -47,6 +54,7 @@ type Store struct {
 	blobs  blob.Store
 	hub    *mailstore.Hub
 	log    *slog.Logger
+	text   *textIndex // nil: no full-text index
 }
 
 // busyTimeoutMS is how long a write waits for another process's write
@@ -75,12 +83,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Blobs == nil {
 		return nil, errors.New("sqlitestore: Options.Blobs is required")
 	}
+	if (opts.TextExtractor == nil) != (opts.TextFold == nil) {
+		return nil, errors.New("sqlitestore: Options.TextExtractor and TextFold go together")
+	}
 	s := &Store{name: opts.Name, blobs: opts.Blobs, hub: opts.Hub, log: opts.Logger}
 	if s.hub == nil {
 		s.hub = mailstore.NewHub()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.TextExtractor != nil {
+		s.text = &textIndex{extract: opts.TextExtractor, fold: opts.TextFold}
 	}
 	s.log = s.log.With("mailstore", opts.Name)
 
@@ -115,6 +129,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: prepare: %w", opts.Path, err)
 	}
+	if s.text != nil {
+		s.startIndexer()
+	}
 	s.log.Debug("mailstore opened", "path", opts.Path)
 	return s, nil
 }
@@ -125,6 +142,7 @@ func (s *Store) Name() string { return s.name }
 // Close closes the database. It does not close the blob store, which the
 // caller owns.
 func (s *Store) Close() error {
+	s.stopIndexer()
 	s.wcache.close()
 	s.rcache.close()
 	err := s.rdb.Close()

@@ -66,6 +66,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 	for _, k := range w.notify {
 		s.hub.Notify(k.user, k.id)
 	}
+	s.wakeIndexer()
 	s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "duration", time.Since(start))
 	return nil
 }

@@ -57,6 +57,15 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"ConcurrentEnsureAccount", testConcurrentEnsureAccount},
 		{"BodyRoundTrip", testBodyRoundTrip},
 		{"CheckHealthy", testCheckHealthy},
+		{"ACLSetReplaceRemove", testACLSetReplaceRemove},
+		{"ACLRenameDelete", testACLRenameDelete},
+		{"SharedWith", testSharedWith},
+		{"QuotaUsage", testQuotaUsage},
+		{"QuotaLimits", testQuotaLimits},
+		{"QuotaDeliver", testQuotaDeliver},
+		{"SaveDate", testSaveDate},
+		{"SearchText", testSearchText},
+		{"SearchTextChanges", testSearchTextChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func (se *session) Data(r io.Reader) error {
 }
 
 // LMTPData stores the message for every recipient and reports each RCPT's
-// outcome: 250 once durable, 4xx to retry, 5xx when the mailbox is gone.
+// outcome: 250 once durable, 4xx to retry, 5xx when the mailbox is gone or full.
 func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
@@ -139,12 +139,13 @@ func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 // failure asks the client to retry the RCPT, as a partial delivery would
 // otherwise be lost.
 func (se *session) outcome(rc rcpt, byAcct map[string]queue.Result) error {
-	var failed bool
+	var failed, full bool
 	for _, a := range rc.accts {
 		switch byAcct[a].Status {
 		case queue.Delivered:
 		case queue.Failed:
 			failed = true
+			full = full || queue.StatusCode(byAcct[a].Error, "5.1.1") == "5.2.2" // router: over quota
 		default:
 			se.s.delivered.WithLabelValues("tempfail").Inc()
 			se.log.Warn("lmtp tempfail", "rcpt", rc.orig, "err", byAcct[a].Error)
@@ -153,6 +154,9 @@ func (se *session) outcome(rc rcpt, byAcct map[string]queue.Result) error {
 	}
 	if failed {
 		se.s.delivered.WithLabelValues("failed").Inc()
+		if full {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full"} // RFC 5321 §4.2.2
+		}
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}
 	}
 	se.s.delivered.WithLabelValues("delivered").Inc()

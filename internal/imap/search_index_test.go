@@ -1,0 +1,76 @@
+package imap
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// blobCounter counts the message bodies the server reads, to tell an
+// indexed SEARCH from a scan.
+type blobCounter struct {
+	mailstore.Store
+	opened atomic.Int64
+}
+
+func (b *blobCounter) OpenBlob(ctx context.Context, id string) (io.ReadCloser, error) {
+	b.opened.Add(1)
+	return b.Store.OpenBlob(ctx, id)
+}
+
+// TestTranscriptSearchIndex runs BODY and TEXT searches, alone and under
+// NOT and OR, right after APPEND (the background indexer may not have
+// caught up) and after the index is drained: the answers are the same, and once indexed a search
+// of a needle of three or more characters reads no message body (only
+// SORT reads its matches' headers), while a shorter needle is scanned.
+func TestTranscriptSearchIndex(t *testing.T) {
+	var counter *blobCounter
+	env := startServer(t, func(o *Options) {
+		tb := o.Backend.(*testBackend)
+		counter = &blobCounter{Store: tb.store}
+		o.Backend = &testBackend{users: tb.users, store: counter}
+	})
+	for _, body := range []string{
+		"Subject: Lunch\r\n\r\nPineapple pizza, anyone?\r\n",
+		"Subject: Pineapple farm\r\n\r\nvisit on Friday\r\n",
+		"Subject: Re: Lunch\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			"R3LDvMOfZSwgbm8gcGluZWFwcGxlIGZvciBtZQo=\r\n", // "Grüße, no pineapple for me\n"
+		"Subject: Other\r\n\r\npizza only\r\n",
+	} {
+		env.appendMessage(t, "alice", "INBOX", body)
+	}
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.send("s SELECT INBOX\r\n")
+	c.readUntilTagged("s")
+	transcript := func() {
+		t.Helper()
+		c.cmd(`a UID SEARCH BODY PINEAPPLE`, `\* SEARCH 1 3`, `a OK UID SEARCH completed`)
+		c.cmd(`b UID SEARCH TEXT pineapple`, `\* SEARCH 1 2 3`, `b OK UID SEARCH completed`)
+		c.cmd(`c UID SEARCH NOT BODY pineapple`, `\* SEARCH 2 4`, `c OK UID SEARCH completed`)
+		c.cmd(`d UID SEARCH OR BODY friday TEXT "re: lunch"`, `\* SEARCH 2 3`, `d OK UID SEARCH completed`)
+		c.cmd(`e UID SEARCH BODY pizza NOT TEXT pineapple`, `\* SEARCH 4`, `e OK UID SEARCH completed`)
+		c.cmd(`f UID SEARCH CHARSET UTF-8 BODY "GRÜSSE"`, `\* SEARCH`, `f OK UID SEARCH completed`)
+		c.cmd(`g UID SEARCH CHARSET UTF-8 BODY "GRÜẞE"`, `\* SEARCH 3`, `g OK UID SEARCH completed`)
+		c.cmd(`h UID SEARCH 2:* BODY pizza`, `\* SEARCH 4`, `h OK UID SEARCH completed`)
+		c.cmd(`i UID SORT (SUBJECT) UTF-8 BODY pizza`, `\* SORT 1 4`, `i OK UID SORT completed`)
+	}
+	transcript()
+	if err := env.store.(interface{ IndexPending(context.Context) error }).IndexPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counter.opened.Store(0)
+	transcript()
+	// Only SORT reads bodies: the headers of its two matches.
+	if n := counter.opened.Load(); n != 2 {
+		t.Errorf("indexed searches read %d message bodies, want 2", n)
+	}
+	counter.opened.Store(0)
+	c.cmd(`j UID SEARCH BODY pi`, `\* SEARCH 1 3 4`, `j OK UID SEARCH completed`)
+	if n := counter.opened.Load(); n != 4 {
+		t.Errorf("a two-character BODY search read %d message bodies, want a scan of 4", n)
+	}
+}

@@ -1,0 +1,73 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// Usage (accounts.used_storage, used_messages) is kept by the triggers of
+// migration 2, so every path that inserts or deletes a message row counts
+// without code here; Move within an account is an UPDATE and changes
+// nothing. This file sets limits and enforces them before inserts.
+
+// SetQuota sets the account's limits (0 = unlimited).
+func (s *Store) SetQuota(ctx context.Context, user string, storageLimit, messageLimit int64) error {
+	if storageLimit < 0 || messageLimit < 0 {
+		return fmt.Errorf("set quota of %q: negative limit", user)
+	}
+	return s.write(ctx, "set quota", func(w *writeTx) error {
+		res, err := w.tx.ExecContext(ctx, `UPDATE accounts SET quota_storage = ?, quota_messages = ? WHERE name = ?`,
+			storageLimit, messageLimit, user)
+		if err != nil {
+			return fmt.Errorf("account %q: %w", user, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("account %q: %w", user, mailstore.ErrNoAccount)
+		}
+		return nil
+	})
+}
+
+// Quota reports the account's limits and usage.
+func (s *Store) Quota(ctx context.Context, user string) (mailstore.Quota, error) {
+	q, err := readQuota(ctx, s.rdb, user)
+	if err != nil {
+		return q, fmt.Errorf("quota: %w", err)
+	}
+	return q, nil
+}
+
+func readQuota(ctx context.Context, q querier, user string) (mailstore.Quota, error) {
+	var qt mailstore.Quota
+	err := q.QueryRowContext(ctx, qQuota, user).
+		Scan(&qt.StorageLimit, &qt.MessageLimit, &qt.StorageUsed, &qt.MessagesUsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return qt, fmt.Errorf("account %q: %w", user, mailstore.ErrNoAccount)
+	}
+	if err != nil {
+		return qt, fmt.Errorf("account %q: %w", user, err)
+	}
+	return qt, nil
+}
+
+// checkQuota fails with ErrOverQuota when adding messages totalling bytes
+// to user's account would exceed a limit. It reads the usage inside the
+// write transaction, so earlier inserts of the same transaction (a Deliver
+// batch) count.
+func (w *writeTx) checkQuota(ctx context.Context, user string, bytes, messages int64) error {
+	q, err := readQuota(ctx, w.tx, user)
+	if err != nil {
+		return err
+	}
+	if q.StorageLimit > 0 && q.StorageUsed+bytes > q.StorageLimit {
+		return fmt.Errorf("%q: %d+%d bytes > %d: %w", user, q.StorageUsed, bytes, q.StorageLimit, mailstore.ErrOverQuota)
+	}
+	if q.MessageLimit > 0 && q.MessagesUsed+messages > q.MessageLimit {
+		return fmt.Errorf("%q: %d+%d messages > %d: %w", user, q.MessagesUsed, messages, q.MessageLimit, mailstore.ErrOverQuota)
+	}
+	return nil
+}
