@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +54,10 @@ type Server struct {
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
 	services  []service
+	// listeners are closed by Shutdown after the roles' own shutdown: a
+	// role whose Serve goroutine had not run yet (go-smtp) would
+	// otherwise accept forever on a listener it never saw closed.
+	listeners []net.Listener
 	addrs     map[string]net.Addr
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -159,6 +165,7 @@ func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, err
 		return nil, fmt.Errorf("listen.%s %s: %w", key, addr, err)
 	}
 	s.addrs[key] = l.Addr()
+	s.listeners = append(s.listeners, l)
 	if tlsCfg != nil {
 		l = tls.NewListener(l, tlsCfg)
 	}
@@ -191,6 +198,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", s.services[i].name, err))
 		}
 	}
+	for _, l := range s.listeners {
+		l.Close() // mostly closed already; the error says so
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -199,6 +209,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
+		// Say which: a stuck goroutine is a bug to find, not to wait out.
+		var stacks strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+		s.log.Error("shutdown: goroutines still running", "stacks", stacks.String())
 		errs = append(errs, errors.New("shutdown: goroutines still running"))
 	}
 	if s.outbound != nil {
