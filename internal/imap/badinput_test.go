@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -60,4 +61,29 @@ func TestAppendMemoryBudget(t *testing.T) {
 	if env.srv.appendMem.used != 0 {
 		t.Fatalf("budget leaked: %d bytes held", env.srv.appendMem.used)
 	}
+}
+
+// TestAppendMemoryClaimedAsBytesArrive: an announced APPEND literal claims
+// the server's APPEND memory chunk by chunk as its bytes arrive, so a
+// client that announces a large literal and stalls does not starve the
+// others; when the budget runs out midway the rest is skipped, the command
+// gets NO [LIMIT] and the stream stays in step, also for a non-synchronizing
+// MULTIAPPEND whose later literals were not read.
+func TestAppendMemoryClaimedAsBytesArrive(t *testing.T) {
+	env := startServer(t)
+	env.srv.appendMem.limit = 3 * literalChunk
+
+	stalled := dialRaw(t, env.addr)
+	stalled.login("alice")
+	stalled.cmd("s1 APPEND INBOX {10000000}", `\+ .*`)
+	stalled.send("only a few bytes")
+
+	c := dialRaw(t, env.addr)
+	c.login("bob")
+	body := "Subject: x\r\n\r\n" + strings.Repeat("y", literalChunk)
+	c.cmd(fmt.Sprintf("a1 APPEND INBOX {%d+}\r\n%s", len(body), body), `a1 OK \[APPENDUID \d+ 1\] APPEND completed`)
+
+	big := strings.Repeat("z", 4*literalChunk)
+	c.cmd(fmt.Sprintf("a2 APPEND INBOX {%d+}\r\n%s {5+}\r\nHello", len(big), big), `a2 NO \[LIMIT\] Server busy, try again later`)
+	c.cmd("a3 STATUS INBOX (MESSAGES)", `\* STATUS "INBOX" \(MESSAGES 1\)`, `a3 OK STATUS completed`)
 }

@@ -76,15 +76,12 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 		}
 		if !isAppend {
 			budget -= int(n)
-		} else if lim.reserve != nil && !lim.reserve(n) {
+		} else if lim.reserve != nil && !lim.reserve(min(n, literalChunk)) {
 			e := &commandError{tag: tagOf(buf, nil), kind: "NO", code: "LIMIT", text: "Server busy, try again later"}
 			if !sync {
 				// The client sends the literal anyway: skip it and the
 				// rest of its line without buffering (n <= maxLiteral).
-				if _, err := io.CopyN(io.Discard, br, n); err != nil {
-					return nil, err
-				}
-				if _, err := netserve.ReadLine(br, lim.maxLine); err != nil && !errors.Is(err, netserve.ErrLineTooLong) {
+				if err := skipLiteral(br, n, lim.maxLine, lim.maxLiteral); err != nil {
 					return nil, err
 				}
 			}
@@ -96,11 +93,74 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 			}
 		}
 		buf = append(buf, '\r', '\n')
+		if !isAppend || lim.reserve == nil {
+			start := len(buf)
+			buf = append(buf, make([]byte, n)...)
+			if _, err := io.ReadFull(br, buf[start:]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if buf, err = readAppendLiteral(br, buf, n, lim); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// literalChunk is how much of an APPEND literal is claimed from the memory
+// budget and buffered at a time.
+const literalChunk = 64 << 10
+
+// readAppendLiteral appends an APPEND literal of n bytes to buf, its first
+// chunk already reserved. Memory is claimed and allocated as the bytes
+// arrive, not on announcement, so a client that announces 50 MiB and then
+// trickles holds only what it has sent. When the budget runs out midway,
+// the rest of the literal is skipped and the command refused.
+func readAppendLiteral(br *bufio.Reader, buf []byte, n int64, lim commandLimits) ([]byte, error) {
+	for got := int64(0); got < n; {
+		c := min(n-got, literalChunk)
+		if got > 0 && !lim.reserve(c) {
+			if err := skipLiteral(br, n-got, lim.maxLine, lim.maxLiteral); err != nil {
+				return nil, err
+			}
+			return nil, &commandError{tag: tagOf(buf, nil), kind: "NO", code: "LIMIT", text: "Server busy, try again later"}
+		}
 		start := len(buf)
-		buf = append(buf, make([]byte, n)...)
+		buf = append(buf, make([]byte, c)...)
 		if _, err := io.ReadFull(br, buf[start:]); err != nil {
 			return nil, err
 		}
+		got += c
+	}
+	return buf, nil
+}
+
+// skipLiteral discards the rest of a refused literal and of its command,
+// leaving the stream at the next command: further non-synchronizing
+// literals of the command (MULTIAPPEND) are skipped too, while a client
+// announcing a synchronizing one waits for a continuation it never gets.
+// A literal above maxLiteral cannot be skipped safely; the caller has
+// checked the first, and a later one ends the session.
+func skipLiteral(br *bufio.Reader, n int64, maxLine int, maxLiteral int64) error {
+	for {
+		if _, err := io.CopyN(io.Discard, br, n); err != nil {
+			return err
+		}
+		line, err := netserve.ReadLine(br, maxLine)
+		if errors.Is(err, netserve.ErrLineTooLong) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next, sync, ok := literalAnnouncement(line)
+		if !ok || sync {
+			return nil
+		}
+		if next < 0 || next > maxLiteral {
+			return &commandError{tag: "*", kind: "BAD", text: "Literal too large", fatal: true}
+		}
+		n = next
 	}
 }
 
