@@ -184,3 +184,6 @@ func (f *fakeStore) SharedWith(context.Context, string) ([]mailstore.SharedMailb
 func (f *fakeStore) SearchText(context.Context, string, int64, mailstore.TextField, string) ([]uint32, error) {
 	return nil, mailstore.ErrNoIndex
 }
+func (f *fakeStore) Headers(context.Context, string, int64, []uint32) (map[uint32][]byte, error) {
+	return map[uint32][]byte{}, nil
+}

@@ -33,6 +33,7 @@ func (sm *sortMsg) num(uid bool) uint32 {
 // matchForSort evaluates prog over the selected mailbox as SEARCH does
 // (RFC 5256 §3: the criteria are SEARCH's) and returns the matches in
 // sequence order. With needHeader it loads each match's top-level header,
+// from the store's header cache when it has it, else from the blob,
 // keeping only the header bytes so a large mailbox is not held in memory.
 func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg, error) {
 	sel := s.sel
@@ -61,20 +62,51 @@ func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg
 			continue
 		}
 		sm := &sortMsg{seq: uint32(i + 1), m: m, sent: m.InternalDate}
-		if needHeader {
-			raw := ev.raw
-			if raw == nil {
-				var err error
-				if raw, err = s.readBlob(m); err != nil {
-					return nil, err
-				}
-			}
-			sm.hdr = imapmsg.Parse(headerBytes(raw))
-			sm.fillKeys()
+		if needHeader && ev.raw != nil {
+			sm.setHeader(headerBytes(ev.raw))
 		}
 		out = append(out, sm)
 	}
+	if needHeader {
+		return out, s.loadSortHeaders(out)
+	}
 	return out, nil
+}
+
+// loadSortHeaders gives every message without a header its header: one
+// store call for the cached ones, a blob read for the rest.
+func (s *session) loadSortHeaders(msgs []*sortMsg) error {
+	var uids []uint32
+	for _, sm := range msgs {
+		if sm.hdr == nil {
+			uids = append(uids, sm.m.UID)
+		}
+	}
+	cached, err := s.store.Headers(s.ctx, s.sel.owner, s.sel.info.ID, uids)
+	if err != nil {
+		return err
+	}
+	for _, sm := range msgs {
+		if sm.hdr != nil {
+			continue
+		}
+		h, ok := cached[sm.m.UID]
+		if !ok {
+			raw, err := s.readBlob(sm.m)
+			if err != nil {
+				return err
+			}
+			h = headerBytes(raw)
+		}
+		sm.setHeader(h)
+	}
+	return nil
+}
+
+// setHeader parses the header section and computes the sort keys.
+func (sm *sortMsg) setHeader(h []byte) {
+	sm.hdr = imapmsg.Parse(h)
+	sm.fillKeys()
 }
 
 // fillKeys computes the sent date and base subject from the header.

@@ -236,6 +236,12 @@ type Store interface {
 	// ErrNoIndex means the caller must scan the messages itself.
 	SearchText(ctx context.Context, user string, mailboxID int64, field TextField, needle string) ([]uint32, error)
 
+	// Headers returns the top-level header sections (up to and including
+	// the blank line) of the given messages from the store's header cache,
+	// by UID. Messages not cached (yet) are absent: the caller reads their
+	// blob. SORT and THREAD on a large mailbox need nothing else.
+	Headers(ctx context.Context, user string, mailboxID int64, uids []uint32) (map[uint32][]byte, error)
+
 	// Watch returns a channel that receives a value (coalesced) after any
 	// committed change to the mailbox, until cancel is called.
 	Watch(user string, mailboxID int64) (ch <-chan struct{}, cancel func())

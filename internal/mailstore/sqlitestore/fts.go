@@ -100,6 +100,7 @@ func (s *Store) wakeIndexer() {
 type ftsDoc struct {
 	blobID    string
 	hdr, body string
+	header    []byte // the raw top-level header section, for the cache
 	missing   bool
 }
 
@@ -171,7 +172,7 @@ func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) 
 		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
 	}
 	hdr, body := s.text.extract(raw)
-	return ftsDoc{blobID: blobID, hdr: hdr, body: body}, nil
+	return ftsDoc{blobID: blobID, hdr: hdr, body: body, header: headerSection(raw)}, nil
 }
 
 // indexDocs inserts the documents still queued and dequeues them. A blob
@@ -184,7 +185,7 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		return err
 	}
 	defer dequeue.Close()
-	addDoc, err := w.tx.PrepareContext(ctx, `INSERT OR IGNORE INTO fts_docs (blob_id) VALUES (?) RETURNING id`)
+	addDoc, err := w.tx.PrepareContext(ctx, `INSERT OR IGNORE INTO fts_docs (blob_id, header) VALUES (?, ?) RETURNING id`)
 	if err != nil {
 		return err
 	}
@@ -203,7 +204,7 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 			continue
 		}
 		var id int64
-		err = addDoc.QueryRowContext(ctx, d.blobID).Scan(&id)
+		err = addDoc.QueryRowContext(ctx, d.blobID, d.header).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // already indexed
 		}

@@ -106,9 +106,12 @@ CREATE INDEX acl_identifier ON acl (identifier);
 	// queues every newly referenced blob, so deliver, append and copy need
 	// no code of their own and cost one lookup more per message.
 	`
+-- header caches the blob's top-level header section (headers.go), which
+-- SORT and THREAD read instead of the whole blob; empty when not cached.
 CREATE TABLE fts_docs (
 	id      INTEGER PRIMARY KEY,
-	blob_id TEXT NOT NULL UNIQUE
+	blob_id TEXT NOT NULL UNIQUE,
+	header  BLOB NOT NULL DEFAULT x''
 ) STRICT;
 CREATE VIRTUAL TABLE fts USING fts5(hdr, body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1');
 CREATE TABLE fts_pending (blob_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"SaveDate", testSaveDate},
 		{"SearchText", testSearchText},
 		{"SearchTextChanges", testSearchTextChanges},
+		{"Headers", testHeaders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
