@@ -38,6 +38,11 @@ var invariantQueries = []string{
 		|| coalesce(sum(m.size), 0) || ' bytes ' || count(m.id) || ' messages'
 		FROM accounts a LEFT JOIN mailboxes b ON b.account_id = a.id LEFT JOIN messages m ON m.mailbox_id = b.id
 		GROUP BY a.id HAVING a.used_storage != coalesce(sum(m.size), 0) OR a.used_messages != count(m.id)`,
+	// Every stored blob is indexed or queued for the indexer (migration 3),
+	// else SEARCH BODY/TEXT would silently miss it.
+	`SELECT DISTINCT 'blob ' || m.blob_id || ' is neither indexed nor queued for the full-text index'
+		FROM messages m WHERE NOT EXISTS (SELECT 1 FROM fts_docs d WHERE d.blob_id = m.blob_id)
+		AND NOT EXISTS (SELECT 1 FROM fts_pending p WHERE p.blob_id = m.blob_id)`,
 }
 
 // Check verifies the store's invariants and returns one line per

@@ -185,7 +185,7 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		return err
 	}
 	defer dequeue.Close()
-	addDoc, err := w.tx.PrepareContext(ctx, `INSERT OR IGNORE INTO fts_docs (blob_id, header) VALUES (?, ?) RETURNING id`)
+	addDoc, err := w.tx.PrepareContext(ctx, `INSERT INTO fts_docs (blob_id, header) VALUES (?, coalesce(?, x'')) ON CONFLICT (blob_id) DO NOTHING RETURNING id`)
 	if err != nil {
 		return err
 	}

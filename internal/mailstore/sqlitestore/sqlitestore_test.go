@@ -239,12 +239,16 @@ func TestCheckFindsViolations(t *testing.T) {
 	if _, err := s.wdb.Exec(`UPDATE accounts SET used_storage = 7`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.wdb.Exec(`DELETE FROM fts_pending`); err != nil {
+		t.Fatal(err)
+	}
 	problems, err := s.Check(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	joined := strings.Join(problems, "\n")
-	for _, want := range []string{"missing", "UIDNEXT", "HIGHESTMODSEQ", "account alice usage 7 bytes 1 messages, stored 1 bytes 1 messages"} {
+	for _, want := range []string{"missing", "UIDNEXT", "HIGHESTMODSEQ", "account alice usage 7 bytes 1 messages, stored 1 bytes 1 messages",
+		"is neither indexed nor queued"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("Check did not report %q:\n%s", want, joined)
 		}

@@ -43,6 +43,10 @@ func testHeaders(t *testing.T, h *harness) {
 	check("before indexing", false)
 	h.drainIndex()
 	check("after indexing", true)
+	// A message without a header/body separator is still indexed.
+	if problems, err := h.s.Check(h.ctx); err != nil || len(problems) > 0 {
+		t.Errorf("Check after indexing: %v %v", problems, err)
+	}
 	if _, err := h.s.Headers(h.ctx, "bob", inbox.ID, uids); !errors.Is(err, mailstore.ErrNoMailbox) {
 		t.Errorf("Headers of alice's INBOX as bob: %v, want ErrNoMailbox", err)
 	}
