@@ -114,18 +114,7 @@ func NewServer(opts Options) *Server {
 		appendMem: &memBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
 		watchPoll: 30 * time.Second,
 	}
-	s.authDelay = func(ctx context.Context, failures int) {
-		d := time.Duration(failures) * time.Second
-		if d > 3*time.Second {
-			d = 3 * time.Second
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
+	s.authDelay = netserve.AuthDelay
 	if opts.MaxSessionsPerIP == 0 {
 		opts.MaxSessionsPerIP = 100
 	}

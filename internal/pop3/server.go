@@ -102,14 +102,7 @@ func NewServer(opts Options) *Server {
 		metrics: newMetrics(opts.Registerer),
 		locked:  make(map[string]bool),
 	}
-	s.authDelay = func(ctx context.Context, failures int) {
-		t := time.NewTimer(min(time.Duration(failures)*time.Second, 3*time.Second))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
+	s.authDelay = netserve.AuthDelay
 	perIP := opts.MaxSessionsPerIP
 	if perIP == 0 {
 		perIP = 100
