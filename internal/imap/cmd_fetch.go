@@ -75,11 +75,19 @@ func handleFetch(s *session, c *command) error {
 		return err
 	}
 	needBlob := slices.ContainsFunc(items, fetchItem.needsBlob)
+	var headers map[uint32][]byte // the header cache, when the items need no more
+	if needBlob && !slices.ContainsFunc(items, func(it fetchItem) bool { return it.needsBlob() && !it.headerOnly() }) {
+		if headers, err = s.cachedHeaders(idx); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
 	for _, i := range idx {
 		m := s.sel.msgs[i]
 		var raw []byte
-		if needBlob {
+		if h, ok := headers[m.UID]; ok {
+			raw = h
+		} else if needBlob {
 			raw, err = s.readBlob(m)
 			if err != nil {
 				if s.sel.pendingExpunge[m.UID] {
@@ -145,6 +153,15 @@ func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error
 		}
 	}
 	return out, nil
+}
+
+// cachedHeaders reads the header cache for the messages at idx.
+func (s *session) cachedHeaders(idx []int) (map[uint32][]byte, error) {
+	uids := make([]uint32, len(idx))
+	for n, i := range idx {
+		uids[n] = s.sel.msgs[i].UID
+	}
+	return s.store.Headers(s.ctx, s.sel.owner, s.sel.info.ID, uids)
 }
 
 // writeFetchResponse renders "* seq FETCH (...)\r\n" for one message.

@@ -49,6 +49,21 @@ func (it fetchItem) needsBlob() bool {
 	return false
 }
 
+// headerOnly reports whether the item reads nothing but the top-level
+// header section, which the store's header cache gives without the blob.
+func (it fetchItem) headerOnly() bool {
+	switch it.kind {
+	case fetchEnvelope:
+		return true
+	case fetchSection:
+		switch it.section.Spec {
+		case imapmsg.SpecHeader, imapmsg.SpecHeaderFields, imapmsg.SpecHeaderFieldsNot:
+			return len(it.section.Part) == 0
+		}
+	}
+	return false
+}
+
 // parseFetchItems reads a FETCH item or a parenthesized list of items.
 func parseFetchItems(p *parser) ([]fetchItem, error) {
 	if p.peek() != '(' {

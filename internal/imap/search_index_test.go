@@ -3,6 +3,7 @@ package imap
 import (
 	"context"
 	"io"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -24,8 +25,9 @@ func (b *blobCounter) OpenBlob(ctx context.Context, id string) (io.ReadCloser, e
 // TestTranscriptSearchIndex runs BODY and TEXT searches, alone and under
 // NOT and OR, right after APPEND (the background indexer may not have
 // caught up) and after the index is drained: the answers are the same, and once indexed a search
-// of a needle of three or more characters reads no message body (only
-// SORT reads its matches' headers), while a shorter needle is scanned.
+// of a needle of three or more characters reads no message body (SORT
+// takes headers from the header cache), while a shorter needle is scanned.
+// Header FETCHes answer the same from the cache as from the blobs.
 func TestTranscriptSearchIndex(t *testing.T) {
 	var counter *blobCounter
 	env := startServer(t, func(o *Options) {
@@ -59,13 +61,20 @@ func TestTranscriptSearchIndex(t *testing.T) {
 		c.cmd(`i UID SORT (SUBJECT) UTF-8 BODY pizza`, `\* SORT 1 4`, `i OK UID SORT completed`)
 	}
 	transcript()
+	const headerFetch = "k FETCH 1:* (ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)] RFC822.HEADER)"
+	c.send(headerFetch + "\r\n")
+	fromBlobs := c.readUntilTagged("k")
 	if err := env.store.(interface{ IndexPending(context.Context) error }).IndexPending(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	counter.opened.Store(0)
 	transcript()
-	// Once indexed nothing reads a body: SORT takes its two matches'
-	// headers from the store's header cache.
+	c.send(headerFetch + "\r\n")
+	if fromCache := c.readUntilTagged("k"); !slices.Equal(fromCache, fromBlobs) {
+		t.Errorf("header FETCH from the cache:\n%q\nfrom the blobs:\n%q", fromCache, fromBlobs)
+	}
+	// Once indexed nothing reads a body: SORT takes its two matches' headers,
+	// and the header FETCH its answers, from the store's header cache.
 	if n := counter.opened.Load(); n != 0 {
 		t.Errorf("indexed searches read %d message bodies, want 0", n)
 	}

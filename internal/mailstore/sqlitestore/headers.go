@@ -28,8 +28,8 @@ func headerSection(raw []byte) []byte {
 	return bytes.Clone(raw[:end])
 }
 
-// headersAllRows is the number of UIDs above which Headers reads the whole
-// mailbox's cache in one scan rather than looking UIDs up one by one.
+// headersAllRows is the number of UIDs above which Headers reads the
+// cache of their whole UID range in one scan rather than one by one.
 const headersAllRows = 256
 
 // Headers reads the header cache that the background indexer fills beside
@@ -48,17 +48,17 @@ func (s *Store) Headers(ctx context.Context, user string, mailboxID int64, uids 
 	if _, err := ownedMailbox(ctx, tx, user, mailboxID); err != nil {
 		return nil, fmt.Errorf("headers of mailbox %d: %w", mailboxID, err)
 	}
+	want := slices.Sorted(slices.Values(uids))
 	query := `SELECT m.uid, d.header FROM messages m JOIN fts_docs d ON d.blob_id = m.blob_id
 		WHERE m.mailbox_id = ?1 AND m.uid = ?2`
 	args := func(uid uint32) []any { return []any{mailboxID, uid} }
 	lookups := uids
 	if len(uids) > headersAllRows {
 		query = `SELECT m.uid, d.header FROM messages m JOIN fts_docs d ON d.blob_id = m.blob_id
-			WHERE m.mailbox_id = ?1`
-		args = func(uint32) []any { return []any{mailboxID} }
+			WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3`
+		args = func(uint32) []any { return []any{mailboxID, want[0], want[len(want)-1]} }
 		lookups = uids[:1]
 	}
-	want := slices.Sorted(slices.Values(uids))
 	stmt, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("headers of mailbox %d: %w", mailboxID, err)

@@ -239,7 +239,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	if _, err := s.wdb.Exec(`UPDATE accounts SET used_storage = 7`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.wdb.Exec(`DELETE FROM fts_pending`); err != nil {
+	if _, err := s.wdb.Exec(`DELETE FROM fts_pending; DELETE FROM fts_docs`); err != nil {
 		t.Fatal(err)
 	}
 	problems, err := s.Check(ctx)
