@@ -17,8 +17,8 @@ func testHeaders(t *testing.T, h *harness) {
 	inbox := h.box("alice", mailstore.Inbox)
 	bodies := map[uint32]string{
 		h.append("alice", inbox.ID, "Subject: one\r\nFrom: a@example.org\r\n\r\nbody one\r\n"): "Subject: one\r\nFrom: a@example.org\r\n\r\n",
-		h.append("alice", inbox.ID, "Subject: bare LF\n\nbody\n"):                           "Subject: bare LF\n\n",
-		h.append("alice", inbox.ID, "Subject: no body\r\n"):                                  "",
+		h.append("alice", inbox.ID, "Subject: bare LF\n\nbody\n"):                              "Subject: bare LF\n\n",
+		h.append("alice", inbox.ID, "Subject: no body\r\n"):                                    "",
 	}
 	uids := h.uids("alice", inbox.ID)
 	check := func(when string, wantAll bool) {
