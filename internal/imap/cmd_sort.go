@@ -24,13 +24,17 @@ type sortKey struct {
 	reverse bool
 }
 
+// needsHeader: the address and subject keys parse the header; DATE
+// needs only the sent date, which the store usually has (needsSent).
 func (k sortKey) needsHeader() bool {
 	switch k.name {
-	case "ARRIVAL", "SIZE":
+	case "ARRIVAL", "SIZE", "DATE":
 		return false
 	}
 	return true
 }
+
+func (k sortKey) needsSent() bool { return k.name == "DATE" }
 
 // parseSortCriteria reads "(" sort-criterion *(SP sort-criterion) ")",
 // where sort-criterion = ["REVERSE" SP] sort-key (RFC 5256 §5).
@@ -93,7 +97,7 @@ func handleSort(s *session, c *command) error {
 			return err
 		}
 	}
-	msgs, err := s.matchForSort(prog, slices.ContainsFunc(keys, sortKey.needsHeader))
+	msgs, err := s.matchForSort(prog, slices.ContainsFunc(keys, sortKey.needsHeader), slices.ContainsFunc(keys, sortKey.needsSent))
 	if err != nil {
 		return err
 	}

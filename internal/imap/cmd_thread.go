@@ -61,7 +61,7 @@ func handleThread(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := s.matchForSort(prog, true)
+	msgs, err := s.matchForSort(prog, true, true)
 	if err != nil {
 		return err
 	}

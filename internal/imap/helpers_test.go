@@ -60,7 +60,7 @@ func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 	}
 	store, err := sqlitestore.Open(context.Background(), sqlitestore.Options{
 		Name: "test", Path: filepath.Join(dir, "mail.db"), Blobs: blobs, Hub: mailstore.NewHub(), Logger: logger,
-		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,16 @@ import (
 )
 
 // blobCounter counts the message bodies the server reads, to tell an
-// indexed SEARCH from a scan.
+// indexed SEARCH from a scan, and the headers it asks the cache for.
 type blobCounter struct {
 	mailstore.Store
-	opened atomic.Int64
+	opened  atomic.Int64
+	headers atomic.Int64
+}
+
+func (b *blobCounter) Headers(ctx context.Context, user string, mailboxID int64, uids []uint32) (map[uint32][]byte, error) {
+	b.headers.Add(int64(len(uids)))
+	return b.Store.Headers(ctx, user, mailboxID, uids)
 }
 
 func (b *blobCounter) OpenBlob(ctx context.Context, id string) (io.ReadCloser, error) {
@@ -82,5 +88,42 @@ func TestTranscriptSearchIndex(t *testing.T) {
 	c.cmd(`j UID SEARCH BODY pi`, `\* SEARCH 1 3 4`, `j OK UID SEARCH completed`)
 	if n := counter.opened.Load(); n != 4 {
 		t.Errorf("a two-character BODY search read %d message bodies, want a scan of 4", n)
+	}
+}
+
+// TestSortDateFromStore: SORT (DATE) orders by the sent date the store
+// keeps once it has indexed the messages, reading no header; before that
+// it reads the headers, with the same answer. A message without a valid
+// Date sorts by its internal date (RFC 5256 §2.2).
+func TestSortDateFromStore(t *testing.T) {
+	var counter *blobCounter
+	env := startServer(t, func(o *Options) {
+		tb := o.Backend.(*testBackend)
+		counter = &blobCounter{Store: tb.store}
+		o.Backend = &testBackend{users: tb.users, store: counter}
+	})
+	for _, body := range []string{
+		"Date: Wed, 03 Jan 2024 10:00:00 +0000\r\nSubject: c\r\n\r\nx\r\n",
+		"Date: Mon, 01 Jan 2024 10:00:00 +0000\r\nSubject: a\r\n\r\nx\r\n",
+		"Subject: no date, arrives now\r\n\r\nx\r\n",
+		"Date: Tue, 02 Jan 2024 12:00:00 +0200\r\nSubject: b\r\n\r\nx\r\n",
+	} {
+		env.appendMessage(t, "alice", "INBOX", body)
+	}
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.send("s SELECT INBOX\r\n")
+	c.readUntilTagged("s")
+	c.cmd("a UID SORT (DATE) UTF-8 ALL", `\* SORT 2 4 1 3`, `a OK UID SORT completed`)
+	if err := env.store.(interface{ IndexPending(context.Context) error }).IndexPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.send("s SELECT INBOX\r\n") // a fresh message list, with the sent dates
+	c.readUntilTagged("s")
+	counter.opened.Store(0)
+	counter.headers.Store(0)
+	c.cmd("c UID SORT (REVERSE DATE) UTF-8 ALL", `\* SORT 3 1 4 2`, `c OK UID SORT completed`)
+	if n, h := counter.opened.Load(), counter.headers.Load(); n != 0 || h != 0 {
+		t.Errorf("SORT (DATE) after indexing read %d message bodies and %d cached headers, want none", n, h)
 	}
 }

@@ -2,7 +2,6 @@ package imap
 
 import (
 	"bytes"
-	"net/mail"
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
@@ -35,7 +34,9 @@ func (sm *sortMsg) num(uid bool) uint32 {
 // sequence order. With needHeader it loads each match's top-level header,
 // from the store's header cache when it has it, else from the blob,
 // keeping only the header bytes so a large mailbox is not held in memory.
-func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg, error) {
+// With only needSent it takes the sent date the store keeps
+// (mailstore.Message.Sent) and reads the header of the others.
+func (s *session) matchForSort(prog *searchProgram, needHeader, needSent bool) ([]*sortMsg, error) {
 	sel := s.sel
 	if err := s.useTextIndex(prog.key); err != nil {
 		return nil, err
@@ -62,13 +63,26 @@ func (s *session) matchForSort(prog *searchProgram, needHeader bool) ([]*sortMsg
 			continue
 		}
 		sm := &sortMsg{seq: uint32(i + 1), m: m, sent: m.InternalDate}
-		if needHeader && ev.raw != nil {
+		if (needHeader || needSent) && ev.raw != nil {
 			sm.setHeader(headerBytes(ev.raw))
 		}
 		out = append(out, sm)
 	}
 	if needHeader {
 		return out, s.loadSortHeaders(out)
+	}
+	if needSent {
+		var unknown []*sortMsg
+		for _, sm := range out {
+			switch {
+			case sm.hdr != nil:
+			case !sm.m.Sent.IsZero():
+				sm.sent = sm.m.Sent
+			default:
+				unknown = append(unknown, sm)
+			}
+		}
+		return out, s.loadSortHeaders(unknown)
 	}
 	return out, nil
 }
@@ -111,10 +125,8 @@ func (sm *sortMsg) setHeader(h []byte) {
 
 // fillKeys computes the sent date and base subject from the header.
 func (sm *sortMsg) fillKeys() {
-	if v := sm.hdr.HeaderValues("Date"); len(v) > 0 {
-		if t, err := mail.ParseDate(v[0]); err == nil {
-			sm.sent = t
-		}
+	if t, ok := sm.hdr.SentDate(); ok {
+		sm.sent = t
 	}
 	if v := sm.hdr.HeaderValues("Subject"); len(v) > 0 {
 		sm.subject, sm.isReply = baseSubject(v[0])

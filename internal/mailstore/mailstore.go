@@ -70,8 +70,12 @@ type Message struct {
 	Flags        []string // system flags (`\Seen`) and keywords, sorted, no duplicates
 	InternalDate time.Time
 	SaveDate     time.Time // when it was added to this mailbox (RFC 8514)
-	Size         int64
-	BlobID       string
+	// Sent is the sent date SORT (DATE) uses (RFC 5256 §2.2: the Date
+	// header, else the internal date), zero while the store does not know
+	// it yet; the caller then reads the header itself.
+	Sent   time.Time
+	Size   int64
+	BlobID string
 }
 
 // Quota is an account's limits and usage (RFC 9208 STORAGE and MESSAGE

@@ -42,6 +42,7 @@ const (
 type textIndex struct {
 	extract func(raw []byte) (header, body string)
 	fold    func(s string) string
+	sent    func(header []byte) (time.Time, bool)
 	mu      sync.Mutex // one drain of fts_pending at a time
 	wake    chan struct{}
 	stop    context.CancelFunc
@@ -101,6 +102,7 @@ type ftsDoc struct {
 	blobID    string
 	hdr, body string
 	header    []byte // the raw top-level header section, for the cache
+	sent      *int64 // its Date in unix nanoseconds; nil when none is valid
 	missing   bool
 }
 
@@ -172,7 +174,14 @@ func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) 
 		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
 	}
 	hdr, body := s.text.extract(raw)
-	return ftsDoc{blobID: blobID, hdr: hdr, body: body, header: headerSection(raw)}, nil
+	d := ftsDoc{blobID: blobID, hdr: hdr, body: body, header: headerSection(raw)}
+	if s.text.sent != nil && d.header != nil {
+		if t, ok := s.text.sent(d.header); ok {
+			ns := t.UnixNano()
+			d.sent = &ns
+		}
+	}
+	return d, nil
 }
 
 // indexDocs inserts the documents still queued and dequeues them. A blob
@@ -185,11 +194,16 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		return err
 	}
 	defer dequeue.Close()
-	addDoc, err := w.tx.PrepareContext(ctx, `INSERT INTO fts_docs (blob_id, header) VALUES (?, coalesce(?, x'')) ON CONFLICT (blob_id) DO NOTHING RETURNING id`)
+	addDoc, err := w.tx.PrepareContext(ctx, `INSERT INTO fts_docs (blob_id, header, sent) VALUES (?, coalesce(?, x''), ?) ON CONFLICT (blob_id) DO NOTHING RETURNING id`)
 	if err != nil {
 		return err
 	}
 	defer addDoc.Close()
+	setSent, err := w.tx.PrepareContext(ctx, `UPDATE messages SET sent = coalesce(?, internaldate) WHERE blob_id = ? AND sent IS NULL`)
+	if err != nil {
+		return err
+	}
+	defer setSent.Close()
 	addText, err := w.tx.PrepareContext(ctx, `INSERT INTO fts (rowid, hdr, body) VALUES (?, ?, ?)`)
 	if err != nil {
 		return err
@@ -204,7 +218,7 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 			continue
 		}
 		var id int64
-		err = addDoc.QueryRowContext(ctx, d.blobID, d.header).Scan(&id)
+		err = addDoc.QueryRowContext(ctx, d.blobID, d.header, d.sent).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // already indexed
 		}
@@ -213,6 +227,9 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		}
 		if _, err := addText.ExecContext(ctx, id, d.hdr, d.body); err != nil {
 			return fmt.Errorf("index blob %s: %w", d.blobID, err)
+		}
+		if _, err := setSent.ExecContext(ctx, d.sent, d.blobID); err != nil {
+			return fmt.Errorf("index blob %s: sent date: %w", d.blobID, err)
 		}
 	}
 	return nil

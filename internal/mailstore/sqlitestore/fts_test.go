@@ -175,8 +175,8 @@ func TestMigrationQueuesExistingMail(t *testing.T) {
 	s, _ := testStore(t, dir)
 	inbox := appendBodies(t, s, "Subject: a\r\n\r\nolder mail\r\n", "Subject: b\r\n\r\nother older mail\r\n")
 	// Back to schema version 2, as a store written by the previous release.
-	for _, q := range []string{`DROP TRIGGER messages_fts_pending`, `DROP TABLE fts`, `DROP TABLE fts_docs`,
-		`DROP TABLE fts_pending`, `PRAGMA user_version = 2`} {
+	for _, q := range []string{`DROP TRIGGER messages_fts_pending`, `DROP TRIGGER messages_sent`, `DROP TABLE fts`,
+		`DROP TABLE fts_docs`, `DROP TABLE fts_pending`, `ALTER TABLE messages DROP COLUMN sent`, `PRAGMA user_version = 2`} {
 		if _, err := s.wdb.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -192,5 +192,48 @@ func TestMigrationQueuesExistingMail(t *testing.T) {
 	got, err := s.SearchText(ctx, "alice", inbox, mailstore.TextBody, "older mail")
 	if err != nil || !slices.Equal(got, []uint32{1, 2}) {
 		t.Errorf("SearchText after migration = %v, %v; want [1 2]", got, err)
+	}
+}
+
+// TestSentDate: once a blob is indexed its messages carry the RFC 5256
+// sent date, the Date header or else the internal date, and a later copy
+// of the same content gets it at insert (trigger); before, it is zero.
+func TestSentDate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := testStore(t, t.TempDir())
+	s.stopIndexer() // so that "before indexing" is observable
+	inbox := appendBodies(t, s,
+		"Date: Tue, 03 Mar 2020 10:00:00 +0100\r\nSubject: dated\r\n\r\nx\r\n",
+		"Date: not a date\r\nSubject: bad date\r\n\r\nx\r\n",
+		"Subject: undated\r\n\r\nx\r\n")
+	msgs, err := s.Messages(ctx, "alice", inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if !m.Sent.IsZero() {
+			t.Errorf("UID %d: sent %v before indexing, want zero", m.UID, m.Sent)
+		}
+	}
+	if err := s.IndexPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	archive, err := s.Mailbox(ctx, "alice", "Archive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Copy(ctx, "alice", inbox, []uint32{1}, archive.ID); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ = s.Messages(ctx, "alice", inbox)
+	copied, _ := s.Messages(ctx, "alice", archive.ID)
+	dated := time.Date(2020, 3, 3, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		m    mailstore.Message
+		want time.Time
+	}{{msgs[0], dated}, {msgs[1], msgs[1].InternalDate}, {msgs[2], msgs[2].InternalDate}, {copied[0], dated}} {
+		if !c.m.Sent.Equal(c.want) {
+			t.Errorf("UID %d: sent %v, want %v", c.m.UID, c.m.Sent, c.want)
+		}
 	}
 }

@@ -2,24 +2,29 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-const messageCols = `uid, modseq, flags, internaldate, savedate, size, blob_id`
+const messageCols = `uid, modseq, flags, internaldate, savedate, size, blob_id, sent`
 
 func scanMessage(sc interface{ Scan(...any) error }) (mailstore.Message, error) {
 	var m mailstore.Message
 	var flags string
 	var idate, sdate int64
-	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &sdate, &m.Size, &m.BlobID); err != nil {
+	var sent sql.NullInt64
+	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &sdate, &m.Size, &m.BlobID, &sent); err != nil {
 		return m, err
 	}
 	m.Flags = splitFlags(flags)
 	m.InternalDate = time.Unix(0, idate).UTC()
 	m.SaveDate = time.Unix(0, sdate).UTC()
+	if sent.Valid {
+		m.Sent = time.Unix(0, sent.Int64).UTC()
+	}
 	return m, nil
 }
 

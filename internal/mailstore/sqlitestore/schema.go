@@ -108,11 +108,21 @@ CREATE INDEX acl_identifier ON acl (identifier);
 	`
 -- header caches the blob's top-level header section (headers.go), which
 -- SORT and THREAD read instead of the whole blob; empty when not cached.
+-- sent is its Date header (unix nanoseconds), NULL when there is no valid
+-- one; messages.sent is that or the internal date (RFC 5256 sent date),
+-- NULL until the blob is indexed, so SORT (DATE) needs no header at all.
 CREATE TABLE fts_docs (
 	id      INTEGER PRIMARY KEY,
 	blob_id TEXT NOT NULL UNIQUE,
-	header  BLOB NOT NULL DEFAULT x''
+	header  BLOB NOT NULL DEFAULT x'',
+	sent    INTEGER
 ) STRICT;
+ALTER TABLE messages ADD COLUMN sent INTEGER;
+CREATE TRIGGER messages_sent AFTER INSERT ON messages
+WHEN EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = NEW.blob_id) BEGIN
+	UPDATE messages SET sent = coalesce((SELECT sent FROM fts_docs WHERE blob_id = NEW.blob_id), NEW.internaldate)
+	WHERE id = NEW.id;
+END;
 CREATE VIRTUAL TABLE fts USING fts5(hdr, body, content='', contentless_delete=1, tokenize='trigram case_sensitive 1');
 CREATE TABLE fts_pending (blob_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
 INSERT INTO fts_pending (blob_id) SELECT DISTINCT blob_id FROM messages;

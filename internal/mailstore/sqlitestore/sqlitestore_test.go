@@ -26,7 +26,7 @@ func testStore(t testing.TB, dir string) (*Store, *fsblob.Store) {
 		t.Fatal(err)
 	}
 	s, err := Open(context.Background(), Options{Name: "test", Path: filepath.Join(dir, "meta.db"), Blobs: blobs,
-		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold})
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate})
 	if err != nil {
 		t.Fatal(err)
 	}

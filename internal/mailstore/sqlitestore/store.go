@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
@@ -42,6 +43,10 @@ type Options struct {
 	// to keep the full-text index; without them SearchText says ErrNoIndex.
 	TextExtractor func(raw []byte) (header, body string)
 	TextFold      func(s string) string
+	// SentDate parses a header section's Date field for the sort key
+	// (the server passes imapmsg.SentDate); without it Message.Sent is
+	// the internal date once indexed.
+	SentDate func(header []byte) (time.Time, bool)
 }
 
 // Store is a mailstore.Store on SQLite.
@@ -94,7 +99,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if opts.TextExtractor != nil {
-		s.text = &textIndex{extract: opts.TextExtractor, fold: opts.TextFold}
+		s.text = &textIndex{extract: opts.TextExtractor, fold: opts.TextFold, sent: opts.SentDate}
 	}
 	s.log = s.log.With("mailstore", opts.Name)
 
