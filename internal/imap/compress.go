@@ -69,6 +69,10 @@ func handleCompress(s *session, c *command) error {
 // stored (byte-aligned, Z_SYNC_FLUSH) block or a full window, so a client
 // flushing with Z_PARTIAL_FLUSH, as isync/mbsync does, would wait forever
 // for the reply to its first compressed command.
+//
+// Known problem, why config turns it off by default: mbsync pushing 300
+// messages of 2-50 KB (../shared/bench clients step) times out under
+// COMPRESS, while the same push without it and small syncs with it pass.
 func (s *session) startDeflate() {
 	s.br = bufio.NewReader(streamEndReader{kflate.NewReaderOpts(s.br, kflate.WithPartialBlock())})
 	// BestSpeed: its compressor needs about a quarter of the memory of
