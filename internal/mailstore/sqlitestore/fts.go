@@ -204,11 +204,7 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		return err
 	}
 	defer setSent.Close()
-	addText, err := w.tx.PrepareContext(ctx, `INSERT INTO fts (rowid, hdr, body) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer addText.Close()
+	var rows []any // rowid, hdr, body per document, for one INSERT
 	for _, d := range docs {
 		res, err := dequeue.ExecContext(ctx, d.blobID)
 		if err != nil {
@@ -225,12 +221,21 @@ func (w *writeTx) indexDocs(ctx context.Context, docs []ftsDoc) error {
 		if err != nil {
 			return fmt.Errorf("index blob %s: %w", d.blobID, err)
 		}
-		if _, err := addText.ExecContext(ctx, id, d.hdr, d.body); err != nil {
-			return fmt.Errorf("index blob %s: %w", d.blobID, err)
-		}
+		rows = append(rows, id, d.hdr, d.body)
 		if _, err := setSent.ExecContext(ctx, d.sent, d.blobID); err != nil {
 			return fmt.Errorf("index blob %s: sent date: %w", d.blobID, err)
 		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	// One statement for the whole batch: FTS5 writes its pending terms out
+	// as a new segment at every statement savepoint, so a statement per
+	// document made a segment per document and most of the indexing time
+	// went into merging them (measured).
+	q := "INSERT INTO fts (rowid, hdr, body) VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(rows)/3), ", ")
+	if _, err := w.tx.ExecContext(ctx, q, rows...); err != nil {
+		return fmt.Errorf("index %d blobs: %w", len(rows)/3, err)
 	}
 	return nil
 }

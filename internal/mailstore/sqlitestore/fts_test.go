@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,4 +237,43 @@ func TestSentDate(t *testing.T) {
 			t.Errorf("UID %d: sent %v, want %v", c.m.UID, c.m.Sent, c.want)
 		}
 	}
+}
+
+// BenchmarkIndexPending measures the background indexer's work: 500
+// queued messages of about 5 KB of prose, indexed per op.
+func BenchmarkIndexPending(b *testing.B) {
+	const n = 500
+	words := strings.Fields("the quick brown fox jumps over a lazy dog while meeting notes report budget " +
+		"quarterly review schedule project deadline customer invoice shipment holiday weather")
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s, _ := testStore(b, b.TempDir())
+		s.stopIndexer()
+		if err := s.EnsureAccount(ctx, "alice"); err != nil {
+			b.Fatal(err)
+		}
+		inbox, _ := s.Mailbox(ctx, "alice", "INBOX")
+		var ds []mailstore.Delivery
+		for i := range n {
+			var body strings.Builder
+			fmt.Fprintf(&body, "Subject: message %d\r\nDate: Mon, 01 Jan 2024 10:00:00 +0000\r\n\r\n", i)
+			for j := 0; body.Len() < 5000; j++ {
+				body.WriteString(words[(i*7+j*13)%len(words)])
+				body.WriteString(" ")
+				if j%12 == 11 {
+					body.WriteString("\r\n")
+				}
+			}
+			ds = append(ds, mailstore.Delivery{User: "alice", Mailbox: inbox.Name, Message: mailstore.NewMessage{Body: strings.NewReader(body.String())}})
+		}
+		if _, err := s.Deliver(ctx, ds); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := s.IndexPending(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
