@@ -21,6 +21,9 @@ type writeTx struct {
 	// notify lists mailboxes to signal after commit that are not in boxes
 	// (deleted or renamed ones).
 	notify []watchKey
+	// indexing marks the full-text indexer's own transactions, which
+	// must not count as activity it yields to (fts.go).
+	indexing bool
 }
 
 type watchKey struct {
@@ -66,7 +69,9 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 	for _, k := range w.notify {
 		s.hub.Notify(k.user, k.id)
 	}
-	s.wakeIndexer()
+	if !w.indexing {
+		s.wakeIndexer()
+	}
 	s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "duration", time.Since(start))
 	return nil
 }
