@@ -71,16 +71,23 @@ func (s *session) aclTarget(c *command) (mailboxRef, error) {
 	return s.resolveFor(name, rightAdmin)
 }
 
-// RFC 4314 §3.1: SETACL mailbox identifier [+|-]rights.
-func handleSetACL(s *session, c *command) error {
+// aclTargetID reads " mailbox identifier" for SETACL, DELETEACL and
+// LISTRIGHTS.
+func (s *session) aclTargetID(c *command) (mailboxRef, string, error) {
 	ref, err := s.aclTarget(c)
 	if err != nil {
-		return err
+		return ref, "", err
 	}
 	if err := c.p.sp(); err != nil {
-		return err
+		return ref, "", err
 	}
 	id, err := s.identifier(c.p)
+	return ref, id, err
+}
+
+// RFC 4314 §3.1: SETACL mailbox identifier [+|-]rights.
+func handleSetACL(s *session, c *command) error {
+	ref, id, err := s.aclTargetID(c)
 	if err != nil {
 		return err
 	}
@@ -117,14 +124,7 @@ func handleSetACL(s *session, c *command) error {
 
 // RFC 4314 §3.2: DELETEACL mailbox identifier.
 func handleDeleteACL(s *session, c *command) error {
-	ref, err := s.aclTarget(c)
-	if err != nil {
-		return err
-	}
-	if err := c.p.sp(); err != nil {
-		return err
-	}
-	id, err := s.identifier(c.p)
+	ref, id, err := s.aclTargetID(c)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func handleGetACL(s *session, c *command) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "* ACL %s %s %s", s.mailboxName(s.clientName(ref.owner, ref.info.Name)), s.quote(ref.owner), allRights)
+	fmt.Fprintf(&b, "* ACL %s %s %s", s.wireName(ref), s.quote(ref.owner), allRights)
 	for _, e := range entries {
 		fmt.Fprintf(&b, " %s %s", s.quote(e.Identifier), rightsFromStore(e.Rights))
 	}
@@ -179,21 +179,14 @@ func handleGetACL(s *session, c *command) error {
 // identifier, then each right that may be granted on its own. The owner
 // holds all of them; anyone else none until granted.
 func handleListRights(s *session, c *command) error {
-	ref, err := s.aclTarget(c)
-	if err != nil {
-		return err
-	}
-	if err := c.p.sp(); err != nil {
-		return err
-	}
-	id, err := s.identifier(c.p)
+	ref, id, err := s.aclTargetID(c)
 	if err != nil {
 		return err
 	}
 	if err := c.p.end(); err != nil {
 		return err
 	}
-	name := s.mailboxName(s.clientName(ref.owner, ref.info.Name))
+	name := s.wireName(ref)
 	if id == ref.owner {
 		return s.writef("* LISTRIGHTS %s %s %s", name, s.quote(id), allRights)
 	}
@@ -203,21 +196,15 @@ func handleListRights(s *session, c *command) error {
 // RFC 4314 §3.5: MYRIGHTS needs any right on the mailbox; resolve already
 // hides mailboxes without "l" or "r".
 func handleMyRights(s *session, c *command) error {
-	if err := c.p.sp(); err != nil {
-		return err
-	}
-	name, err := s.mailboxArg(c.p)
+	name, err := s.oneMailboxArg(c)
 	if err != nil {
-		return err
-	}
-	if err := c.p.end(); err != nil {
 		return err
 	}
 	ref, err := s.resolve(name)
 	if err != nil {
 		return err
 	}
-	return s.writef("* MYRIGHTS %s %s", s.mailboxName(s.clientName(ref.owner, ref.info.Name)), ref.rights)
+	return s.writef("* MYRIGHTS %s %s", s.wireName(ref), ref.rights)
 }
 
 // permittedStores applies RFC 4314 §4 to a STORE: \Seen needs "s",

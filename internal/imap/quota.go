@@ -47,7 +47,7 @@ func handleGetQuotaRoot(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	mbox := s.mailboxName(s.clientName(ref.owner, ref.info.Name))
+	mbox := s.wireName(ref)
 	res := quotaResources(q)
 	if len(res) == 0 {
 		return s.writef("* QUOTAROOT %s", mbox)

@@ -52,6 +52,11 @@ func (s *session) clientName(owner, name string) string {
 	return sharedRoot + mailstore.Separator + owner + mailstore.Separator + name
 }
 
+// wireName is how responses name ref's mailbox to this session.
+func (s *session) wireName(ref mailboxRef) string {
+	return s.mailboxName(s.clientName(ref.owner, ref.info.Name))
+}
+
 // resolve finds the mailbox a command names: personal names in the user's
 // own account with all rights (the owner's are implicit, RFC 4314 §2),
 // shared names through the ACLs granted to the user or "anyone". A shared
