@@ -59,8 +59,8 @@ type textIndex struct {
 	// lastWrite is when a commit other than the indexer's own last
 	// happened, in unix nanoseconds.
 	lastWrite atomic.Int64
-	stop    context.CancelFunc
-	done    chan struct{}
+	stop      context.CancelFunc
+	done      chan struct{}
 }
 
 // startIndexer starts the background indexer; it first drains what is
