@@ -8,44 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rookery-mail/rookery/internal/authlimit/authlimittest"
 )
-
-// fakeClock sleeps by moving its time forward, so tests run 15-minute
-// delays instantly. A frozen one only adds up how long it was asked to
-// sleep, so parallel sleepers do not move each other's time.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	frozen bool
-	slept  time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept += d
-	if !c.frozen {
-		c.now = c.now.Add(d)
-	}
-	return nil
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // smallPolicy keeps the transcripts short: 2 per account and address, 3
 // per address, 4 per account, an hour each.
@@ -53,7 +18,7 @@ var smallPolicy = Policy{PerAccountAddress: 2, PerAddress: 3, PerAccount: 4}
 
 // try makes one attempt that fails (or succeeds) and returns how long it
 // was held, or ErrDenied.
-func try(t *testing.T, l *Limiter, clk *fakeClock, account, addr string, succeed bool) (time.Duration, error) {
+func try(t *testing.T, l *Limiter, clk *authlimittest.Clock, account, addr string, succeed bool) (time.Duration, error) {
 	t.Helper()
 	before := clk.Now()
 	a, err := l.Begin(t.Context(), account, netip.MustParseAddr(addr))
@@ -76,7 +41,7 @@ type step struct {
 	then          time.Duration // the clock moves on after the step
 }
 
-func run(t *testing.T, l *Limiter, clk *fakeClock, steps []step) {
+func run(t *testing.T, l *Limiter, clk *authlimittest.Clock, steps []step) {
 	t.Helper()
 	for i, s := range steps {
 		wait, err := try(t, l, clk, s.account, s.addr, s.succeed)
@@ -90,13 +55,13 @@ func run(t *testing.T, l *Limiter, clk *fakeClock, steps []step) {
 		case !s.denied && wait != s.wait:
 			t.Fatalf("step %d (%s from %s): held %v, want %v", i, s.account, s.addr, wait, s.wait)
 		}
-		clk.advance(s.then)
+		clk.Advance(s.then)
 	}
 }
 
 func TestPolicy(t *testing.T) {
 	t.Run("per account and address: delays double past the budget", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(DefaultPolicy(), clk)
 		var steps []step
 		for range 5 {
@@ -120,7 +85,7 @@ func TestPolicy(t *testing.T) {
 		run(t, l, clk, steps)
 	})
 	t.Run("per address, any account", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(smallPolicy, clk)
 		run(t, l, clk, []step{
 			{account: "a", addr: "192.0.2.1"},
@@ -132,7 +97,7 @@ func TestPolicy(t *testing.T) {
 		})
 	})
 	t.Run("per account, any address", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(smallPolicy, clk)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "192.0.2.1"},
@@ -145,7 +110,7 @@ func TestPolicy(t *testing.T) {
 		})
 	})
 	t.Run("a success costs nothing and restarts its own budget", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(smallPolicy, clk)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "192.0.2.1"},
@@ -173,8 +138,7 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestAttemptsCountBeforeTheCheck(t *testing.T) {
-	clk := newFakeClock()
-	clk.frozen = true
+	clk := authlimittest.NewFrozen()
 	l := New(DefaultPolicy(), clk)
 	addr := netip.MustParseAddr("192.0.2.1")
 	// Twenty guesses in parallel, none checked yet: five go straight
@@ -200,8 +164,8 @@ func TestAttemptsCountBeforeTheCheck(t *testing.T) {
 	if len(open) != 9 {
 		t.Fatalf("%d of 20 parallel attempts let through, want 9 (5 and 4 delayed)", len(open))
 	}
-	if want := (1+3+7+15)*time.Second + 11*DefaultPolicy().MaxHold; clk.slept != want {
-		t.Fatalf("held %v in all, want %v", clk.slept, want)
+	if want := (1+3+7+15)*time.Second + 11*DefaultPolicy().MaxHold; clk.Slept() != want {
+		t.Fatalf("held %v in all, want %v", clk.Slept(), want)
 	}
 	for _, a := range open {
 		a.Failed()
@@ -209,7 +173,7 @@ func TestAttemptsCountBeforeTheCheck(t *testing.T) {
 }
 
 func TestAbandonedAttemptsDoNotCount(t *testing.T) {
-	clk := newFakeClock()
+	clk := authlimittest.New()
 	l := New(smallPolicy, clk)
 	addr := netip.MustParseAddr("192.0.2.1")
 	for range 10 {
@@ -231,7 +195,7 @@ func TestAbandonedAttemptsDoNotCount(t *testing.T) {
 }
 
 func TestMemoryIsBounded(t *testing.T) {
-	clk := newFakeClock()
+	clk := authlimittest.New()
 	p := smallPolicy
 	p.MaxEntries = 100
 	l := New(p, clk)
@@ -258,7 +222,7 @@ func TestMemoryIsBounded(t *testing.T) {
 
 func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 	t.Run("account ceiling", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(smallPolicy, clk)
 		steps := []step{{account: "alice", addr: "192.0.2.1", succeed: true}} // alice at home
 		// Guessers everywhere spend alice's account budget.
@@ -283,7 +247,7 @@ func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 		run(t, l, clk, steps)
 	})
 	t.Run("address ceiling behind a NAT", func(t *testing.T) {
-		clk := newFakeClock()
+		clk := authlimittest.New()
 		l := New(smallPolicy, clk)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "203.0.113.9", succeed: true},
@@ -299,7 +263,7 @@ func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 }
 
 func TestIPv6Slash64(t *testing.T) {
-	clk := newFakeClock()
+	clk := authlimittest.New()
 	l := New(smallPolicy, clk)
 	run(t, l, clk, []step{
 		{account: "alice", addr: "2001:db8:1:2::1"},

@@ -35,6 +35,7 @@ type Config struct {
 	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
 	POP3       POP3       `toml:"pop3"`
+	Auth       Auth       `toml:"auth"`
 	Log        Log        `toml:"log"`
 }
 
@@ -113,6 +114,17 @@ type POP3 struct {
 	// AllowInsecureAuth permits plaintext USER/PASS and AUTH without TLS
 	// from non-loopback clients. Loopback is always allowed, as in Dovecot.
 	AllowInsecureAuth bool `toml:"allow_insecure_auth"`
+}
+
+// Auth is the login throttling shared by IMAP, POP3 and submission:
+// failed logins allowed an hour before attempts are delayed (doubling from
+// 1 s to 15 min), per account from one address, per address and per
+// account. Addresses the account logged in from before pass the latter
+// two. See internal/authlimit.
+type Auth struct {
+	FailuresPerAccountAddress int `toml:"failures_per_account_address"` // default 5
+	FailuresPerAddress        int `toml:"failures_per_address"`         // default 60
+	FailuresPerAccount        int `toml:"failures_per_account"`         // default 100
 }
 
 // Log configures logging.
@@ -201,6 +213,15 @@ func (c *Config) applyDefaults() {
 	if c.IMAP.IdleTimeout.Duration == 0 {
 		c.IMAP.IdleTimeout.Duration = 30 * time.Minute
 	}
+	if c.Auth.FailuresPerAccountAddress == 0 {
+		c.Auth.FailuresPerAccountAddress = 5
+	}
+	if c.Auth.FailuresPerAddress == 0 {
+		c.Auth.FailuresPerAddress = 60
+	}
+	if c.Auth.FailuresPerAccount == 0 {
+		c.Auth.FailuresPerAccount = 100
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -264,6 +285,15 @@ func (c *Config) Validate() error {
 	}
 	if c.IMAP.MaxLiteralSize < 1024 {
 		bad("imap.max_literal_size", "expected a size in bytes of at least 1024, got %d", c.IMAP.MaxLiteralSize)
+	}
+	for _, b := range []struct {
+		key string
+		n   int
+	}{{"failures_per_account_address", c.Auth.FailuresPerAccountAddress},
+		{"failures_per_address", c.Auth.FailuresPerAddress}, {"failures_per_account", c.Auth.FailuresPerAccount}} {
+		if b.n < 1 {
+			bad("auth."+b.key, "expected failed logins an hour, at least 1, got %d", b.n)
+		}
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)

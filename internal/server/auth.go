@@ -5,70 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/rookery-mail/rookery/internal/authlimit"
+	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/imap"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/pop3"
 )
 
-// authLimiter counts failed logins per client IP and per account and
-// refuses further attempts for a while once a key fails too often, so
-// password guessing is slow whatever the protocol.
-type authLimiter struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	failures map[string][]time.Time
-	max      int
-	window   time.Duration
-}
-
-func newAuthLimiter() *authLimiter {
-	return &authLimiter{now: time.Now, failures: map[string][]time.Time{}, max: 10, window: 5 * time.Minute}
-}
-
-// ErrThrottled means too many recent failures; the caller answers with a
-// temporary error and does not check the password.
-var ErrThrottled = errors.New("too many failed logins, try again later")
-
-func (a *authLimiter) allowed(keys ...string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, k := range keys {
-		if len(a.recent(k)) >= a.max {
-			return false
-		}
-	}
-	return true
-}
-
-func (a *authLimiter) fail(keys ...string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, k := range keys {
-		a.failures[k] = append(a.recent(k), a.now())
-	}
-	if len(a.failures) > 100_000 { // bound memory under a spray of keys
-		for k := range a.failures {
-			if len(a.recent(k)) == 0 {
-				delete(a.failures, k)
-			}
-		}
-	}
-}
-
-// recent returns k's failures inside the window; a.mu is held.
-func (a *authLimiter) recent(k string) []time.Time {
-	ts := a.failures[k]
-	cut := a.now().Add(-a.window)
-	i := 0
-	for i < len(ts) && ts[i].Before(cut) {
-		i++
-	}
-	return ts[i:]
+// authPolicy is the login throttling of the config's [auth] section.
+func authPolicy(a config.Auth) authlimit.Policy {
+	p := authlimit.DefaultPolicy()
+	p.PerAccountAddress, p.PerAddress, p.PerAccount = a.FailuresPerAccountAddress, a.FailuresPerAddress, a.FailuresPerAccount
+	return p
 }
 
 // qualify adds the default domain to a bare user name.
@@ -82,21 +34,27 @@ func (s *Server) qualify(username string) string {
 // login authenticates a user for any client protocol and finds their store.
 func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
 	username = s.qualify(username)
-	ipKey, userKey := "ip:"+hostOf(remote), "user:"+username
-	if !s.limiter.allowed(ipKey, userKey) {
-		return directory.Account{}, nil, ErrThrottled
+	attempt, err := s.limiter.Begin(ctx, strings.ToLower(username), addrOf(remote))
+	if errors.Is(err, authlimit.ErrDenied) {
+		// Answered as a wrong password, after the delay (as Dovecot does),
+		// so a guesser learns nothing from it.
+		s.log.Info("login throttled", "user", username, "remote", remote)
+		return directory.Account{}, nil, fmt.Errorf("%w: %w", directory.ErrAuthFailed, err)
+	} else if err != nil {
+		return directory.Account{}, nil, err
 	}
 	acct, ok := s.authCache.lookup(username, password)
 	if !ok {
-		var err error
 		if acct, err = s.verifyPassword(ctx, username, password); errors.Is(err, directory.ErrAuthFailed) {
-			s.limiter.fail(ipKey, userKey)
+			attempt.Failed()
 			return acct, nil, err
 		} else if err != nil {
+			attempt.Abandoned() // the password was never judged
 			return acct, nil, fmt.Errorf("authenticate: %w", err)
 		}
 		s.authCache.store(username, password, acct)
 	}
+	attempt.Succeeded()
 	store, err := s.router.Store(acct)
 	if err != nil {
 		return acct, nil, err
@@ -120,14 +78,12 @@ func (s *Server) verifyPassword(ctx context.Context, username, password string) 
 	return s.dir.Authenticate(ctx, username, password)
 }
 
-func hostOf(a net.Addr) string {
+// addrOf is the client's IP address; the zero Addr if there is none.
+func addrOf(a net.Addr) netip.Addr {
 	if tcp, ok := a.(*net.TCPAddr); ok {
-		return tcp.IP.String()
+		return tcp.AddrPort().Addr()
 	}
-	if a == nil {
-		return ""
-	}
-	return a.String()
+	return netip.Addr{}
 }
 
 // imapBackend adapts login to the IMAP server's Backend.

@@ -6,38 +6,48 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/authlimit"
+	"github.com/rookery-mail/rookery/internal/authlimit/authlimittest"
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
+// withAuthClock runs the server's login throttling on clk.
+func withAuthClock(clk authlimit.Clock) func(*Server) {
+	return func(s *Server) { s.limiter = authlimit.New(authPolicy(s.cfg.Auth), clk) }
+}
+
 func TestLoginThrottledAfterRepeatedFailures(t *testing.T) {
-	e := startEnv(t, nil)
+	clk := authlimittest.New()
+	e := startEnvWith(t, nil, withAuthClock(clk))
 	ctx := t.Context()
-	remote := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 4000}
-	if _, _, err := e.srv.login(ctx, "alice@example.test", testPassword, remote); err != nil {
-		t.Fatalf("good login: %v", err)
-	}
-	for i := 0; i < 10; i++ {
-		if _, _, err := e.srv.login(ctx, "bob@example.test", "wrong", remote); !errors.Is(err, directory.ErrAuthFailed) {
+	attacker := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 4000}
+	// Five wrong passwords for bob are checked at once, the next four
+	// after 1, 2, 4 and 8 s.
+	for i := range 9 {
+		if _, _, err := e.srv.login(ctx, "bob@example.test", "wrong", attacker); !errors.Is(err, directory.ErrAuthFailed) {
 			t.Fatalf("attempt %d: %v, want ErrAuthFailed", i, err)
 		}
 	}
-	// Now even the right password is refused from that address, without a check...
-	if _, _, err := e.srv.login(ctx, "carol@example.test", testPassword, remote); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("after 10 failures: %v, want ErrThrottled", err)
+	if got := clk.Slept(); got != 15*time.Second {
+		t.Fatalf("held %v in all, want 1+2+4+8 s", got)
 	}
-	// ...and for the attacked account from anywhere.
-	other := &net.TCPAddr{IP: net.ParseIP("198.51.100.1"), Port: 4000}
-	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, other); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("attacked account: %v, want ErrThrottled", err)
+	// The next turn is 16 s further: even the right password is refused
+	// without a check, after 15 s, as if it were wrong.
+	_, _, err := e.srv.login(ctx, "bob@example.test", testPassword, attacker)
+	if !errors.Is(err, directory.ErrAuthFailed) || !errors.Is(err, authlimit.ErrDenied) {
+		t.Fatalf("after 9 failures: %v, want a denied attempt answered as ErrAuthFailed", err)
 	}
-	// Other clients and accounts are unaffected.
-	if _, _, err := e.srv.login(ctx, "alice@example.test", testPassword, other); err != nil {
-		t.Fatalf("unrelated login: %v", err)
+	// Bob elsewhere and other accounts from that address are not locked out.
+	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, &net.TCPAddr{IP: net.ParseIP("198.51.100.1")}); err != nil {
+		t.Fatalf("bob from another address: %v", err)
 	}
-	// The window passes.
-	e.srv.limiter.now = func() time.Time { return time.Now().Add(6 * time.Minute) }
-	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, other); err != nil {
-		t.Fatalf("after the window: %v", err)
+	if _, _, err := e.srv.login(ctx, "alice@example.test", testPassword, attacker); err != nil {
+		t.Fatalf("another account from the attacker's address: %v", err)
+	}
+	// When its turn comes, the address gets one more check.
+	clk.Advance(time.Second)
+	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, attacker); err != nil {
+		t.Fatalf("at its turn: %v", err)
 	}
 }
 

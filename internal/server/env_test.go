@@ -24,6 +24,13 @@ const testPassword = "correct horse battery staple"
 
 func startEnv(t testing.TB, edit func(*config.Config)) *testEnv {
 	t.Helper()
+	return startEnvWith(t, edit, nil)
+}
+
+// startEnvWith is startEnv with a hook that may replace parts of the
+// server (test seams) after Open, before anything listens.
+func startEnvWith(t testing.TB, edit func(*config.Config), beforeStart func(*Server)) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	if err := WriteSelfSigned(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "localhost"); err != nil {
 		t.Fatal(err)
@@ -72,6 +79,9 @@ max_message_size = 1048576
 		if _, err := d.AddAccount(ctx, u+"@example.test", testPassword, ""); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if beforeStart != nil {
+		beforeStart(srv)
 	}
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/rookery-mail/rookery/internal/authlimit"
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
@@ -50,7 +51,7 @@ type Server struct {
 	outbound  *outbound.Client
 	runner    *queue.Runner
 	tls       *tls.Config
-	limiter   *authLimiter
+	limiter   *authlimit.Limiter // shared by every protocol's login
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
 	services  []service
@@ -72,7 +73,7 @@ type service struct {
 // Open opens the node's engines. Nothing listens until Start.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(), stores: map[string]mailstore.Store{}, addrs: map[string]net.Addr{},
-		limiter: newAuthLimiter(), authCache: newAuthCache(), hashSlots: make(chan struct{}, runtime.NumCPU())}
+		limiter: authlimit.New(authPolicy(cfg.Auth), nil), authCache: newAuthCache(), hashSlots: make(chan struct{}, runtime.NumCPU())}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ok := false
 	defer func() {

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/rookery-mail/rookery/internal/authlimit/authlimittest"
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
@@ -132,14 +134,21 @@ func TestSubmissionImplicitTLSAndLogin(t *testing.T) {
 }
 
 func TestSubmissionWrongPasswordThrottled(t *testing.T) {
-	e := startEnv(t, nil)
-	for i := 0; i < 10; i++ {
+	clk := authlimittest.New()
+	e := startEnvWith(t, nil, withAuthClock(clk))
+	// Five checks at once, four more after 1, 2, 4 and 8 s.
+	for i := range 9 {
 		if _, err := submitClient(t, e, "carol@example.test", "wrong"); smtpCode(err) != 535 {
 			t.Fatalf("attempt %d: %v, want 535", i, err)
 		}
 	}
-	if _, err := submitClient(t, e, "carol@example.test", testPassword); smtpCode(err) != 454 {
-		t.Fatalf("after 10 failures the right password: %v, want 454 (throttled)", err)
+	// The next turn is too far away: the right password is answered like
+	// a wrong one, after 15 s.
+	if _, err := submitClient(t, e, "carol@example.test", testPassword); smtpCode(err) != 535 {
+		t.Fatalf("after 9 failures the right password: %v, want 535 (denied)", err)
+	}
+	if got := clk.Slept(); got != 30*time.Second {
+		t.Fatalf("held %v in all, want 1+2+4+8 s and 15 s for the denial", got)
 	}
 }
 
