@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,5 +101,59 @@ func TestGuessingDoesNotLockOutTheOwner(t *testing.T) {
 	// Other accounts are untouched.
 	if err := imapLoginFrom(addr, "127.0.0.99", "bob@example.test", testPassword); err != nil {
 		t.Fatalf("bob: %v", err)
+	}
+}
+
+// pop3LoginFrom logs in with USER/PASS from the local address from and
+// returns the server's answer to PASS.
+func pop3LoginFrom(addr, from, user, pass string) (string, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("dial from %s: %w", from, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	var line string
+	for _, cmd := range []string{"", "USER " + user, "PASS " + pass} {
+		if cmd != "" {
+			fmt.Fprintf(conn, "%s\r\n", cmd)
+		}
+		if line, err = br.ReadString('\n'); err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// TestPOP3DeniedLoginLooksLikeWrongPassword: POP3 shares the throttling,
+// and a denied attempt gets the same answer as a wrong password.
+func TestPOP3DeniedLoginLooksLikeWrongPassword(t *testing.T) {
+	clk := authlimittest.NewFrozen()
+	e := startEnvWith(t, func(c *config.Config) {
+		withPOP3(c)
+		c.Auth.FailuresPerAccountAddress = 1
+	}, withAuthClock(clk))
+	addr := e.addr("pop3")
+	const wrong = "-ERR [AUTH] Authentication failed."
+	// One check at once, four in turn (1 to 15 s later), the sixth denied.
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if got, err := pop3LoginFrom(addr, "127.0.0.2", "carol@example.test", "wrong"); got != wrong {
+				t.Errorf("guess: %q, %v; want %q", got, err, wrong)
+			}
+		})
+	}
+	wg.Wait()
+	if got, want := clk.Slept(), (1+3+7+15+15)*time.Second; got != want {
+		t.Fatalf("held %v in all, want %v", got, want)
+	}
+	if got, err := pop3LoginFrom(addr, "127.0.0.2", "carol@example.test", testPassword); got != wrong {
+		t.Fatalf("right password from the guessing address: %q, %v; want %q", got, err, wrong)
+	}
+	if got, err := pop3LoginFrom(addr, "127.0.0.1", "carol@example.test", testPassword); !strings.HasPrefix(got, "+OK") {
+		t.Fatalf("carol from another address: %q, %v", got, err)
 	}
 }
