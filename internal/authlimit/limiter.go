@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Policy is the budgets and delays. Zero fields get the defaults of
@@ -103,21 +105,24 @@ var ErrDenied = errors.New("authlimit: too many failed logins")
 // Limiter decides when a login attempt may check its password. It is safe
 // for concurrent use; all protocols of a node share one.
 type Limiter struct {
-	p     Policy
-	clock Clock
+	p       Policy
+	clock   Clock
+	metrics *metrics
 
 	mu      sync.Mutex
 	buckets *table[bucket]
 	known   *table[time.Time] // account and address -> known good until
 }
 
-// New returns a Limiter; a nil clock means the system clock.
-func New(p Policy, clock Clock) *Limiter {
+// New returns a Limiter; a nil clock means the system clock. Its metrics
+// are registered with reg unless reg is nil.
+func New(p Policy, clock Clock, reg prometheus.Registerer) *Limiter {
 	if clock == nil {
 		clock = systemClock{}
 	}
 	p = p.withDefaults()
-	return &Limiter{p: p, clock: clock, buckets: newTable[bucket](p.MaxEntries), known: newTable[time.Time](p.MaxEntries)}
+	return &Limiter{p: p, clock: clock, metrics: newMetrics(reg),
+		buckets: newTable[bucket](p.MaxEntries), known: newTable[time.Time](p.MaxEntries)}
 }
 
 // Attempt is one login attempt let through by Begin. The caller ends it
@@ -153,6 +158,7 @@ func (l *Limiter) Begin(ctx context.Context, account string, addr netip.Addr) (*
 	wait := start.Sub(now)
 	if wait > l.p.MaxHold {
 		l.mu.Unlock()
+		l.metrics.throttled.WithLabelValues("denied").Inc()
 		if err := l.clock.Sleep(ctx, l.p.MaxHold); err != nil {
 			return nil, err
 		}
@@ -164,6 +170,7 @@ func (l *Limiter) Begin(ctx context.Context, account string, addr netip.Addr) (*
 	l.mu.Unlock()
 
 	if wait > 0 {
+		l.metrics.throttled.WithLabelValues("held").Inc()
 		if err := l.clock.Sleep(ctx, wait); err != nil {
 			a.Abandoned()
 			return nil, err

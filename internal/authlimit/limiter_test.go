@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/authlimit/authlimittest"
 )
@@ -62,7 +65,7 @@ func run(t *testing.T, l *Limiter, clk *authlimittest.Clock, steps []step) {
 func TestPolicy(t *testing.T) {
 	t.Run("per account and address: delays double past the budget", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(DefaultPolicy(), clk)
+		l := New(DefaultPolicy(), clk, nil)
 		var steps []step
 		for range 5 {
 			steps = append(steps, step{account: "alice", addr: "192.0.2.1"})
@@ -86,7 +89,7 @@ func TestPolicy(t *testing.T) {
 	})
 	t.Run("per address, any account", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(smallPolicy, clk)
+		l := New(smallPolicy, clk, nil)
 		run(t, l, clk, []step{
 			{account: "a", addr: "192.0.2.1"},
 			{account: "b", addr: "192.0.2.1"},
@@ -98,7 +101,7 @@ func TestPolicy(t *testing.T) {
 	})
 	t.Run("per account, any address", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(smallPolicy, clk)
+		l := New(smallPolicy, clk, nil)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "192.0.2.1"},
 			{account: "alice", addr: "192.0.2.2"},
@@ -111,7 +114,7 @@ func TestPolicy(t *testing.T) {
 	})
 	t.Run("a success costs nothing and restarts its own budget", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(smallPolicy, clk)
+		l := New(smallPolicy, clk, nil)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "192.0.2.1"},
 			{account: "alice", addr: "192.0.2.1"},
@@ -139,7 +142,8 @@ func TestPolicy(t *testing.T) {
 
 func TestAttemptsCountBeforeTheCheck(t *testing.T) {
 	clk := authlimittest.NewFrozen()
-	l := New(DefaultPolicy(), clk)
+	reg := prometheus.NewRegistry()
+	l := New(DefaultPolicy(), clk, reg)
 	addr := netip.MustParseAddr("192.0.2.1")
 	// Twenty guesses in parallel, none checked yet: five go straight
 	// through, the rest wait their turn or are denied.
@@ -167,14 +171,37 @@ func TestAttemptsCountBeforeTheCheck(t *testing.T) {
 	if want := (1+3+7+15)*time.Second + 11*DefaultPolicy().MaxHold; clk.Slept() != want {
 		t.Fatalf("held %v in all, want %v", clk.Slept(), want)
 	}
+	if got := throttled(t, reg); got != "denied=11 held=4 " {
+		t.Fatalf("rookery_auth_throttled_total: %s, want denied=11 held=4", got)
+	}
 	for _, a := range open {
 		a.Failed()
 	}
 }
 
+// throttled returns the counts of rookery_auth_throttled_total as
+// "action=n " in label order.
+func throttled(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if mf.GetName() != "rookery_auth_throttled_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			fmt.Fprintf(&b, "%s=%v ", m.GetLabel()[0].GetValue(), m.GetCounter().GetValue())
+		}
+	}
+	return b.String()
+}
+
 func TestAbandonedAttemptsDoNotCount(t *testing.T) {
 	clk := authlimittest.New()
-	l := New(smallPolicy, clk)
+	l := New(smallPolicy, clk, nil)
 	addr := netip.MustParseAddr("192.0.2.1")
 	for range 10 {
 		a, err := l.Begin(t.Context(), "alice", addr)
@@ -198,7 +225,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	clk := authlimittest.New()
 	p := smallPolicy
 	p.MaxEntries = 100
-	l := New(p, clk)
+	l := New(p, clk, nil)
 	for i := range 10_000 {
 		addr := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		a, err := l.Begin(t.Context(), fmt.Sprintf("user%d", i), addr)
@@ -223,7 +250,7 @@ func TestMemoryIsBounded(t *testing.T) {
 func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 	t.Run("account ceiling", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(smallPolicy, clk)
+		l := New(smallPolicy, clk, nil)
 		steps := []step{{account: "alice", addr: "192.0.2.1", succeed: true}} // alice at home
 		// Guessers everywhere spend alice's account budget.
 		for i := range 4 {
@@ -248,7 +275,7 @@ func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 	})
 	t.Run("address ceiling behind a NAT", func(t *testing.T) {
 		clk := authlimittest.New()
-		l := New(smallPolicy, clk)
+		l := New(smallPolicy, clk, nil)
 		run(t, l, clk, []step{
 			{account: "alice", addr: "203.0.113.9", succeed: true},
 			// Colleagues behind the office NAT spend its address budget.
@@ -264,7 +291,7 @@ func TestKnownGoodAddressPassesAccountCeiling(t *testing.T) {
 
 func TestIPv6Slash64(t *testing.T) {
 	clk := authlimittest.New()
-	l := New(smallPolicy, clk)
+	l := New(smallPolicy, clk, nil)
 	run(t, l, clk, []step{
 		{account: "alice", addr: "2001:db8:1:2::1"},
 		{account: "alice", addr: "2001:db8:1:2:ffff:ffff:ffff:fffe"},

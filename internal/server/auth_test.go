@@ -13,7 +13,7 @@ import (
 
 // withAuthClock runs the server's login throttling on clk.
 func withAuthClock(clk authlimit.Clock) func(*Server) {
-	return func(s *Server) { s.limiter = authlimit.New(authPolicy(s.cfg.Auth), clk) }
+	return func(s *Server) { s.limiter = authlimit.New(authPolicy(s.cfg.Auth), clk, nil) }
 }
 
 func TestLoginThrottledAfterRepeatedFailures(t *testing.T) {

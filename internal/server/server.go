@@ -73,8 +73,9 @@ type service struct {
 // Open opens the node's engines. Nothing listens until Start.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, reg: prometheus.NewRegistry(), stores: map[string]mailstore.Store{}, addrs: map[string]net.Addr{},
-		limiter: authlimit.New(authPolicy(cfg.Auth), nil), authCache: newAuthCache(), hashSlots: make(chan struct{}, runtime.NumCPU())}
+		authCache: newAuthCache(), hashSlots: make(chan struct{}, runtime.NumCPU())}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.limiter = authlimit.New(authPolicy(cfg.Auth), nil, s.reg)
 	ok := false
 	defer func() {
 		if !ok {
