@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // Config is the whole configuration of a node.
@@ -35,6 +37,7 @@ type Config struct {
 	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
 	POP3       POP3       `toml:"pop3"`
+	Mailstore  Mailstore  `toml:"mailstore"`
 	Log        Log        `toml:"log"`
 }
 
@@ -113,6 +116,13 @@ type POP3 struct {
 	// AllowInsecureAuth permits plaintext USER/PASS and AUTH without TLS
 	// from non-loopback clients. Loopback is always allowed, as in Dovecot.
 	AllowInsecureAuth bool `toml:"allow_insecure_auth"`
+}
+
+// Mailstore configures the embedded mailstores.
+type Mailstore struct {
+	// MaxMailboxes bounds the mailboxes of one account (default 10000),
+	// so one user cannot grow the store without end.
+	MaxMailboxes int `toml:"max_mailboxes"`
 }
 
 // Log configures logging.
@@ -195,6 +205,9 @@ func (c *Config) applyDefaults() {
 	if c.Outbound.Port == 0 {
 		c.Outbound.Port = 25
 	}
+	if c.Mailstore.MaxMailboxes == 0 {
+		c.Mailstore.MaxMailboxes = mailstore.DefaultMaxMailboxes
+	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
 	}
@@ -264,6 +277,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IMAP.MaxLiteralSize < 1024 {
 		bad("imap.max_literal_size", "expected a size in bytes of at least 1024, got %d", c.IMAP.MaxLiteralSize)
+	}
+	if c.Mailstore.MaxMailboxes < 1 {
+		bad("mailstore.max_mailboxes", "expected at least 1, got %d", c.Mailstore.MaxMailboxes)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)

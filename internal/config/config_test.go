@@ -24,6 +24,9 @@ func TestMinimalConfigGetsDefaults(t *testing.T) {
 	if !filepath.IsAbs(c.DataDir) || c.SMTP.MaxMessageSize != 50<<20 || c.IMAP.IdleTimeout.Minutes() != 30 {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
+	if c.Mailstore.MaxMailboxes != 10000 {
+		t.Errorf("mailstore.max_mailboxes = %d, want 10000", c.Mailstore.MaxMailboxes)
+	}
 	if !c.HasRole("mx") || !c.HasRole("imap") {
 		t.Fatalf("all roles expected by default, got %v", c.Roles)
 	}
@@ -39,6 +42,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\n", "data_dir: required"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[smtp]\nmax_message_size = \"big\"\n", "max_message_size"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\nmax_mailboxes = -1\n", "mailstore.max_mailboxes: expected at least 1"},
 	} {
 		_, err := Load(write(t, tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
