@@ -254,14 +254,7 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 	for i := range boxes {
 		b := &boxes[i]
 		exists[b.Name] = b
-		parts := strings.Split(b.Name, mailstore.Separator)
-		for j := 1; j < len(parts); j++ {
-			parent := strings.Join(parts[:j], mailstore.Separator)
-			hasChildren[parent] = true
-			if b.Subscribed {
-				subChild[parent] = true
-			}
-		}
+		markAncestors(b.Name, b.Subscribed, hasChildren, subChild)
 	}
 	names := make([]string, 0, len(exists)+len(hasChildren))
 	for n := range exists {
@@ -291,6 +284,24 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 		out = append(out, listEntry{name: n, info: b, attrs: attrs, subscribedChild: subChild[n]})
 	}
 	return out
+}
+
+// markAncestors marks every ancestor of name as having children, and as
+// having a subscribed child if subscribed. It walks up from the nearest
+// parent and stops at one already marked, whose ancestors are marked too:
+// the work is linear in the names' total length, however deep they are.
+func markAncestors(name string, subscribed bool, hasChildren, subChild map[string]bool) {
+	for i := strings.LastIndex(name, mailstore.Separator); i >= 0; i = strings.LastIndex(name, mailstore.Separator) {
+		name = name[:i]
+		done := hasChildren[name] && (!subscribed || subChild[name])
+		hasChildren[name] = true
+		if subscribed {
+			subChild[name] = true
+		}
+		if done {
+			return
+		}
+	}
 }
 
 // matchPattern matches a LIST pattern: "*" matches anything, "%" anything
