@@ -199,7 +199,10 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 	if opts.extended || s.rev2 {
 		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
 	}
-	for _, e := range listEntries(boxes, nonExistent) {
+	for i, e := range listEntries(boxes, nonExistent) {
+		if err := s.interrupted(i); err != nil {
+			return err
+		}
 		matched := false
 		for _, pat := range patterns {
 			matched = matched || matchPattern(pat, e.name)

@@ -182,7 +182,7 @@ type netSession struct{ *session }
 
 func (n netSession) Serve()    { n.serve() }
 func (n netSession) Shutdown() { n.shutdown() }
-func (n netSession) Close()    { n.conn().Close() }
+func (n netSession) Close()    { n.cancel(); n.conn().Close() }
 
 // claimUserSession counts a login of user from ip; false when the user
 // already has MaxUserIPSessions sessions from there.
