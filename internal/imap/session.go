@@ -31,6 +31,8 @@ type session struct {
 	// when the client hangs up during a command (cancel).
 	ctx    context.Context
 	cancel context.CancelFunc
+	// activity is what a forced shutdown logs (netserve.Reporter).
+	activity netserve.Activity
 
 	mu      sync.Mutex // guards c, bw and closing
 	c       net.Conn
@@ -299,6 +301,8 @@ func (s *session) handle(raw []byte) {
 		s.srv.metrics.commands.WithLabelValues("unknown", "bad").Inc()
 		return
 	}
+	s.activity.Set(s.user, name)
+	defer s.activity.Set(s.user, "")
 	c := &command{tag: tag, name: name, uid: strings.HasPrefix(name, "UID "), p: p}
 	if s.state&spec.states == 0 {
 		s.finish(c, errBad("", "Command not allowed in this state"))
