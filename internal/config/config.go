@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // Config is the whole configuration of a node.
@@ -36,6 +38,7 @@ type Config struct {
 	IMAP       IMAP       `toml:"imap"`
 	POP3       POP3       `toml:"pop3"`
 	Auth       Auth       `toml:"auth"`
+	Mailstore  Mailstore  `toml:"mailstore"`
 	Log        Log        `toml:"log"`
 }
 
@@ -127,6 +130,13 @@ type Auth struct {
 	FailuresPerAccount        int `toml:"failures_per_account"`         // default 100
 }
 
+// Mailstore configures the embedded mailstores.
+type Mailstore struct {
+	// MaxMailboxes bounds the mailboxes of one account (default 10000),
+	// so one user cannot grow the store without end.
+	MaxMailboxes int `toml:"max_mailboxes"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn, error
@@ -206,6 +216,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Outbound.Port == 0 {
 		c.Outbound.Port = 25
+	}
+	if c.Mailstore.MaxMailboxes == 0 {
+		c.Mailstore.MaxMailboxes = mailstore.DefaultMaxMailboxes
 	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
@@ -294,6 +307,9 @@ func (c *Config) Validate() error {
 		if b.n < 1 {
 			bad("auth."+b.key, "expected failed logins an hour, at least 1, got %d", b.n)
 		}
+	}
+	if c.Mailstore.MaxMailboxes < 1 {
+		bad("mailstore.max_mailboxes", "expected at least 1, got %d", c.Mailstore.MaxMailboxes)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)

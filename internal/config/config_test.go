@@ -27,6 +27,9 @@ func TestMinimalConfigGetsDefaults(t *testing.T) {
 	if a := c.Auth; a.FailuresPerAccountAddress != 5 || a.FailuresPerAddress != 60 || a.FailuresPerAccount != 100 {
 		t.Fatalf("auth defaults not applied: %+v", a)
 	}
+	if c.Mailstore.MaxMailboxes != 10000 {
+		t.Errorf("mailstore.max_mailboxes = %d, want 10000", c.Mailstore.MaxMailboxes)
+	}
 	if !c.HasRole("mx") || !c.HasRole("imap") {
 		t.Fatalf("all roles expected by default, got %v", c.Roles)
 	}
@@ -43,6 +46,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[smtp]\nmax_message_size = \"big\"\n", "max_message_size"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[auth]\nfailures_per_account = -1\n", "auth.failures_per_account: expected failed logins an hour"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\nmax_mailboxes = -1\n", "mailstore.max_mailboxes: expected at least 1"},
 	} {
 		_, err := Load(write(t, tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

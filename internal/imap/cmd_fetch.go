@@ -82,7 +82,10 @@ func handleFetch(s *session, c *command) error {
 		}
 	}
 	var buf bytes.Buffer
-	for _, i := range idx {
+	for n, i := range idx {
+		if err := s.interrupted(n); err != nil {
+			return err
+		}
 		m := s.sel.msgs[i]
 		var raw []byte
 		if h, ok := headers[m.UID]; ok {

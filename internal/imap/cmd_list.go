@@ -199,7 +199,10 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 	if opts.extended || s.rev2 {
 		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
 	}
-	for _, e := range listEntries(boxes, nonExistent) {
+	for i, e := range listEntries(boxes, nonExistent) {
+		if err := s.interrupted(i); err != nil {
+			return err
+		}
 		matched := false
 		for _, pat := range patterns {
 			matched = matched || matchPattern(pat, e.name)
@@ -254,14 +257,7 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 	for i := range boxes {
 		b := &boxes[i]
 		exists[b.Name] = b
-		parts := strings.Split(b.Name, mailstore.Separator)
-		for j := 1; j < len(parts); j++ {
-			parent := strings.Join(parts[:j], mailstore.Separator)
-			hasChildren[parent] = true
-			if b.Subscribed {
-				subChild[parent] = true
-			}
-		}
+		markAncestors(b.Name, b.Subscribed, hasChildren, subChild)
 	}
 	names := make([]string, 0, len(exists)+len(hasChildren))
 	for n := range exists {
@@ -291,6 +287,24 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 		out = append(out, listEntry{name: n, info: b, attrs: attrs, subscribedChild: subChild[n]})
 	}
 	return out
+}
+
+// markAncestors marks every ancestor of name as having children, and as
+// having a subscribed child if subscribed. It walks up from the nearest
+// parent and stops at one already marked, whose ancestors are marked too:
+// the work is linear in the names' total length, however deep they are.
+func markAncestors(name string, subscribed bool, hasChildren, subChild map[string]bool) {
+	for i := strings.LastIndex(name, mailstore.Separator); i >= 0; i = strings.LastIndex(name, mailstore.Separator) {
+		name = name[:i]
+		done := hasChildren[name] && (!subscribed || subChild[name])
+		hasChildren[name] = true
+		if subscribed {
+			subChild[name] = true
+		}
+		if done {
+			return
+		}
+	}
 }
 
 // matchPattern matches a LIST pattern: "*" matches anything, "%" anything

@@ -50,6 +50,9 @@ func handleSearch(s *session, c *command) error {
 	var uids, seqs []uint32
 	var modseqs []uint64 // of the matches, for the MODSEQ result
 	for i, m := range sel.msgs {
+		if err := s.interrupted(i); err != nil {
+			return err
+		}
 		if sel.pendingExpunge[m.UID] {
 			continue
 		}

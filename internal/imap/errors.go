@@ -30,6 +30,10 @@ func (s *session) respError(err error) *imapError {
 	if isSyntaxError(err) {
 		return &imapError{kind: "BAD", text: "Syntax error: " + err.Error()}
 	}
+	var le *mailstore.LimitError
+	if errors.As(err, &le) {
+		return &imapError{kind: "NO", code: "LIMIT", text: le.Text} // RFC 5530 §3
+	}
 	switch {
 	case errors.Is(err, mailstore.ErrNoMailbox):
 		return &imapError{kind: "NO", code: "NONEXISTENT", text: "No such mailbox"}

@@ -49,6 +49,12 @@ type testEnv struct {
 // test cleanup.
 func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 	t.Helper()
+	return startServerStore(t, nil, tweak...)
+}
+
+// startServerStore is startServer with the store's options tweaked too.
+func startServerStore(t testing.TB, storeTweak func(*sqlitestore.Options), tweak ...func(*Options)) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -58,10 +64,14 @@ func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 	if os.Getenv("IMAP_TRACE") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	store, err := sqlitestore.Open(context.Background(), sqlitestore.Options{
+	storeOpts := sqlitestore.Options{
 		Name: "test", Path: filepath.Join(dir, "mail.db"), Blobs: blobs, Hub: mailstore.NewHub(), Logger: logger,
 		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
-	})
+	}
+	if storeTweak != nil {
+		storeTweak(&storeOpts)
+	}
+	store, err := sqlitestore.Open(context.Background(), storeOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,12 @@ type netSession struct{ *session }
 
 func (n netSession) Serve()    { n.serve() }
 func (n netSession) Shutdown() { n.shutdown() }
-func (n netSession) Close()    { n.conn().Close() }
+func (n netSession) Close()    { n.cancel(); n.conn().Close() }
+
+// ReportForced logs the session a shutdown past its deadline closes.
+func (n netSession) ReportForced() {
+	n.log.Warn("imap session closed by forced shutdown", n.activity.LogAttrs()...)
+}
 
 // claimUserSession counts a login of user from ip; false when the user
 // already has MaxUserIPSessions sessions from there.
@@ -203,3 +208,5 @@ func (s *Server) releaseUserSession(key string) {
 		delete(s.userSessions, key)
 	}
 }
+
+var _ netserve.Reporter = netSession{}

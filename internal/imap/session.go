@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // session is one client connection. Only its own goroutine reads and
@@ -26,7 +27,12 @@ type session struct {
 	id    uint64
 	log   *slog.Logger
 	start time.Time
-	ctx   context.Context
+	// ctx ends with the session: at its end, at a forced shutdown, or
+	// when the client hangs up during a command (cancel).
+	ctx    context.Context
+	cancel context.CancelFunc
+	// activity is what a forced shutdown logs (netserve.Reporter).
+	activity netserve.Activity
 
 	mu      sync.Mutex // guards c, bw and closing
 	c       net.Conn
@@ -69,6 +75,7 @@ func newSession(srv *Server, c net.Conn) *session {
 		br:    bufio.NewReader(c),
 		state: stateNotAuth,
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	_, s.isTLS = c.(*tls.Conn)
 	s.log = srv.log.With("conn", s.id, "remote", c.RemoteAddr().String())
 	return s
@@ -160,9 +167,7 @@ func (s *session) continuation(text string) error {
 
 // serve runs the session until logout, error or shutdown, then logs one line.
 func (s *session) serve() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.ctx = ctx
+	defer s.cancel()
 	m := s.srv.metrics
 	m.sessionsOpen.Inc()
 	defer m.sessionsOpen.Dec()
@@ -241,7 +246,11 @@ func (s *session) run() (outcome string) {
 			return "read error"
 		}
 		s.commands++
+		// A client that hangs up mid-command gets its work cancelled,
+		// not run to the end (issue #8: a LIST spun on after the client left).
+		stopWatch := netserve.WatchHangup(s.conn(), s.cancel)
 		s.handle(raw)
+		stopWatch()
 		raw = nil
 		s.releaseHeld()
 		if err := s.flush(); err != nil {
@@ -292,6 +301,8 @@ func (s *session) handle(raw []byte) {
 		s.srv.metrics.commands.WithLabelValues("unknown", "bad").Inc()
 		return
 	}
+	s.activity.Set(s.user, name)
+	defer s.activity.Set(s.user, "")
 	c := &command{tag: tag, name: name, uid: strings.HasPrefix(name, "UID "), p: p}
 	if s.state&spec.states == 0 {
 		s.finish(c, errBad("", "Command not allowed in this state"))

@@ -48,6 +48,9 @@ func (s *session) matchForSort(prog *searchProgram, needHeader, needSent bool) (
 	}
 	var out []*sortMsg
 	for i, m := range sel.msgs {
+		if err := s.interrupted(i); err != nil {
+			return nil, err
+		}
 		if sel.pendingExpunge[m.UID] {
 			continue
 		}

@@ -139,7 +139,9 @@ func (s *Server) isClosing() bool {
 }
 
 // Shutdown stops accepting, asks every session to end and waits for them;
-// when ctx ends first it closes the remaining connections.
+// when ctx ends first it closes the remaining connections, logs what they
+// were doing (Reporter) and returns within forceGrace even if a session
+// does not (force.go).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -160,10 +162,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		for _, sess := range sessions {
-			sess.Close()
-		}
-		<-done
-		return ctx.Err()
+		return s.force(done, ctx.Err())
 	}
 }

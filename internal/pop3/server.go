@@ -159,4 +159,11 @@ type netSession struct{ *session }
 
 func (n netSession) Serve()    { n.serve() }
 func (n netSession) Shutdown() { n.shutdown() }
-func (n netSession) Close()    { n.conn().Close() }
+func (n netSession) Close()    { n.cancel(); n.conn().Close() }
+
+// ReportForced logs the session a shutdown past its deadline closes.
+func (n netSession) ReportForced() {
+	n.log.Warn("pop3 session closed by forced shutdown", n.activity.LogAttrs()...)
+}
+
+var _ netserve.Reporter = netSession{}

@@ -34,7 +34,11 @@ type session struct {
 	id    uint64
 	log   *slog.Logger
 	start time.Time
-	ctx   context.Context
+	// ctx ends with the session or when a forced shutdown closes it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// activity is what a forced shutdown logs (netserve.Reporter).
+	activity netserve.Activity
 
 	mu      sync.Mutex // guards c (swapped by STLS) and closing
 	c       net.Conn
@@ -79,6 +83,7 @@ func newSession(srv *Server, c net.Conn) *session {
 		bw:    bufio.NewWriterSize(c, 32<<10),
 		state: stateAuthorization,
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	_, s.isTLS = c.(*tls.Conn)
 	s.log = srv.log.With("conn", s.id, "remote", c.RemoteAddr().String())
 	return s
@@ -143,9 +148,7 @@ func (s *session) writeErr(e *popError) {
 
 // serve runs the session until QUIT, error or shutdown, then logs one line.
 func (s *session) serve() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.ctx = ctx
+	defer s.cancel()
 	m := s.srv.metrics
 	m.sessionsOpen.Inc()
 	defer m.sessionsOpen.Dec()
@@ -249,6 +252,8 @@ func (s *session) handle(line []byte) {
 		}
 		s.log.Debug("pop3 C", "command", cmd.name, "arg", arg)
 	}
+	s.activity.Set(s.user, cmd.name)
+	defer s.activity.Set(s.user, "")
 	spec, known := commands[cmd.name]
 	label := cmd.name
 	switch {

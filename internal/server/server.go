@@ -141,7 +141,8 @@ func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailst
 		return nil, err
 	}
 	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log,
-		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate})
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
+		MaxMailboxes: cfg.Mailstore.MaxMailboxes})
 }
 
 // Start opens the listeners of the configured roles and starts the queue.

@@ -93,6 +93,9 @@ func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string
 		if err != nil {
 			return err
 		}
+		if err := mailstore.CheckNameBounds(norm); err != nil {
+			return err // before its parents are made
+		}
 		su, err := normalizeSpecialUse(specialUse)
 		if err != nil {
 			return err
@@ -138,14 +141,26 @@ func (w *writeTx) mailboxExists(ctx context.Context, acct int64, name string) (b
 	return true, nil
 }
 
-// createMailbox inserts one mailbox with a fresh UIDVALIDITY.
+// createMailbox inserts one mailbox with a fresh UIDVALIDITY. Every new
+// mailbox passes here, so here the name bounds and the per-account cap
+// are checked.
 func (w *writeTx) createMailbox(ctx context.Context, acct int64, name, specialUse string, subscribed bool) (mailstore.MailboxInfo, error) {
+	if err := mailstore.CheckNameBounds(name); err != nil {
+		return mailstore.MailboxInfo{}, err
+	}
 	exists, err := w.mailboxExists(ctx, acct, name)
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
 	if exists {
 		return mailstore.MailboxInfo{}, fmt.Errorf("%q: %w", name, mailstore.ErrMailboxExists)
+	}
+	var count int
+	if err := w.tx.QueryRowContext(ctx, `SELECT count(*) FROM mailboxes WHERE account_id = ?`, acct).Scan(&count); err != nil {
+		return mailstore.MailboxInfo{}, fmt.Errorf("count mailboxes: %w", err)
+	}
+	if count >= w.maxMailboxes {
+		return mailstore.MailboxInfo{}, &mailstore.LimitError{Text: fmt.Sprintf("Account already has the maximum of %d mailboxes", w.maxMailboxes)}
 	}
 	uv, err := w.nextUIDValidity(ctx)
 	if err != nil {
@@ -267,7 +282,12 @@ func (w *writeTx) renameTree(ctx context.Context, user string, acct int64, name,
 			rows.Close()
 			return err
 		}
-		rens = append(rens, ren{id, dst + n[len(name):]})
+		newName := dst + n[len(name):]
+		if err := mailstore.CheckNameBounds(newName); err != nil {
+			rows.Close()
+			return err
+		}
+		rens = append(rens, ren{id, newName})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -296,6 +316,9 @@ func (w *writeTx) renameTree(ctx context.Context, user string, acct int64, name,
 
 // renameInbox creates dst and moves every INBOX message into it.
 func (w *writeTx) renameInbox(ctx context.Context, user string, acct int64, inbox mailstore.MailboxInfo, dst string) error {
+	if err := mailstore.CheckNameBounds(dst); err != nil {
+		return err // before its parents are made
+	}
 	if err := w.createParents(ctx, acct, dst); err != nil {
 		return err
 	}

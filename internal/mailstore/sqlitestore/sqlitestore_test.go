@@ -41,6 +41,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConformanceLimits(t *testing.T) {
+	storetest.RunLimits(t, func(t *testing.T, maxMailboxes int) mailstore.Store {
+		dir := t.TempDir()
+		blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(t.Context(), Options{Name: "test", Path: filepath.Join(dir, "meta.db"), Blobs: blobs,
+			MaxMailboxes: maxMailboxes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestReopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

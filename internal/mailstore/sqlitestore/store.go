@@ -47,6 +47,9 @@ type Options struct {
 	// (the server passes imapmsg.SentDate); without it Message.Sent is
 	// the internal date once indexed.
 	SentDate func(header []byte) (time.Time, bool)
+	// MaxMailboxes bounds the mailboxes of one account; 0 means
+	// mailstore.DefaultMaxMailboxes.
+	MaxMailboxes int
 }
 
 // Store is a mailstore.Store on SQLite.
@@ -60,6 +63,8 @@ type Store struct {
 	hub    *mailstore.Hub
 	log    *slog.Logger
 	text   *textIndex // nil: no full-text index
+
+	maxMailboxes int // per account
 }
 
 // busyTimeoutMS is how long a write waits for another process's write
@@ -91,7 +96,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if (opts.TextExtractor == nil) != (opts.TextFold == nil) {
 		return nil, errors.New("sqlitestore: Options.TextExtractor and TextFold go together")
 	}
-	s := &Store{name: opts.Name, blobs: opts.Blobs, hub: opts.Hub, log: opts.Logger}
+	s := &Store{name: opts.Name, blobs: opts.Blobs, hub: opts.Hub, log: opts.Logger, maxMailboxes: opts.MaxMailboxes}
+	if s.maxMailboxes <= 0 {
+		s.maxMailboxes = mailstore.DefaultMaxMailboxes
+	}
 	if s.hub == nil {
 		s.hub = mailstore.NewHub()
 	}

@@ -24,6 +24,8 @@ type writeTx struct {
 	// indexing marks the full-text indexer's own transactions, which
 	// must not count as activity it yields to (fts.go).
 	indexing bool
+	// maxMailboxes bounds an account's mailboxes in createMailbox.
+	maxMailboxes int
 }
 
 type watchKey struct {
@@ -46,7 +48,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", op, err)
 	}
-	w := &writeTx{tx: cachedTx{tx, s.wcache}, now: time.Now(), boxes: map[int64]*boxState{}}
+	w := &writeTx{tx: cachedTx{tx, s.wcache}, now: time.Now(), boxes: map[int64]*boxState{}, maxMailboxes: s.maxMailboxes}
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("%s: %w", op, err)

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"InboxCaseInsensitive", testInboxCaseInsensitive},
 		{"CreateMailbox", testCreateMailbox},
 		{"InvalidNames", testInvalidNames},
+		{"NameBounds", testNameBounds},
 		{"UIDValidity", testUIDValidity},
 		{"DeleteMailbox", testDeleteMailbox},
 		{"RenameMailbox", testRenameMailbox},
