@@ -182,7 +182,7 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 		}
 		pattern, err := s.decodeMailbox(pat)
 		if err != nil {
-			return err
+			continue // matches no name (errNotMUTF7)
 		}
 		patterns = append(patterns, pattern)
 	}

@@ -36,7 +36,7 @@ func handleCreate(s *session, c *command) error {
 	if err := c.p.sp(); err != nil {
 		return err
 	}
-	name, err := s.mailboxArg(c.p)
+	name, err := s.newMailboxArg(c.p)
 	if err != nil {
 		return err
 	}
@@ -98,8 +98,14 @@ func handleRename(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	to, err := s.oneMailboxArg(c)
+	if err := c.p.sp(); err != nil {
+		return err
+	}
+	to, err := s.newMailboxArg(c.p)
 	if err != nil {
+		return err
+	}
+	if err := c.p.end(); err != nil {
 		return err
 	}
 	if to == mailstore.Inbox {

@@ -75,17 +75,12 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 		pendingExpunge: make(map[uint32]bool),
 		watch:          watch,
 		cancelWatch:    cancel,
+		flags:          mailboxFlags(nil, msgs),
 	}
 	s.state = stateSelected
 
-	flags := mailboxFlags(msgs)
 	var b strings.Builder
-	fmt.Fprintf(&b, "* FLAGS (%s)\r\n", strings.Join(flags, " "))
-	if readOnly {
-		b.WriteString("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
-	} else {
-		fmt.Fprintf(&b, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n", strings.Join(permanentFlags(flags, ref.rights), " "))
-	}
+	s.sel.writeFlagsResponses(&b)
 	fmt.Fprintf(&b, "* %d EXISTS\r\n", len(msgs))
 	if s.rev2 {
 		// RFC 9051 §6.3.2: LIST is required, RECENT and UNSEEN are gone.
@@ -119,26 +114,6 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 		c.ok("READ-WRITE", "SELECT completed")
 	}
 	return nil
-}
-
-// mailboxFlags is the FLAGS list: system flags plus keywords in use.
-func mailboxFlags(msgs []mailstore.Message) []string {
-	flags := slices.Clone(systemFlags)
-	seen := make(map[string]bool)
-	for _, f := range flags {
-		seen[f] = true
-	}
-	var keywords []string
-	for _, m := range msgs {
-		for _, f := range m.Flags {
-			if !seen[f] {
-				seen[f] = true
-				keywords = append(keywords, f)
-			}
-		}
-	}
-	slices.Sort(keywords)
-	return append(flags, keywords...)
 }
 
 // RFC 3501 §6.4.2: CLOSE expunges silently when read-write.

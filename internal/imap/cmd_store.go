@@ -109,6 +109,9 @@ func handleStore(s *session, c *command) error {
 		}
 		changed, modified = append(changed, ch...), append(modified, mod...)
 	}
+	if err := s.announceKeywords(changed); err != nil {
+		return err
+	}
 	changedUIDs := make(map[uint32]bool, len(changed))
 	for _, m := range changed {
 		changedUIDs[m.UID] = true

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,12 +20,26 @@ func (s *session) mailboxArg(p *parser) (string, error) {
 	return s.decodeMailbox(raw)
 }
 
+// errNotMUTF7: a name of legal atom characters that is not valid modified
+// UTF-7 is a name no mailbox has, so a lookup answers NO, not BAD (as
+// Dovecot does).
+var errNotMUTF7 = errNo("NONEXISTENT", "No such mailbox (name is not valid modified UTF-7)")
+
+// newMailboxArg is mailboxArg for a name the command would create.
+func (s *session) newMailboxArg(p *parser) (string, error) {
+	name, err := s.mailboxArg(p)
+	if errors.Is(err, errNotMUTF7) {
+		return "", errNo("CANNOT", "Mailbox name is not valid modified UTF-7")
+	}
+	return name, err
+}
+
 func (s *session) decodeMailbox(raw string) (string, error) {
 	name := raw
 	if !s.utf8 && isASCII(raw) {
 		var err error
 		if name, err = decodeMUTF7(raw); err != nil {
-			return "", errBad("", "Mailbox name is not valid modified UTF-7")
+			return "", errNotMUTF7
 		}
 	}
 	// Raw UTF-8 from a client that did not ENABLE it is accepted as is.

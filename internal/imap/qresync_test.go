@@ -35,11 +35,11 @@ func TestTranscriptQresync(t *testing.T) {
 	a.login("alice")
 	a.send("a1 SELECT INBOX\r\n")
 	a.readUntilTagged("a1")
-	a.cmd(`a2 STORE 2 +FLAGS.SILENT (\Deleted)`, `a2 OK STORE completed`)       // MODSEQ 7
-	a.cmd(`a3 STORE 4 +FLAGS.SILENT (\Flagged)`, `a3 OK STORE completed`)       // MODSEQ 8
-	a.cmd("a4 EXPUNGE", `\* 2 EXPUNGE`, `a4 OK EXPUNGE completed`)              // MODSEQ 9
-	a.cmd(`a5 UID STORE 5 +FLAGS.SILENT (\Seen)`, `a5 OK UID STORE completed`)  // MODSEQ 10
-	a.cmd(`a6 UID STORE 3 +FLAGS.SILENT ($Later)`, `a6 OK UID STORE completed`) // MODSEQ 11
+	a.cmd(`a2 STORE 2 +FLAGS.SILENT (\Deleted)`, `a2 OK STORE completed`)                                                             // MODSEQ 7
+	a.cmd(`a3 STORE 4 +FLAGS.SILENT (\Flagged)`, `a3 OK STORE completed`)                                                             // MODSEQ 8
+	a.cmd("a4 EXPUNGE", `\* 2 EXPUNGE`, `a4 OK EXPUNGE completed`)                                                                    // MODSEQ 9
+	a.cmd(`a5 UID STORE 5 +FLAGS.SILENT (\Seen)`, `a5 OK UID STORE completed`)                                                        // MODSEQ 10
+	a.cmd(`a6 UID STORE 3 +FLAGS.SILENT ($Later)`, `\* FLAGS .* \$Later\)`, `\* OK \[PERMANENTFLAGS .*`, `a6 OK UID STORE completed`) // MODSEQ 11
 
 	b.cmd(fmt.Sprintf("b4 SELECT INBOX (QRESYNC (%d 6 1:4))", uv),
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 4 EXISTS`, `\* 0 RECENT`,

@@ -25,8 +25,10 @@ type selected struct {
 	// pendingExpunge holds UIDs expunged in the store but not yet reported,
 	// because EXPUNGE may not be sent during FETCH/STORE/SEARCH.
 	pendingExpunge map[uint32]bool
-	watch          <-chan struct{}
-	cancelWatch    func()
+	// flags is the FLAGS list last sent: every keyword in msgs is in it.
+	flags       []string
+	watch       <-chan struct{}
+	cancelWatch func()
 }
 
 // index returns the position of uid in msgs, or -1.
@@ -81,6 +83,9 @@ func (s *session) syncSelected(allowExpunge bool) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.announceKeywords(ch.Updated); err != nil {
 		return err
 	}
 	added := false

@@ -59,6 +59,8 @@ func TestTranscriptBasic(t *testing.T) {
 	c.cmd("c4 FETCH 1 BODY[TEXT]<0.2>",
 		`\* 1 FETCH \(BODY\[TEXT\]<0> \{2\}`, `Hi FLAGS \(\\Flagged \\Seen\)\)`, `c4 OK FETCH completed`)
 	c.cmd("c5 UID STORE 2 +FLAGS (\\Deleted $Work)",
+		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Work\)`,
+		`\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Work \\\*\)\] .*`,
 		`\* 2 FETCH \(UID 2 FLAGS \(\$Work \\Deleted\)\)|\* 2 FETCH \(UID 2 FLAGS \(\\Deleted \$Work\)\)`, `c5 OK UID STORE completed`)
 	c.cmd("c6 SEARCH DELETED", `\* SEARCH 2`, `c6 OK SEARCH completed`)
 	c.cmd("c7 UID SEARCH NOT DELETED FLAGGED", `\* SEARCH 1`, `c7 OK UID SEARCH completed`)

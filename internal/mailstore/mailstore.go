@@ -183,7 +183,9 @@ type Store interface {
 	Mailbox(ctx context.Context, user, name string) (MailboxInfo, error)
 	Status(ctx context.Context, user string, mailboxID int64) (Status, error)
 	CreateMailbox(ctx context.Context, user, name, specialUse string) (MailboxInfo, error)
-	// DeleteMailbox removes the mailbox and its messages; INBOX cannot be deleted.
+	// DeleteMailbox removes the mailbox and its messages; INBOX cannot be
+	// deleted. Its children stay (RFC 3501 §6.3.4: the name is then a
+	// \Noselect parent, which Mailboxes does not list).
 	DeleteMailbox(ctx context.Context, user, name string) error
 	// RenameMailbox renames a mailbox and its children. Renaming INBOX
 	// moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).

@@ -200,9 +200,8 @@ func (w *writeTx) nextUIDValidity(ctx context.Context) (uint32, error) {
 }
 
 // DeleteMailbox removes the mailbox and its messages. INBOX cannot be
-// deleted. A mailbox with children is refused (wrapping ErrInvalidName), as
-// Dovecot does: RFC 3501 §6.3.4 would keep the name as \Noselect, which
-// MailboxInfo cannot express.
+// deleted. Children stay: the name lives on as a parent that does not
+// exist, which LIST shows as \Noselect (RFC 3501 §6.3.4).
 func (s *Store) DeleteMailbox(ctx context.Context, user, name string) error {
 	return s.write(ctx, "delete mailbox", func(w *writeTx) error {
 		mb, err := mailboxByName(ctx, w.tx, user, name)
@@ -211,15 +210,6 @@ func (s *Store) DeleteMailbox(ctx context.Context, user, name string) error {
 		}
 		if mb.Name == mailstore.Inbox {
 			return fmt.Errorf("%w: INBOX cannot be deleted", mailstore.ErrInvalidName)
-		}
-		var children int
-		if err := w.tx.QueryRowContext(ctx, `SELECT count(*) FROM mailboxes
-			WHERE account_id = (SELECT account_id FROM mailboxes WHERE id = ?)
-			AND name >= ? AND name < ?`, mb.ID, childLow(mb.Name), childHigh(mb.Name)).Scan(&children); err != nil {
-			return fmt.Errorf("count children of %q: %w", mb.Name, err)
-		}
-		if children > 0 {
-			return fmt.Errorf("%w: %q has child mailboxes; delete them first", mailstore.ErrInvalidName, mb.Name)
 		}
 		if _, err := w.tx.ExecContext(ctx, `DELETE FROM mailboxes WHERE id = ?`, mb.ID); err != nil {
 			return fmt.Errorf("delete %q: %w", mb.Name, err)

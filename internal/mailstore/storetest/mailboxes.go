@@ -177,11 +177,19 @@ func testDeleteMailbox(t *testing.T, h *harness) {
 	}
 	h.box("alice", "INBOX")
 
-	// RFC 3501 §6.3.4: a mailbox with children is either refused or kept
-	// as \Noselect; either way the children survive.
-	h.create("alice", "P/C")
-	_ = h.s.DeleteMailbox(h.ctx, "alice", "P")
-	h.box("alice", "P/C")
+	// RFC 3501 §6.3.4: a mailbox with children goes with its messages;
+	// the children stay.
+	p := h.create("alice", "P/C")
+	h.append("alice", p.ID, msg(1))
+	if err := h.s.DeleteMailbox(h.ctx, "alice", "P"); err != nil {
+		t.Fatal("delete with children:", err)
+	}
+	_, err = h.s.Mailbox(h.ctx, "alice", "P")
+	wantErr(t, "parent after delete", err, mailstore.ErrNoMailbox)
+	if msgs := h.messages("alice", h.box("alice", "P/C").ID); len(msgs) != 1 {
+		t.Errorf("child has %d messages after parent delete, want 1", len(msgs))
+	}
+	wantErr(t, "delete parent again", h.s.DeleteMailbox(h.ctx, "alice", "P"), mailstore.ErrNoMailbox)
 }
 
 func testRenameMailbox(t *testing.T, h *harness) {
