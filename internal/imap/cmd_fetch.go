@@ -221,7 +221,7 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 			b.WriteString("PREVIEW ") // RFC 8970 §4
 			b.WriteString(imapmsg.Quote(msg().Preview()))
 		case fetchBinary, fetchBinarySize:
-			data, err := binarySection(it.section.Part, msg)
+			data, err := binarySection(it.section, msg())
 			if err != nil {
 				return err
 			}
@@ -237,10 +237,8 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
 			}
-			b.WriteString(" ~{") // literal8: the content may hold NUL
-			b.WriteString(strconv.Itoa(len(data)))
-			b.WriteString("}\r\n")
-			b.Write(data)
+			b.WriteByte(' ')
+			writeLiteral(b, data, true)
 		case fetchSection:
 			data := msg().Section(it.section)
 			b.WriteString(it.respName)
@@ -250,10 +248,8 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
 			}
-			b.WriteString(" {")
-			b.WriteString(strconv.Itoa(len(data)))
-			b.WriteString("}\r\n")
-			b.Write(data)
+			b.WriteByte(' ')
+			writeLiteral(b, data, false)
 		}
 	}
 	if addFlags && !hasFlags {
