@@ -250,6 +250,9 @@ func (ev *searchEnv) match(k *searchKey) bool {
 	case opEmailID, opThreadID:
 		return matchObjectID(k, ev.m)
 	case opHeader:
+		if k.addr {
+			return ev.msg().HasAddress(k.field, k.value)
+		}
 		return ev.msg().HasHeader(k.field, k.value)
 	case opBody, opText:
 		if k.indexed {

@@ -13,6 +13,7 @@ type searchKey struct {
 	n     int64     // opLarger, opSmaller
 	date  time.Time // date ops: a calendar day, UTC midnight
 	field string    // opHeader: header name
+	addr  bool      // opHeader of FROM, TO, CC, BCC: match addresses too (imapmsg.HasAddress)
 	value string    // opHeader, opBody, opText
 	kids  []*searchKey
 	// indexed says the full-text index answered this opBody/opText key
@@ -216,7 +217,7 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 	}
 	if field, ok := headerKeys[name]; ok {
 		v, err := p.astring()
-		return &searchKey{op: opHeader, field: field, value: v}, err
+		return &searchKey{op: opHeader, field: field, value: v, addr: name != "SUBJECT"}, err
 	}
 	if op, ok := dateKeys[name]; ok {
 		d, err := parseSearchDate(p)
