@@ -65,6 +65,7 @@ var builtinFeatures = []*feature{
 	&quotaFeature,
 	&objectIDFeature,
 	&saveDateFeature,
+	&replaceFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.
