@@ -34,3 +34,24 @@ func TestTranscriptAddresses(t *testing.T) {
 	c.cmd("a9 SORT (CC) UTF-8 ALL", `\* SORT 3 2 1`, `a9 OK SORT completed`)
 	c.cmd("a10 SORT (TO) UTF-8 ALL", `\* SORT 1 2 3`, `a10 OK SORT completed`)
 }
+
+// TestTranscriptSortDisplay: DISPLAYFROM and DISPLAYTO sort by the first
+// address's display name, decoded, or its addr-spec when it has none
+// (RFC 5957 §3); FROM sorts by the mailbox.
+func TestTranscriptSortDisplay(t *testing.T) {
+	env := startServer(t)
+	env.appendMessage(t, "alice", "INBOX", "From: Zoe <a@x.org>\r\nTo: b@x.org\r\n\r\n1\r\n")
+	env.appendMessage(t, "alice", "INBOX", "From: c@x.org (Mike)\r\nTo: =?utf-8?q?=C3=84rger?= <a@x.org>\r\n\r\n2\r\n")
+	env.appendMessage(t, "alice", "INBOX", "From: <b@x.org>\r\nTo: Carl <c@x.org>\r\n\r\n3\r\n")
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.send("L2 CAPABILITY\r\n")
+	c.expect(`\* CAPABILITY .* SORT SORT=DISPLAY .*`, `L2 OK .*`)
+	c.send("s SELECT INBOX\r\n")
+	c.readUntilTagged("s")
+	c.cmd("a1 SORT (DISPLAYFROM) UTF-8 ALL", `\* SORT 3 2 1`, `a1 OK SORT completed`) // b@x.org, Mike, Zoe
+	c.cmd("a2 SORT (REVERSE DISPLAYFROM) UTF-8 ALL", `\* SORT 1 2 3`, `a2 OK SORT completed`)
+	c.cmd("a3 SORT (FROM) UTF-8 ALL", `\* SORT 1 3 2`, `a3 OK SORT completed`)
+	c.cmd("a4 UID SORT (DISPLAYTO) UTF-8 ALL", `\* SORT 1 3 2`, `a4 OK UID SORT completed`) // b@x.org, Carl, Ärger
+	c.cmd("a5 SORT (DISPLAYCC) UTF-8 ALL", `a5 BAD .*`)
+}
