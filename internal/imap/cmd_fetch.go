@@ -61,6 +61,13 @@ func handleFetch(s *session, c *command) error {
 	if mods.hasChanged {
 		idx = s.changedSince(idx, mods.changedSince)
 	}
+	if mods.partial != nil {
+		if !c.uid {
+			return errBad("", "PARTIAL needs UID FETCH") // RFC 9394 §3.3
+		}
+		from, to := mods.partial.window(len(idx))
+		idx = idx[from:to]
+	}
 	if mods.vanished {
 		if err := s.writeVanishedEarlier(set, mods.changedSince); err != nil {
 			return err

@@ -88,19 +88,14 @@ func handleSearch(s *session, c *command) error {
 	if withModSeq && len(modseqs) > 0 {
 		highest = eSearchModSeq(prog.ret, modseqs)
 	}
-	return s.writeESearchModSeq(c, prog.ret, nums, uids, highest)
+	return s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
 // saves the result for "$" when asked (RFC 5182 §2.4: with MIN or MAX only
-// those are saved).
-func (s *session) writeESearch(c *command, ret []string, nums, uids []uint32) error {
-	return s.writeESearchModSeq(c, ret, nums, uids, 0)
-}
-
-// writeESearchModSeq is writeESearch with the MODSEQ result of RFC 7162
-// §3.1.9 when highestModSeq is not 0.
-func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint32, highestModSeq uint64) error {
+// those are saved; RFC 9394 §3.2: with PARTIAL the page, unless COUNT).
+// A highestModSeq other than 0 adds the MODSEQ result of RFC 7162 §3.1.9.
+func (s *session) writeESearch(c *command, ret []string, partial *partialRange, nums, uids []uint32, highestModSeq uint64) error {
 	want := make(map[string]bool)
 	for _, r := range ret {
 		want[r] = true
@@ -108,10 +103,24 @@ func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint
 	if len(ret) == 0 {
 		want["ALL"] = true
 	}
+	var from, to int // the PARTIAL window
+	if partial != nil {
+		from, to = partial.window(len(nums))
+	}
 	if want["SAVE"] {
 		switch {
 		case len(uids) == 0:
 			s.searchRes = nil
+		case partial != nil && !want["COUNT"]:
+			res := slices.Clone(uids[from:to])
+			if want["MIN"] {
+				res = append(res, uids[0])
+			}
+			if want["MAX"] {
+				res = append(res, uids[len(uids)-1])
+			}
+			slices.Sort(res)
+			s.searchRes = slices.Compact(res)
 		case want["MIN"] || want["MAX"]:
 			s.searchRes = nil
 			if want["MIN"] {
@@ -142,6 +151,9 @@ func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint
 		if want["ALL"] {
 			fmt.Fprintf(&b, " ALL %s", formatUIDSet(nums))
 		}
+	}
+	if partial != nil {
+		b.WriteString(" " + partialItem(*partial, formatUIDSet(nums[from:to])))
 	}
 	if want["COUNT"] {
 		fmt.Fprintf(&b, " COUNT %d", len(nums))

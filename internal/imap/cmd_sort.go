@@ -74,7 +74,7 @@ func handleSort(s *session, c *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	ret, esort, err := parseSortReturn(p) // ESORT (esort.go)
+	ret, partial, esort, err := parseSortReturn(p) // ESORT (esort.go)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func handleSort(s *session, c *command) error {
 		highest = sortModSeq(msgs, ret, esort)
 	}
 	if esort {
-		return s.writeESort(c, ret, msgs, highest)
+		return s.writeESort(c, ret, partial, msgs, highest)
 	}
 	var b strings.Builder
 	b.WriteString("* SORT")

@@ -66,6 +66,7 @@ var builtinFeatures = []*feature{
 	&objectIDFeature,
 	&saveDateFeature,
 	&replaceFeature,
+	&partialFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.

@@ -78,6 +78,7 @@ type searchProgram struct {
 	// RETURN was given (an empty list means ALL).
 	ret       []string
 	hasReturn bool
+	partial   *partialRange // RETURN (PARTIAL range), RFC 9394
 }
 
 // parseSearch reads "[RETURN (opts) SP] [CHARSET x SP] key *(SP key)" to
@@ -93,20 +94,8 @@ func parseSearch(p *parser) (*searchProgram, error) {
 		if err := p.sp(); err != nil {
 			return nil, err
 		}
-		err := p.list(func() error {
-			opt, err := p.atom()
-			opt = strings.ToUpper(opt)
-			switch opt {
-			case "MIN", "MAX", "ALL", "COUNT", "SAVE":
-			default:
-				if err == nil {
-					err = errSyntax("unknown RETURN option %q", opt)
-				}
-			}
-			prog.ret = append(prog.ret, opt)
-			return err
-		})
-		if err != nil {
+		var err error
+		if prog.ret, prog.partial, err = parseReturnList(p); err != nil { // partial.go
 			return nil, err
 		}
 		if err := p.sp(); err != nil {
