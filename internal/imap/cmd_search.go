@@ -29,6 +29,10 @@ func handleSearch(s *session, c *command) error {
 		return err
 	}
 	saving := slices.Contains(prog.ret, "SAVE")
+	updating := slices.Contains(prog.ret, "UPDATE")
+	if updating && s.updateTagInUse(c.tag) {
+		return errBad("", "Tag in use by a search with UPDATE") // RFC 5267 §4.3
+	}
 	withModSeq := prog.key.usesModSeq()
 	if withModSeq {
 		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
@@ -88,7 +92,10 @@ func handleSearch(s *session, c *command) error {
 	if withModSeq && len(modseqs) > 0 {
 		highest = eSearchModSeq(prog.ret, modseqs)
 	}
-	return s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest)
+	if err := s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest); err != nil || !updating {
+		return err
+	}
+	return s.startSearchUpdate(c, prog.key, uids)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
@@ -96,13 +103,7 @@ func handleSearch(s *session, c *command) error {
 // those are saved; RFC 9394 §3.2: with PARTIAL the page, unless COUNT).
 // A highestModSeq other than 0 adds the MODSEQ result of RFC 7162 §3.1.9.
 func (s *session) writeESearch(c *command, ret []string, partial *partialRange, nums, uids []uint32, highestModSeq uint64) error {
-	want := make(map[string]bool)
-	for _, r := range ret {
-		want[r] = true
-	}
-	if len(ret) == 0 {
-		want["ALL"] = true
-	}
+	want := returnWants(ret)
 	var from, to int // the PARTIAL window
 	if partial != nil {
 		from, to = partial.window(len(nums))
@@ -132,7 +133,7 @@ func (s *session) writeESearch(c *command, ret []string, partial *partialRange, 
 		default:
 			s.searchRes = slices.Clone(uids)
 		}
-		if len(want) == 1 {
+		if !want["ALL"] && !want["MIN"] && !want["MAX"] && !want["COUNT"] && partial == nil {
 			return nil // SAVE alone: no ESEARCH response
 		}
 	}

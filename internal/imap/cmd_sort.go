@@ -78,6 +78,9 @@ func handleSort(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	if slices.Contains(ret, "UPDATE") {
+		return errBad("", "SORT RETURN (UPDATE) needs CONTEXT=SORT, which this server does not offer")
+	}
 	if slices.Contains(ret, "SAVE") {
 		s.searchRes = nil // a failed SORT leaves "$" empty (RFC 5182 §2.1)
 	}

@@ -36,13 +36,7 @@ func parseSortReturn(p *parser) (opts []string, partial *partialRange, ok bool, 
 // order, PARTIAL a page of it (RFC 9394). SAVE keeps the result for "$" as
 // SEARCH does (RFC 5182 §2.4, RFC 9394 §3.2).
 func (s *session) writeESort(c *command, ret []string, partial *partialRange, msgs []*sortMsg, modseq uint64) error {
-	want := make(map[string]bool)
-	for _, r := range ret {
-		want[r] = true
-	}
-	if len(ret) == 0 {
-		want["ALL"] = true
-	}
+	want := returnWants(ret)
 	var page []*sortMsg
 	if partial != nil {
 		from, to := partial.window(len(msgs))
@@ -76,8 +70,8 @@ func (s *session) writeESort(c *command, ret []string, partial *partialRange, ms
 		}
 		slices.Sort(uids)
 		s.searchRes = slices.Compact(uids) // "$" is a set, ascending
-		if len(want) == 1 {
-			return nil
+		if !want["ALL"] && !want["MIN"] && !want["MAX"] && !want["COUNT"] && partial == nil {
+			return nil // SAVE alone
 		}
 	}
 	var b strings.Builder

@@ -84,7 +84,11 @@ func parseReturnList(p *parser) ([]string, *partialRange, error) {
 		}
 		opt = strings.ToUpper(opt)
 		switch opt {
-		case "MIN", "MAX", "ALL", "COUNT", "SAVE":
+		case "MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT": // CONTEXT is a hint (RFC 5267 §4.2)
+		case "UPDATE": // RFC 5267 §4.3, searchupdate.go
+			if slices.Contains(opts, opt) {
+				return errSyntax("UPDATE given twice")
+			}
 		case "PARTIAL":
 			if partial != nil {
 				return errSyntax("PARTIAL given twice")
@@ -107,4 +111,19 @@ func parseReturnList(p *parser) ([]string, *partialRange, error) {
 		err = errSyntax("PARTIAL and ALL cannot be combined")
 	}
 	return opts, partial, err
+}
+
+// returnWants is the set of RETURN options. Without a result option (MIN,
+// MAX, ALL, COUNT, PARTIAL) ALL is meant (RFC 4731 §3.1 "RETURN ()"),
+// except for SAVE alone, which answers nothing (RFC 5182 §2.4).
+func returnWants(ret []string) map[string]bool {
+	want := make(map[string]bool, len(ret)+1)
+	for _, r := range ret {
+		want[r] = true
+	}
+	result := want["MIN"] || want["MAX"] || want["ALL"] || want["COUNT"] || want["PARTIAL"]
+	if !result && (!want["SAVE"] || want["UPDATE"]) {
+		want["ALL"] = true
+	}
+	return want
 }

@@ -67,6 +67,7 @@ var builtinFeatures = []*feature{
 	&saveDateFeature,
 	&replaceFeature,
 	&partialFeature,
+	&contextFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.
