@@ -61,6 +61,13 @@ func handleFetch(s *session, c *command) error {
 	if mods.hasChanged {
 		idx = s.changedSince(idx, mods.changedSince)
 	}
+	if mods.partial != nil {
+		if !c.uid {
+			return errBad("", "PARTIAL needs UID FETCH") // RFC 9394 §3.3
+		}
+		from, to := mods.partial.window(len(idx))
+		idx = idx[from:to]
+	}
 	if mods.vanished {
 		if err := s.writeVanishedEarlier(set, mods.changedSince); err != nil {
 			return err
@@ -224,7 +231,7 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 			b.WriteString("PREVIEW ") // RFC 8970 §4
 			b.WriteString(imapmsg.Quote(msg().Preview()))
 		case fetchBinary, fetchBinarySize:
-			data, err := binarySection(it.section.Part, msg)
+			data, err := binarySection(it.section, msg())
 			if err != nil {
 				return err
 			}
@@ -240,10 +247,8 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
 			}
-			b.WriteString(" ~{") // literal8: the content may hold NUL
-			b.WriteString(strconv.Itoa(len(data)))
-			b.WriteString("}\r\n")
-			b.Write(data)
+			b.WriteByte(' ')
+			writeLiteral(b, data, true)
 		case fetchSection:
 			data := msg().Section(it.section)
 			b.WriteString(it.respName)
@@ -253,10 +258,8 @@ func writeFetchResponse(b *bytes.Buffer, seq int, m mailstore.Message, raw []byt
 				b.WriteString(strconv.FormatUint(uint64(it.offset), 10))
 				b.WriteByte('>')
 			}
-			b.WriteString(" {")
-			b.WriteString(strconv.Itoa(len(data)))
-			b.WriteString("}\r\n")
-			b.Write(data)
+			b.WriteByte(' ')
+			writeLiteral(b, data, false)
 		}
 	}
 	if addFlags && !hasFlags {

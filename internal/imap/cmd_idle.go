@@ -31,7 +31,7 @@ func handleIdle(s *session, c *command) error {
 		return err
 	}
 	// Report anything that happened before IDLE started.
-	if err := s.syncSelected(true); err != nil {
+	if err := s.syncAll(true); err != nil {
 		return err
 	}
 	if err := s.flush(); err != nil {
@@ -71,7 +71,7 @@ func handleIdle(s *session, c *command) error {
 		}
 		// The reader goroutine owns s.br until DONE arrives, so errors
 		// here must not end the command early.
-		if err := s.syncSelected(true); err != nil {
+		if err := s.syncAll(true); err != nil {
 			s.log.Warn("imap idle sync", "user", s.user, "err", err)
 		}
 		if err := s.flush(); err != nil {

@@ -29,6 +29,10 @@ func handleSearch(s *session, c *command) error {
 		return err
 	}
 	saving := slices.Contains(prog.ret, "SAVE")
+	updating := slices.Contains(prog.ret, "UPDATE")
+	if updating && s.updateTagInUse(c.tag) {
+		return errBad("", "Tag in use by a search with UPDATE") // RFC 5267 §4.3
+	}
 	withModSeq := prog.key.usesModSeq()
 	if withModSeq {
 		if err := s.enableCondstore(); err != nil { // RFC 7162 §3.1
@@ -91,30 +95,36 @@ func handleSearch(s *session, c *command) error {
 	if withModSeq && len(modseqs) > 0 {
 		highest = eSearchModSeq(prog.ret, modseqs)
 	}
-	return s.writeESearchModSeq(c, prog.ret, nums, uids, highest)
+	if err := s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest); err != nil || !updating {
+		return err
+	}
+	return s.startSearchUpdate(c, prog.key, uids)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
 // saves the result for "$" when asked (RFC 5182 §2.4: with MIN or MAX only
-// those are saved).
-func (s *session) writeESearch(c *command, ret []string, nums, uids []uint32) error {
-	return s.writeESearchModSeq(c, ret, nums, uids, 0)
-}
-
-// writeESearchModSeq is writeESearch with the MODSEQ result of RFC 7162
-// §3.1.9 when highestModSeq is not 0.
-func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint32, highestModSeq uint64) error {
-	want := make(map[string]bool)
-	for _, r := range ret {
-		want[r] = true
-	}
-	if len(ret) == 0 {
-		want["ALL"] = true
+// those are saved; RFC 9394 §3.2: with PARTIAL the page, unless COUNT).
+// A highestModSeq other than 0 adds the MODSEQ result of RFC 7162 §3.1.9.
+func (s *session) writeESearch(c *command, ret []string, partial *partialRange, nums, uids []uint32, highestModSeq uint64) error {
+	want := returnWants(ret)
+	var from, to int // the PARTIAL window
+	if partial != nil {
+		from, to = partial.window(len(nums))
 	}
 	if want["SAVE"] {
 		switch {
 		case len(uids) == 0:
 			s.searchRes = nil
+		case partial != nil && !want["COUNT"]:
+			res := slices.Clone(uids[from:to])
+			if want["MIN"] {
+				res = append(res, uids[0])
+			}
+			if want["MAX"] {
+				res = append(res, uids[len(uids)-1])
+			}
+			slices.Sort(res)
+			s.searchRes = slices.Compact(res)
 		case want["MIN"] || want["MAX"]:
 			s.searchRes = nil
 			if want["MIN"] {
@@ -126,7 +136,7 @@ func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint
 		default:
 			s.searchRes = slices.Clone(uids)
 		}
-		if len(want) == 1 {
+		if !want["ALL"] && !want["MIN"] && !want["MAX"] && !want["COUNT"] && partial == nil {
 			return nil // SAVE alone: no ESEARCH response
 		}
 	}
@@ -145,6 +155,9 @@ func (s *session) writeESearchModSeq(c *command, ret []string, nums, uids []uint
 		if want["ALL"] {
 			fmt.Fprintf(&b, " ALL %s", formatUIDSet(nums))
 		}
+	}
+	if partial != nil {
+		b.WriteString(" " + partialItem(*partial, formatUIDSet(nums[from:to])))
 	}
 	if want["COUNT"] {
 		fmt.Fprintf(&b, " COUNT %d", len(nums))
@@ -253,6 +266,9 @@ func (ev *searchEnv) match(k *searchKey) bool {
 	case opEmailID, opThreadID:
 		return matchObjectID(k, ev.m)
 	case opHeader:
+		if k.addr {
+			return ev.msg().HasAddress(k.field, k.value)
+		}
 		return ev.msg().HasHeader(k.field, k.value)
 	case opBody, opText:
 		if k.indexed {

@@ -9,9 +9,10 @@ import (
 )
 
 // sortFeature: SORT and UID SORT (RFC 5256 §3, §4), with the RETURN
-// options of ESORT (RFC 5267, esort.go).
+// options of ESORT (RFC 5267, esort.go) and the DISPLAYFROM and DISPLAYTO
+// keys of SORT=DISPLAY (RFC 5957).
 var sortFeature = feature{
-	caps: func(s *session) []string { return []string{"SORT"} },
+	caps: func(s *session) []string { return []string{"SORT", "SORT=DISPLAY"} },
 	commands: map[string]commandSpec{
 		"SORT":     {states: stateSelected, handle: handleSort, noExpunge: true},
 		"UID SORT": {states: stateSelected, handle: handleSort},
@@ -20,7 +21,7 @@ var sortFeature = feature{
 
 // sortKey is one sort criterion; reverse comes from a preceding REVERSE.
 type sortKey struct {
-	name    string // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO
+	name    string // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO
 	reverse bool
 }
 
@@ -56,7 +57,7 @@ func parseSortCriteria(p *parser) ([]sortKey, error) {
 			k = sortKey{name: upperASCII(w), reverse: true}
 		}
 		switch k.name {
-		case "ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO":
+		case "ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO":
 			keys = append(keys, k)
 			return nil
 		}
@@ -73,9 +74,12 @@ func handleSort(s *session, c *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	ret, esort, err := parseSortReturn(p) // ESORT (esort.go)
+	ret, partial, esort, err := parseSortReturn(p) // ESORT (esort.go)
 	if err != nil {
 		return err
+	}
+	if slices.Contains(ret, "UPDATE") {
+		return errBad("", "SORT RETURN (UPDATE) needs CONTEXT=SORT, which this server does not offer")
 	}
 	if slices.Contains(ret, "SAVE") {
 		s.searchRes = nil // a failed SORT leaves "$" empty (RFC 5182 §2.1)
@@ -107,7 +111,7 @@ func handleSort(s *session, c *command) error {
 		highest = sortModSeq(msgs, ret, esort)
 	}
 	if esort {
-		return s.writeESort(c, ret, msgs, highest)
+		return s.writeESort(c, ret, partial, msgs, highest)
 	}
 	var b strings.Builder
 	b.WriteString("* SORT")
@@ -167,6 +171,10 @@ func sortMessages(msgs []*sortMsg, keys []sortKey) {
 				ks[i].strs["TO"] = upperASCII(sm.hdr.FirstMailbox("To"))
 			case "SUBJECT":
 				ks[i].strs["SUBJECT"] = sm.subjKey
+			case "DISPLAYFROM": // RFC 5957 §3
+				ks[i].strs["DISPLAYFROM"] = upperASCII(sm.hdr.DisplayName("From"))
+			case "DISPLAYTO":
+				ks[i].strs["DISPLAYTO"] = upperASCII(sm.hdr.DisplayName("To"))
 			}
 		}
 	}

@@ -74,11 +74,13 @@ func parseSelectParams(p *parser) (selectParams, error) {
 	return sp, p.end()
 }
 
-// fetchModifiers are the FETCH modifiers of RFC 7162 §3.1.4.1 and §3.2.6.
+// fetchModifiers are the FETCH modifiers of RFC 7162 §3.1.4.1 and §3.2.6,
+// and PARTIAL (RFC 9394 §3.3).
 type fetchModifiers struct {
 	changedSince uint64
 	hasChanged   bool
 	vanished     bool
+	partial      *partialRange // PARTIAL of RFC 9394 §3.3 (UID FETCH only)
 }
 
 // parseFetchModifiers reads " (CHANGEDSINCE n [VANISHED])" after the
@@ -107,6 +109,16 @@ func parseFetchModifiers(p *parser) (fetchModifiers, error) {
 		case "VANISHED":
 			m.vanished = true
 			return nil
+		case "PARTIAL": // RFC 9394 §3.3, partial.go
+			if m.partial != nil {
+				return errSyntax("PARTIAL given twice")
+			}
+			if err := p.sp(); err != nil {
+				return err
+			}
+			r, err := parsePartialRange(p)
+			m.partial = &r
+			return err
 		}
 		return errSyntax("unknown FETCH modifier %q", name)
 	})

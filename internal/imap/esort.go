@@ -15,49 +15,47 @@ var esortFeature = feature{
 
 // parseSortReturn reads an optional "RETURN (opts) SP" before the sort
 // criteria (RFC 5267 §3.1). ok reports whether RETURN was given.
-func parseSortReturn(p *parser) (opts []string, ok bool, err error) {
+func parseSortReturn(p *parser) (opts []string, partial *partialRange, ok bool, err error) {
 	save := p.i
 	if w, _ := p.atom(); !strings.EqualFold(w, "RETURN") {
 		p.i = save
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err := p.sp(); err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
-	err = p.list(func() error {
-		opt, err := p.atom()
-		if err != nil {
-			return err
-		}
-		opt = upperASCII(opt)
-		switch opt {
-		case "MIN", "MAX", "ALL", "COUNT", "SAVE":
-			opts = append(opts, opt)
-			return nil
-		}
-		return errSyntax("unknown RETURN option %q", opt)
-	})
+	opts, partial, err = parseReturnList(p) // partial.go
 	if err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
-	return opts, true, p.sp()
+	return opts, partial, true, p.sp()
 }
 
 // writeESort answers SORT RETURN with ESEARCH (RFC 5267 §3.2): MIN and MAX
 // are the first and last in sort order, ALL lists the result in sort
-// order. SAVE keeps the result for "$" as SEARCH does (RFC 5182 §2.4).
-func (s *session) writeESort(c *command, ret []string, msgs []*sortMsg, modseq uint64) error {
-	want := make(map[string]bool)
-	for _, r := range ret {
-		want[r] = true
-	}
-	if len(ret) == 0 {
-		want["ALL"] = true
+// order, PARTIAL a page of it (RFC 9394). SAVE keeps the result for "$" as
+// SEARCH does (RFC 5182 §2.4, RFC 9394 §3.2).
+func (s *session) writeESort(c *command, ret []string, partial *partialRange, msgs []*sortMsg, modseq uint64) error {
+	want := returnWants(ret)
+	var page []*sortMsg
+	if partial != nil {
+		from, to := partial.window(len(msgs))
+		page = msgs[from:to]
 	}
 	if want["SAVE"] {
 		var uids []uint32
 		switch {
 		case len(msgs) == 0:
+		case partial != nil && !want["COUNT"]:
+			for _, sm := range page {
+				uids = append(uids, sm.m.UID)
+			}
+			if want["MIN"] {
+				uids = append(uids, msgs[0].m.UID)
+			}
+			if want["MAX"] {
+				uids = append(uids, msgs[len(msgs)-1].m.UID)
+			}
 		case want["MIN"] || want["MAX"]:
 			if want["MIN"] {
 				uids = append(uids, msgs[0].m.UID)
@@ -72,8 +70,8 @@ func (s *session) writeESort(c *command, ret []string, msgs []*sortMsg, modseq u
 		}
 		slices.Sort(uids)
 		s.searchRes = slices.Compact(uids) // "$" is a set, ascending
-		if len(want) == 1 {
-			return nil
+		if !want["ALL"] && !want["MIN"] && !want["MAX"] && !want["COUNT"] && partial == nil {
+			return nil // SAVE alone
 		}
 	}
 	var b strings.Builder
@@ -96,6 +94,13 @@ func (s *session) writeESort(c *command, ret []string, msgs []*sortMsg, modseq u
 			b.WriteString(" ALL ")
 			b.WriteString(formatOrderedSet(nums))
 		}
+	}
+	if partial != nil {
+		nums := make([]uint32, len(page))
+		for i, sm := range page {
+			nums[i] = sm.num(c.uid)
+		}
+		b.WriteString(" " + partialItem(*partial, formatOrderedSet(nums)))
 	}
 	if want["COUNT"] {
 		fmt.Fprintf(&b, " COUNT %d", len(msgs))

@@ -171,25 +171,7 @@ func parseBodySection(p *parser, peek bool) (fetchItem, error) {
 		return fetchItem{}, err
 	}
 	it := fetchItem{kind: fetchSection, section: sec, peek: peek, respName: "BODY[" + spec + "]"}
-	if p.consume('<') {
-		if it.offset, err = p.number(); err != nil {
-			return it, err
-		}
-		if err := p.expect('.'); err != nil {
-			return it, err
-		}
-		if it.length, err = p.number(); err != nil {
-			return it, err
-		}
-		if it.length == 0 {
-			return it, errSyntax("partial length must be positive")
-		}
-		if err := p.expect('>'); err != nil {
-			return it, err
-		}
-		it.hasPartial = true
-	}
-	return it, nil
+	return it, parsePartial(p, &it)
 }
 
 // parseSection reads a section-spec (RFC 3501 §9) up to, not including,
@@ -260,8 +242,10 @@ func parseSection(p *parser) (imapmsg.Section, string, error) {
 	return sec, text, nil
 }
 
-// parseBinarySection reads "[part]" and, except for BINARY.SIZE, an
-// optional partial (RFC 3516 §4.2).
+// parseBinarySection reads "[section]" and, except for BINARY.SIZE, an
+// optional partial (RFC 3516 §4.2). Besides the part numbers of the RFC's
+// section-binary it takes the specifiers of BODY[] (TEXT, HEADER, MIME,
+// HEADER.FIELDS), as Dovecot does; see imapmsg.Message.Binary.
 func parseBinarySection(p *parser, name string) (fetchItem, error) {
 	it := fetchItem{kind: fetchBinary, peek: name == "BINARY.PEEK"}
 	if name == "BINARY.SIZE" {
@@ -270,40 +254,43 @@ func parseBinarySection(p *parser, name string) (fetchItem, error) {
 	if err := p.expect('['); err != nil {
 		return it, err
 	}
-	var canon []string
-	for !p.consume(']') {
-		if len(it.section.Part) > 0 {
-			if err := p.expect('.'); err != nil {
-				return it, err
-			}
-		}
-		n, err := p.number()
-		if err != nil || n == 0 || len(it.section.Part) > 100 {
-			return it, errSyntax("invalid binary section")
-		}
-		it.section.Part = append(it.section.Part, int(n))
-		canon = append(canon, strconv.Itoa(int(n)))
+	sec, spec, err := parseSection(p)
+	if err != nil {
+		return it, err
 	}
+	if err := p.expect(']'); err != nil {
+		return it, err
+	}
+	it.section = sec
 	base := "BINARY"
 	if it.kind == fetchBinarySize {
 		base = "BINARY.SIZE"
 	}
-	it.respName = base + "[" + strings.Join(canon, ".") + "]"
-	if it.kind == fetchBinary && p.consume('<') {
-		var err error
-		if it.offset, err = p.number(); err != nil {
-			return it, err
-		}
-		if err := p.expect('.'); err != nil {
-			return it, err
-		}
-		if it.length, err = p.number(); err != nil || it.length == 0 {
-			return it, errSyntax("invalid partial")
-		}
-		if err := p.expect('>'); err != nil {
-			return it, err
-		}
-		it.hasPartial = true
+	it.respName = base + "[" + spec + "]"
+	if it.kind == fetchBinary {
+		err = parsePartial(p, &it)
 	}
-	return it, nil
+	return it, err
+}
+
+// parsePartial reads an optional "<offset.length>" (RFC 3501 §6.4.5).
+func parsePartial(p *parser, it *fetchItem) error {
+	if !p.consume('<') {
+		return nil
+	}
+	var err error
+	if it.offset, err = p.number(); err != nil {
+		return err
+	}
+	if err := p.expect('.'); err != nil {
+		return err
+	}
+	if it.length, err = p.number(); err != nil {
+		return err
+	}
+	if it.length == 0 {
+		return errSyntax("partial length must be positive")
+	}
+	it.hasPartial = true
+	return p.expect('>')
 }

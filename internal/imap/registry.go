@@ -65,6 +65,9 @@ var builtinFeatures = []*feature{
 	&quotaFeature,
 	&objectIDFeature,
 	&saveDateFeature,
+	&replaceFeature,
+	&partialFeature,
+	&contextFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.

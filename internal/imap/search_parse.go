@@ -13,6 +13,7 @@ type searchKey struct {
 	n     int64     // opLarger, opSmaller
 	date  time.Time // date ops: a calendar day, UTC midnight
 	field string    // opHeader: header name
+	addr  bool      // opHeader of FROM, TO, CC, BCC: match addresses too (imapmsg.HasAddress)
 	value string    // opHeader, opBody, opText
 	kids  []*searchKey
 	// indexed says the full-text index answered this opBody/opText key
@@ -77,6 +78,7 @@ type searchProgram struct {
 	// RETURN was given (an empty list means ALL).
 	ret       []string
 	hasReturn bool
+	partial   *partialRange // RETURN (PARTIAL range), RFC 9394
 }
 
 // parseSearch reads "[RETURN (opts) SP] [CHARSET x SP] key *(SP key)" to
@@ -92,20 +94,8 @@ func parseSearch(p *parser) (*searchProgram, error) {
 		if err := p.sp(); err != nil {
 			return nil, err
 		}
-		err := p.list(func() error {
-			opt, err := p.atom()
-			opt = strings.ToUpper(opt)
-			switch opt {
-			case "MIN", "MAX", "ALL", "COUNT", "SAVE":
-			default:
-				if err == nil {
-					err = errSyntax("unknown RETURN option %q", opt)
-				}
-			}
-			prog.ret = append(prog.ret, opt)
-			return err
-		})
-		if err != nil {
+		var err error
+		if prog.ret, prog.partial, err = parseReturnList(p); err != nil { // partial.go
 			return nil, err
 		}
 		if err := p.sp(); err != nil {
@@ -216,7 +206,7 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 	}
 	if field, ok := headerKeys[name]; ok {
 		v, err := p.astring()
-		return &searchKey{op: opHeader, field: field, value: v}, err
+		return &searchKey{op: opHeader, field: field, value: v, addr: name != "SUBJECT"}, err
 	}
 	if op, ok := dateKeys[name]; ok {
 		d, err := parseSearchDate(p)

@@ -63,6 +63,8 @@ type session struct {
 	held int64
 	// deflate: COMPRESS=DEFLATE is active on br and bw (RFC 4978, compress.go).
 	deflate bool
+	// updates are the live SEARCH RETURN (UPDATE) searches (searchupdate.go).
+	updates []*searchUpdate
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -311,7 +313,7 @@ func (s *session) handle(raw []byte) {
 	err = spec.handle(s, c)
 	if err == nil && s.sel != nil && !s.logout {
 		// RFC 3501 §7.4.1 / §5.2: report mailbox changes before the tagged OK.
-		err = s.syncSelected(!spec.noExpunge || c.uid)
+		err = s.syncAll(!spec.noExpunge || c.uid) // searchupdate.go
 	}
 	s.finish(c, err)
 }

@@ -55,7 +55,7 @@ func TestTranscriptSort(t *testing.T) {
 	}
 	c := dialRaw(t, env.addr)
 	c.login("alice")
-	c.cmd("a1 CAPABILITY", `\* CAPABILITY .* SORT ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES.*`, `a1 OK .*`)
+	c.cmd("a1 CAPABILITY", `\* CAPABILITY .* SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES.*`, `a1 OK .*`)
 	c.send("s SELECT INBOX\r\n")
 	c.readUntilTagged("s")
 	// Expunge the first message so that UIDs are sequence numbers + 1.

@@ -17,6 +17,28 @@ const (
 	groupEnd             // (NIL NIL NIL NIL)
 )
 
+// addrSpec is "mailbox@host" of a mailbox, or just the mailbox when the
+// host is missing.
+func (a address) addrSpec() string {
+	if a.host == "" || a.host == missingDomain {
+		return a.mailbox
+	}
+	return a.mailbox + "@" + a.host
+}
+
+// display renders a for matching: "name <mailbox@host>" with the name's
+// encoded words decoded, or a group's name.
+func (a address) display() string {
+	name := decodeHeaderValue(a.name)
+	switch {
+	case a.group == groupStart:
+		return name
+	case name == "":
+		return a.addrSpec()
+	}
+	return name + " <" + a.addrSpec() + ">"
+}
+
 // Placeholders for parts missing from a malformed address. A NIL host
 // would mean a group marker, so something must be sent; these are the
 // values Dovecot uses.
@@ -143,6 +165,11 @@ func parseAddressList(s string) []address {
 			}
 			out = appendAddress(out, a)
 			i = next
+		case len(phrase) == 0 && (j == len(toks) || !toks[j].is('@')):
+			// Only comments: white space, not an address (RFC 5322
+			// §3.2.2), as in "group: (nobody) ;".
+			i = j
+			continue
 		default:
 			var a address
 			i = j

@@ -54,6 +54,63 @@ func FuzzParse(f *testing.F) {
 		m.HasHeader("From", "a")
 		m.BodyContains("é", true)
 		m.BodyContains("x", false)
+		m.HasAddress("To", "a")
+		m.FirstMailbox("Cc")
+		m.DisplayName("From")
+		for _, s := range sections {
+			m.Binary(s)
+		}
+	})
+}
+
+// FuzzAddressList checks that any field value parses to well-formed
+// ENVELOPE addresses: mailboxes with a mailbox and host, group start and
+// end markers in pairs and never nested.
+func FuzzAddressList(f *testing.F) {
+	for _, s := range []string{
+		"group:;, group2: (foo) ;",
+		"<user-from (comment)@ (comment) domain.org>",
+		"Name <@r1,@r2:user@domain>, \"q \\\" x\"@[1.2.3.4] (c (nested) c)",
+		"g: a@b, (x) c <d@e>;, f@g (Name)",
+		"unclosed: <a@b", "(", "\"", "<", ":", ";;;", "@@@", "=?utf-8?q?x?= <a@b>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := parseAddressList(s)
+		inGroup := false
+		for _, a := range l {
+			switch a.group {
+			case groupStart:
+				if inGroup {
+					t.Fatalf("%q: nested group in %+v", s, l)
+				}
+				inGroup = true
+			case groupEnd:
+				if !inGroup {
+					t.Fatalf("%q: group end without start in %+v", s, l)
+				}
+				inGroup = false
+			default:
+				if a.mailbox == "" || a.host == "" {
+					t.Fatalf("%q: empty mailbox or host in %+v", s, l)
+				}
+			}
+		}
+		if inGroup {
+			t.Fatalf("%q: unterminated group in %+v", s, l)
+		}
+		var b strings.Builder
+		writeAddressList(&b, l)
+		if out := b.String(); out != "NIL" {
+			if err := checkList(out); err != nil {
+				t.Fatalf("%q: malformed %q: %v", s, out, err)
+			}
+		}
+		m := Parse([]byte("To: " + s + "\r\n\r\n"))
+		m.HasAddress("To", "a")
+		m.FirstMailbox("To")
+		m.DisplayName("To")
 	})
 }
 

@@ -112,6 +112,12 @@ func (m *Message) HasHeader(name, substr string) bool {
 	return hasHeader(m.header(), name, substr)
 }
 
+// HasAddress reports whether an address field named name contains substr
+// (SEARCH FROM, TO, CC, BCC); see hasAddress.
+func (m *Message) HasAddress(name, substr string) bool {
+	return hasAddress(m.header(), name, substr)
+}
+
 // BodyContains reports whether the decoded text of the body parts contains
 // substr case-insensitively (SEARCH BODY); with headers=true the header
 // fields are searched too (SEARCH TEXT). It looks at the same text as

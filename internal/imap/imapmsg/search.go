@@ -28,6 +28,29 @@ func hasHeader(h header, name, substr string) bool {
 	return false
 }
 
+// hasAddress implements SEARCH FROM, TO, CC and BCC (RFC 3501 §6.4.4:
+// "the envelope structure's FROM field"): substr, case-insensitively, in
+// the field as written or in one of its addresses as the ENVELOPE has
+// them, written "name <mailbox@host>" (a group by its name). So comments
+// inside an address do not hide it, and encoded names match decoded.
+func hasAddress(h header, name, substr string) bool {
+	if hasHeader(h, name, substr) {
+		return true
+	}
+	needle := fold(substr)
+	for _, f := range h.fields {
+		if !asciiEqualFold(f.name, name) {
+			continue
+		}
+		for _, a := range parseAddressList(h.value(f)) {
+			if a.group != groupEnd && strings.Contains(fold(a.display()), needle) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // fold maps s to a canonical case so that two strings equal under
 // Unicode simple case folding map to the same string (the smallest rune
 // of each case orbit), for case-insensitive SEARCH (RFC 3501 §6.4.4).
