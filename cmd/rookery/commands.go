@@ -23,7 +23,7 @@ type command struct {
 	nargs int // positional arguments
 	// noConfig: the command takes no --config (quickstart writes its own)
 	noConfig bool
-	run   func(ctx context.Context, inv invocation) error
+	run      func(ctx context.Context, inv invocation) error
 }
 
 // invocation is a parsed command line: the --config path (which every
