@@ -170,9 +170,20 @@ func quickstartFlags(fs *flag.FlagSet) {
 	fs.Int("port-offset", 0, "add `N` to every port")
 }
 
+// runQuickstart passes on only the listener flags given: on an existing
+// directory they rewrite its config, absent ones keep it.
 func runQuickstart(ctx context.Context, inv invocation) error {
-	get := func(name string) any { return inv.fs.Lookup(name).Value.(flag.Getter).Get() }
-	res, err := quickstart.Prepare(ctx, quickstart.Options{Dir: get("dir").(string), Bind: get("bind").(string), PortOffset: get("port-offset").(int)})
+	opts := quickstart.Options{Dir: inv.fs.Lookup("dir").Value.String()}
+	inv.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "bind":
+			opts.Bind = f.Value.String()
+		case "port-offset":
+			n := f.Value.(flag.Getter).Get().(int)
+			opts.PortOffset = &n
+		}
+	})
+	res, err := quickstart.Prepare(ctx, opts)
 	if err != nil {
 		return err
 	}
