@@ -146,7 +146,7 @@ func newLogger(cfg *config.Config) *slog.Logger {
 }
 
 // serve runs a node until ctx is cancelled (SIGINT/SIGTERM), then shuts
-// down gracefully.
+// down gracefully. SIGHUP reloads the TLS certificate.
 func serve(ctx context.Context, cfg *config.Config) error {
 	log := newLogger(cfg)
 	srv, err := server.Open(ctx, cfg, log)
@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	log.Info("rookery started", "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
-	<-ctx.Done()
+	waitReloading(ctx, srv, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -172,6 +172,24 @@ func quickstartFlags(fs *flag.FlagSet) {
 
 // runQuickstart passes on only the listener flags given: on an existing
 // directory they rewrite its config, absent ones keep it.
+// waitReloading waits for ctx to end, reloading the TLS certificate on
+// each SIGHUP (after a renewal); a failed reload keeps the old one.
+func waitReloading(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Error("SIGHUP: certificate not reloaded, the old one stays in use", "err", err)
+			}
+		}
+	}
+}
+
 func runQuickstart(ctx context.Context, inv invocation) error {
 	opts := quickstart.Options{Dir: inv.fs.Lookup("dir").Value.String()}
 	inv.fs.Visit(func(f *flag.Flag) {
