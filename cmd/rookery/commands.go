@@ -58,6 +58,10 @@ var commands = []command{
 			}
 			return check(ctx, cfg, os.Stdout)
 		}},
+	{name: "backup", args: "DIR", nargs: 1, run: runBackup,
+		doc: "copy the databases and mail to the new directory DIR, consistently, while the node runs"},
+	{name: "restore", args: "DIR", nargs: 1, run: runRestore,
+		doc: "restore a backup into the configured data directory, which holds no mail data yet (node stopped)"},
 }
 
 // adminGroups are the first words of the admin commands.
