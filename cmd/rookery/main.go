@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,31 +30,21 @@ import (
 
 const defaultConfig = "./rookery-data/rookery.toml"
 
-const usage = `usage: rookery COMMAND [ARGS] [--config FILE]
-
-  quickstart [--dir DIR] [--bind ADDR] [--port-offset N]   create/reuse a demo node and serve it
-  serve                                                     run the node described by the config
-  domain add|list|del|dns|dkim ...                          manage domains (dns: records to publish)
-  user add|del|list|passwd ...                              manage accounts
-  alias add|del|list ...                                    manage aliases
-  queue list|show|retry|delete|hold|release ...             inspect and manage the mail queue
-  check                                                     verify the mailstores' integrity
-
---config defaults to ` + defaultConfig + "\n"
-
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, admin.ErrUsage) {
-			os.Exit(2) // admin already printed the usage
+			os.Exit(2) // the usage was printed already
 		}
 		fmt.Fprintln(os.Stderr, "rookery:", err)
 		os.Exit(1)
 	}
 }
 
+// run dispatches one command line through the commands table and the
+// admin groups.
 func run(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Print(usage)
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Print(overview())
 		return nil
 	}
 	cfgPath, rest, err := takeConfigFlag(args[1:])
@@ -62,55 +53,64 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch args[0] {
-	case "serve":
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return err
-		}
-		return serve(ctx, cfg)
-	case "quickstart":
-		return runQuickstart(ctx, rest)
-	case "domain", "user", "alias", "queue":
-		open := func(ctx context.Context) (directory.Directory, error) {
-			cfg, err := config.Load(cfgPath)
-			if err != nil {
-				return nil, err
-			}
-			return server.OpenDirectory(ctx, cfg)
-		}
-		// The server may have the queue open too: WAL and busy_timeout
-		// (in sqlitequeue's DSN) let both work.
-		openQueue := func(ctx context.Context) (queue.Store, error) {
-			cfg, err := config.Load(cfgPath)
-			if err != nil {
-				return nil, err
-			}
-			dir := filepath.Join(cfg.DataDir, "queue")
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return nil, err
-			}
-			return sqlitequeue.Open(ctx, filepath.Join(dir, "queue.db"))
-		}
-		// Likewise a mailstore (user quota), with the server running.
-		openStore := func(ctx context.Context, name string) (mailstore.Store, error) {
-			cfg, err := config.Load(cfgPath)
-			if err != nil {
-				return nil, err
-			}
-			return server.OpenStore(ctx, cfg, name, newLogger(cfg))
-		}
-		return admin.Run(ctx, append([]string{args[0]}, rest...), admin.Env{
-			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore})
-	case "check":
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return err
-		}
-		return check(ctx, cfg, os.Stdout)
-	default:
-		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	if slices.Contains(adminGroups(), args[0]) {
+		// admin answers help itself (lazily opened engines stay closed),
+		// with the verb's own flags.
+		return runAdmin(ctx, cfgPath, append([]string{args[0]}, rest...))
 	}
+	cmd, ok := findCommand(args[0])
+	if !ok {
+		fmt.Fprint(os.Stderr, overview())
+		return fmt.Errorf("unknown command %q: %w", args[0], admin.ErrUsage)
+	}
+	if wantsHelp(rest) {
+		cmd.usage(os.Stdout)
+		return nil
+	}
+	fs := cmd.flagSet()
+	if err := fs.Parse(rest); err != nil {
+		cmd.usage(os.Stderr)
+		return fmt.Errorf("%s: %v: %w", cmd.name, err, admin.ErrUsage)
+	}
+	if fs.NArg() != cmd.nargs {
+		cmd.usage(os.Stderr)
+		return fmt.Errorf("%s: wrong number of arguments: %w", cmd.name, admin.ErrUsage)
+	}
+	return cmd.run(ctx, invocation{cfgPath: cfgPath, fs: fs, args: fs.Args()})
+}
+
+// runAdmin runs an admin command with openers of the configured engines.
+func runAdmin(ctx context.Context, cfgPath string, args []string) error {
+	open := func(ctx context.Context) (directory.Directory, error) {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		return server.OpenDirectory(ctx, cfg)
+	}
+	// The server may have the queue open too: WAL and busy_timeout
+	// (in sqlitequeue's DSN) let both work.
+	openQueue := func(ctx context.Context) (queue.Store, error) {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(cfg.DataDir, "queue")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+		return sqlitequeue.Open(ctx, filepath.Join(dir, "queue.db"))
+	}
+	// Likewise a mailstore (user quota), with the server running.
+	openStore := func(ctx context.Context, name string) (mailstore.Store, error) {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		return server.OpenStore(ctx, cfg, name, newLogger(cfg))
+	}
+	return admin.Run(ctx, args, admin.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore})
 }
 
 // takeConfigFlag removes "--config FILE" (or --config=FILE) from args.
@@ -146,7 +146,7 @@ func newLogger(cfg *config.Config) *slog.Logger {
 }
 
 // serve runs a node until ctx is cancelled (SIGINT/SIGTERM), then shuts
-// down gracefully.
+// down gracefully. SIGHUP reloads the TLS certificate.
 func serve(ctx context.Context, cfg *config.Config) error {
 	log := newLogger(cfg)
 	srv, err := server.Open(ctx, cfg, log)
@@ -157,22 +157,51 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	log.Info("rookery started", "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
-	<-ctx.Done()
+	waitReloading(ctx, srv, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
 
-func runQuickstart(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	dir := fs.String("dir", "./rookery-data", "data directory")
-	bind := fs.String("bind", "127.0.0.1", "address to listen on")
-	offset := fs.Int("port-offset", 0, "added to every port")
-	if err := fs.Parse(args); err != nil {
-		return err
+func quickstartFlags(fs *flag.FlagSet) {
+	fs.String("dir", "./rookery-data", "`DIR` to keep the demo node in")
+	fs.String("bind", "127.0.0.1", "IP `ADDR` to listen on")
+	fs.Int("port-offset", 0, "add `N` to every port")
+}
+
+// runQuickstart passes on only the listener flags given: on an existing
+// directory they rewrite its config, absent ones keep it.
+// waitReloading waits for ctx to end, reloading the TLS certificate on
+// each SIGHUP (after a renewal); a failed reload keeps the old one.
+func waitReloading(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Error("SIGHUP: certificate not reloaded, the old one stays in use", "err", err)
+			}
+		}
 	}
-	res, err := quickstart.Prepare(ctx, quickstart.Options{Dir: *dir, Bind: *bind, PortOffset: *offset})
+}
+
+func runQuickstart(ctx context.Context, inv invocation) error {
+	opts := quickstart.Options{Dir: inv.fs.Lookup("dir").Value.String()}
+	inv.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "bind":
+			opts.Bind = f.Value.String()
+		case "port-offset":
+			n := f.Value.(flag.Getter).Get().(int)
+			opts.PortOffset = &n
+		}
+	})
+	res, err := quickstart.Prepare(ctx, opts)
 	if err != nil {
 		return err
 	}

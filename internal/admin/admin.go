@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +159,8 @@ func (c *cli) run(ctx context.Context, args []string) error {
 func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
 // usageGroup reports an unknown or missing verb, listing the group's
-// commands (or all, for an unknown group); "GROUP -h" is help, on stdout.
+// commands (or all, for an unknown group); a help flag after the group
+// ("GROUP -h", "GROUP WHATEVER --help") makes it help, on stdout.
 func (c *cli) usageGroup(group string, args []string) error {
 	var lines []string
 	for _, cmd := range commands {
@@ -170,7 +172,7 @@ func (c *cli) usageGroup(group string, args []string) error {
 		fmt.Fprint(c.stderr, usageText())
 		return usageErr(fmt.Sprintf("unknown command %q", group))
 	}
-	help := len(args) > 1 && isHelp(args[1])
+	help := slices.ContainsFunc(args[1:], isHelp)
 	w := c.stderr
 	if help {
 		w = c.stdout
@@ -228,4 +230,20 @@ func (c *cli) openQueue(ctx context.Context) (queue.Store, error) {
 
 func (c *cli) println(a ...any) {
 	fmt.Fprintln(c.stdout, a...)
+}
+
+// Info describes one admin command for the binary's overview and help.
+type Info struct {
+	Name     string // "group verb"
+	Synopsis string // "rookery group verb ARGS"
+	Doc      string // one line
+}
+
+// Commands lists every admin command, in the order of the usage text.
+func Commands() []Info {
+	infos := make([]Info, len(commands))
+	for i, cmd := range commands {
+		infos[i] = Info{Name: cmd.name, Synopsis: cmd.synopsis(), Doc: cmd.doc}
+	}
+	return infos
 }

@@ -22,22 +22,11 @@ var domainAdd = command{
 		if err != nil {
 			return err
 		}
-		// Keys first: generating them is the slow part and may fail, and
-		// must not leave a domain that signs nothing.
-		keys, err := dkim.GenerateKeys(name, c.now())
-		if err != nil {
+		keys, err := dkim.AddDomain(ctx, d, name, c.now())
+		if errors.Is(err, directory.ErrExists) {
+			return explain(err, "domain %s already exists", name)
+		} else if err != nil {
 			return err
-		}
-		if err := d.AddDomain(ctx, name); err != nil {
-			if errors.Is(err, directory.ErrExists) {
-				return explain(err, "domain %s already exists", name)
-			}
-			return err
-		}
-		if err := addKeys(ctx, d, keys); err != nil {
-			// The domain is new and empty, so deleting it undoes the add
-			// and the admin can simply run the command again.
-			return errors.Join(fmt.Errorf("add DKIM keys of %s: %w", name, err), d.DeleteDomain(ctx, name))
 		}
 		c.println("added domain", name)
 		// The notes go to stderr: stdout stays the one result line that
@@ -62,24 +51,14 @@ var domainDKIM = command{
 		if err != nil {
 			return err
 		}
-		have, err := d.DKIMKeys(ctx, name)
-		if errors.Is(err, directory.ErrNotFound) {
+		keys, err := dkim.AddMissingKeys(ctx, d, name, c.now())
+		switch {
+		case errors.Is(err, directory.ErrNotFound):
 			return explain(err, "domain %s does not exist; add it with: rookery domain add %s", name, name)
-		} else if err != nil {
+		case errors.Is(err, directory.ErrExists):
+			return explain(err, "domain %s already has DKIM keys; see rookery domain dns %s", name, name)
+		case err != nil:
 			return err
-		}
-		// Rotation needs the new record published before the new key
-		// signs, which this command cannot wait for; so it only fills in
-		// keys that are missing.
-		if len(have) > 0 {
-			return explain(directory.ErrExists, "domain %s already has DKIM keys; see rookery domain dns %s", name, name)
-		}
-		keys, err := dkim.GenerateKeys(name, c.now())
-		if err != nil {
-			return err
-		}
-		if err := addKeys(ctx, d, keys); err != nil {
-			return fmt.Errorf("add DKIM keys of %s: %w", name, err)
 		}
 		for _, k := range keys {
 			c.println("added DKIM key", k.Selector, k.Algorithm)
@@ -95,15 +74,6 @@ func (c *cli) now() time.Time {
 		return c.env.Now()
 	}
 	return time.Now()
-}
-
-func addKeys(ctx context.Context, d directory.Directory, keys []directory.DKIMKey) error {
-	for _, k := range keys {
-		if err := d.AddDKIMKey(ctx, k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 var domainList = command{

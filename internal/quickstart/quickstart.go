@@ -6,6 +6,7 @@ package quickstart
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +16,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/dkim"
 	"github.com/rookery-mail/rookery/internal/server"
 )
 
@@ -38,9 +41,13 @@ var implemented = []string{"mx", "submission", "submissions", "lmtp", "imap", "i
 
 // Options choose where and how the demo runs.
 type Options struct {
-	Dir        string
+	Dir string
+	// Bind (an IP address; "" is 127.0.0.1) and PortOffset (nil is 0)
+	// place a new directory's listeners. On an existing directory the
+	// config keeps its addresses unless one of them is given, which then
+	// rewrites the host or the ports of every listener.
 	Bind       string
-	PortOffset int
+	PortOffset *int
 }
 
 // Credential is one demo user's login.
@@ -62,9 +69,23 @@ func Prepare(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
+	if err := checkListen(opts.Bind, opts.PortOffset); err != nil {
+		return nil, err
+	}
 	cfgPath := filepath.Join(dir, "rookery.toml")
-	if _, err := os.Stat(cfgPath); errors.Is(err, os.ErrNotExist) {
-		if err := writeConfig(cfgPath, dir, opts); err != nil {
+	switch _, err := os.Stat(cfgPath); {
+	case errors.Is(err, os.ErrNotExist):
+		bind, offset := cmp.Or(opts.Bind, "127.0.0.1"), 0
+		if opts.PortOffset != nil {
+			offset = *opts.PortOffset
+		}
+		if err := writeConfig(cfgPath, dir, bind, offset); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	case opts.Bind != "" || opts.PortOffset != nil:
+		if err := relisten(cfgPath, opts.Bind, opts.PortOffset); err != nil {
 			return nil, err
 		}
 	}
@@ -78,22 +99,26 @@ func Prepare(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("self-signed certificate: %w", err)
 		}
 	}
-	creds, err := ensureUsers(ctx, cfg, filepath.Join(dir, "credentials.txt"))
+	d, err := server.OpenDirectory(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	if err := ensureDomain(ctx, d); err != nil {
+		return nil, err
+	}
+	creds, err := ensureUsers(ctx, d, filepath.Join(dir, "credentials.txt"))
 	if err != nil {
 		return nil, err
 	}
 	return &Result{ConfigPath: cfgPath, Config: cfg, Credentials: creds}, nil
 }
 
-func writeConfig(path, dir string, opts Options) error {
-	bind := opts.Bind
-	if bind == "" {
-		bind = "127.0.0.1"
-	}
+func writeConfig(path, dir, bind string, offset int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Rookery quickstart node. Reference: README.md\nhostname = \"mail.%s\"\ndata_dir = %q\n\n[listen]\n", Domain, dir)
 	for _, k := range implemented {
-		fmt.Fprintf(&b, "%s = %q\n", k, net.JoinHostPort(bind, strconv.Itoa(Ports[k]+opts.PortOffset)))
+		fmt.Fprintf(&b, "%s = %q\n", k, net.JoinHostPort(bind, strconv.Itoa(Ports[k]+offset)))
 	}
 	b.WriteString("\n[tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\n")
 	if err := os.MkdirAll(filepath.Join(dir, "tls"), 0o700); err != nil {
@@ -102,24 +127,30 @@ func writeConfig(path, dir string, opts Options) error {
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
-// ensureUsers creates the demo domain and users once, recording their
-// passwords in credsPath (mode 0600); later runs read them back.
-func ensureUsers(ctx context.Context, cfg *config.Config, credsPath string) ([]Credential, error) {
+// ensureDomain adds the demo domain with DKIM keys, as `rookery domain
+// add` does, so the demo signs its mail; a domain from an older demo
+// directory that has no keys gets them.
+func ensureDomain(ctx context.Context, dir directory.Directory) error {
+	keys, err := dir.DKIMKeys(ctx, Domain)
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		_, err = dkim.AddDomain(ctx, dir, Domain, time.Now())
+	case err == nil && len(keys) == 0:
+		_, err = dkim.AddMissingKeys(ctx, dir, Domain, time.Now())
+	}
+	return err
+}
+
+// ensureUsers creates the demo users once, recording their passwords in
+// credsPath (mode 0600); later runs read them back.
+func ensureUsers(ctx context.Context, dir directory.Directory, credsPath string) ([]Credential, error) {
 	if creds, err := readCredentials(credsPath); err == nil {
 		return creds, nil
-	}
-	dir, err := server.OpenDirectory(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	if err := dir.AddDomain(ctx, Domain); err != nil && !errors.Is(err, directory.ErrExists) {
-		return nil, err
 	}
 	var creds []Credential
 	for _, u := range Users {
 		pw := directory.GeneratePassword()
-		_, err = dir.AddAccount(ctx, u, pw, "")
+		_, err := dir.AddAccount(ctx, u, pw, "")
 		if errors.Is(err, directory.ErrExists) {
 			err = dir.SetPassword(ctx, u, pw)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/authlimit"
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
 	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/datadir"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/directory/sqlitedir"
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
@@ -51,6 +52,7 @@ type Server struct {
 	outbound  *outbound.Client
 	runner    *queue.Runner
 	tls       *tls.Config
+	cert      *certificate // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
@@ -59,7 +61,9 @@ type Server struct {
 	// role whose Serve goroutine had not run yet (go-smtp) would
 	// otherwise accept forever on a listener it never saw closed.
 	listeners []net.Listener
+	bound     map[string]net.Listener // by config key, until a role takes it
 	addrs     map[string]net.Addr
+	lock      *datadir.Lock
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -82,7 +86,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			s.closeEngines()
 		}
 	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
 	var err error
+	if s.lock, err = datadir.Acquire(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.dir, err = OpenDirectory(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -113,7 +123,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	s.runner = queue.NewRunner(s.queue, dispatch, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg,
 		Hostname: cfg.Hostname, IsLocal: s.router.IsLocal, Policy: queuePolicy(cfg.Queue)})
-	if s.tls, err = loadTLS(cfg); err != nil {
+	if s.tls, s.cert, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -147,6 +157,10 @@ func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailst
 
 // Start opens the listeners of the configured roles and starts the queue.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.bindAll(); err != nil {
+		s.Shutdown(ctx)
+		return err
+	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.wg.Add(1)
@@ -161,12 +175,14 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// listen opens addr; key names it in Addr and in errors.
+// listen takes the listener bindAll opened for key (the config key, as in
+// Addr) for a role to serve.
 func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen.%s %s: %w", key, addr, err)
+	l, ok := s.bound[key]
+	if !ok {
+		return nil, fmt.Errorf("listen.%s %s: not bound before start (configuredListeners misses it)", key, addr)
 	}
+	delete(s.bound, key)
 	s.addrs[key] = l.Addr()
 	s.listeners = append(s.listeners, l)
 	if tlsCfg != nil {
@@ -204,6 +220,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, l := range s.listeners {
 		l.Close() // mostly closed already; the error says so
 	}
+	for _, l := range s.bound {
+		l.Close() // bound, but Start failed before a role took it
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -235,6 +254,10 @@ func (s *Server) closeEngines() error {
 	}
 	if s.dir != nil {
 		errs = append(errs, s.dir.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Release()) // last: the engines are closed
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }

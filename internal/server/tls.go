@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
 	"time"
@@ -17,16 +16,17 @@ import (
 )
 
 // loadTLS loads the configured certificate; no certificate means no TLS
-// (listeners that need it refuse to start).
-func loadTLS(cfg *config.Config) (*tls.Config, error) {
+// (listeners that need it refuse to start). The certificate is returned
+// for ReloadTLS to swap.
+func loadTLS(cfg *config.Config) (*tls.Config, *certificate, error) {
 	if cfg.TLS.Cert == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key))
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
+	c := &certificate{certPath: cfg.Path(cfg.TLS.Cert), keyPath: cfg.Path(cfg.TLS.Key)}
+	if _, err := c.load(); err != nil {
+		return nil, nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{GetCertificate: c.get, MinVersion: tls.VersionTLS12}, c, nil
 }
 
 // WriteSelfSigned writes a self-signed certificate and key for hosts, for
