@@ -101,7 +101,14 @@ func run(args []string) error {
 			return server.OpenStore(ctx, cfg, name, newLogger(cfg))
 		}
 		return admin.Run(ctx, append([]string{args[0]}, rest...), admin.Env{
-			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore})
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore,
+			Postmaster: func() string {
+				cfg, err := config.Load(cfgPath)
+				if err != nil {
+					return "" // the opener has reported it
+				}
+				return cfg.Postmaster
+			}})
 	case "check":
 		cfg, err := config.Load(cfgPath)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // MaxAliasDepth bounds alias-to-alias nesting. Deeper chains are almost
@@ -22,12 +24,29 @@ type Lookup interface {
 	IsLocalDomain(ctx context.Context, domain string) (bool, error)
 }
 
+// Policy is the part of resolution that comes from the node's
+// configuration rather than the directory's data.
+type Policy struct {
+	// Postmaster is the address that receives postmaster@ and abuse@ of
+	// every local domain that has no such account or alias, and the bare
+	// "Postmaster" RFC 5321 §4.1.1.3 requires every server to accept.
+	// Empty: those addresses resolve like any other.
+	Postmaster string
+}
+
+// roleLocals are the local parts every domain must receive: postmaster
+// (RFC 5321 §4.5.1) and abuse (RFC 2142 §2).
+var roleLocals = []string{"postmaster", "abuse"}
+
 // Expand implements Directory.Resolve for an engine, so every engine
 // resolves the same way:
 //
 //   - an account with the exact address receives the mail; an alias with the
 //     same address adds its targets (an account may also forward a copy);
 //   - else an alias with the exact address expands to its targets;
+//   - else postmaster@ and abuse@ of a local domain expand to
+//     Policy.Postmaster, if set (before the catch-all, whose owner is not
+//     necessarily an administrator);
 //   - else the catch-all "@domain" of a local domain expands;
 //   - else ErrNotFound (also for a domain that is not local).
 //
@@ -37,13 +56,16 @@ type Lookup interface {
 // for now (they are stored, for the relay to use once it exists). A local
 // target that matches nothing falls to its domain's catch-all, if any, else
 // it is skipped. If no account remains the result is ErrNotFound.
-func Expand(ctx context.Context, l Lookup, address string) ([]Account, error) {
+func Expand(ctx context.Context, l Lookup, address string, p Policy) ([]Account, error) {
 	addr, err := NormalizeAddress(address)
+	if strings.EqualFold(strings.TrimSpace(address), "postmaster") && p.Postmaster != "" {
+		addr, err = NormalizeAddress(p.Postmaster) // RFC 5321 §4.1.1.3: <Postmaster> without a domain
+	}
 	if err != nil {
 		// Not deliverable either way; ErrNotFound so the caller answers 550.
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	e := &expansion{l: l, seen: map[string]bool{}, local: map[string]bool{}}
+	e := &expansion{l: l, policy: p, seen: map[string]bool{}, local: map[string]bool{}}
 	if err := e.expand(ctx, addr, 0); err != nil {
 		return nil, err
 	}
@@ -54,10 +76,11 @@ func Expand(ctx context.Context, l Lookup, address string) ([]Account, error) {
 }
 
 type expansion struct {
-	l     Lookup
-	seen  map[string]bool // addresses already expanded
-	local map[string]bool // cache of IsLocalDomain answers
-	out   []Account
+	l      Lookup
+	policy Policy
+	seen   map[string]bool // addresses already expanded
+	local  map[string]bool // cache of IsLocalDomain answers
+	out    []Account
 }
 
 var errTooDeep = errors.New("alias nesting too deep")
@@ -85,6 +108,9 @@ func (e *expansion) expand(ctx context.Context, addr string, depth int) error {
 	targets, isAlias, err := e.l.LookupAlias(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	if !isAcct && !isAlias && e.policy.Postmaster != "" && slices.Contains(roleLocals, addr[:strings.IndexByte(addr, '@')]) {
+		return e.expand(ctx, e.policy.Postmaster, depth+1)
 	}
 	if !isAcct && !isAlias {
 		catchAll := "@" + domain

@@ -91,7 +91,8 @@ func writeConfig(path, dir string, opts Options) error {
 		bind = "127.0.0.1"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Rookery quickstart node. Reference: README.md\nhostname = \"mail.%s\"\ndata_dir = %q\n\n[listen]\n", Domain, dir)
+	fmt.Fprintf(&b, "# Rookery quickstart node. Reference: README.md\nhostname = \"mail.%s\"\ndata_dir = %q\n", Domain, dir)
+	fmt.Fprintf(&b, "# receives postmaster@ and abuse@ of every domain without its own\npostmaster = %q\n\n[listen]\n", Users[0])
 	for _, k := range implemented {
 		fmt.Fprintf(&b, "%s = %q\n", k, net.JoinHostPort(bind, strconv.Itoa(Ports[k]+opts.PortOffset)))
 	}

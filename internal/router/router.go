@@ -35,16 +35,20 @@ func New(dir directory.Directory, stores map[string]mailstore.Store) *Router {
 
 // Resolve returns the accounts that receive mail for address.
 func (r *Router) Resolve(ctx context.Context, address string) ([]directory.Account, error) {
-	at := strings.LastIndexByte(address, '@')
-	if at <= 0 || at == len(address)-1 {
-		return nil, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
-	}
-	local, err := r.dir.IsLocalDomain(ctx, address[at+1:])
-	if err != nil {
-		return nil, fmt.Errorf("resolve %q: %w", address, err)
-	}
-	if !local {
-		return nil, fmt.Errorf("%w: %q", ErrNotLocal, address)
+	// RFC 5321 §4.1.1.3: <Postmaster> without a domain is always local;
+	// the directory maps it to the configured postmaster.
+	if !strings.EqualFold(address, "postmaster") {
+		at := strings.LastIndexByte(address, '@')
+		if at <= 0 || at == len(address)-1 {
+			return nil, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+		}
+		local, err := r.dir.IsLocalDomain(ctx, address[at+1:])
+		if err != nil {
+			return nil, fmt.Errorf("resolve %q: %w", address, err)
+		}
+		if !local {
+			return nil, fmt.Errorf("%w: %q", ErrNotLocal, address)
+		}
 	}
 	accts, err := r.dir.Resolve(ctx, address)
 	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrInvalid) || (err == nil && len(accts) == 0) {

@@ -14,7 +14,7 @@ func (d *DB) Resolve(ctx context.Context, address string) ([]directory.Account, 
 	var out []directory.Account
 	err := d.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = directory.Expand(ctx, txLookup{tx}, address)
+		out, err = directory.Expand(ctx, txLookup{tx}, address, d.policy)
 		return err
 	})
 	return out, err
