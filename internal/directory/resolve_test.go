@@ -53,7 +53,7 @@ func TestExpandPostmaster(t *testing.T) {
 		"abuse@own.test":          "carol@other.test",
 	} {
 		got, err := Expand(t.Context(), l, addr, p)
-		if err != nil || len(got) != 1 || got[0].Address != want {
+		if err != nil || len(got.Accounts) != 1 || got.Accounts[0].Address != want || len(got.Forward) != 0 {
 			t.Errorf("Expand(%q) = %v, %v; want %s", addr, got, err, want)
 		}
 	}

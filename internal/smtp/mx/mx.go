@@ -18,10 +18,11 @@ import (
 	"github.com/rookery-mail/rookery/internal/smtp/accept"
 )
 
-// Resolver maps a recipient address to the accounts that receive it. The
-// router implements it; its errors are classified by the Options' callers.
+// Resolver maps a recipient address to the accounts that receive it and
+// the external addresses it forwards to. The router implements it; its
+// errors are classified by accept.RcptError.
 type Resolver interface {
-	Resolve(ctx context.Context, address string) ([]directory.Account, error)
+	Resolve(ctx context.Context, address string) (directory.Resolution, error)
 }
 
 // Options configure the MX role.

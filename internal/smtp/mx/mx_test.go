@@ -21,11 +21,11 @@ import (
 // internal/server use the real ones.
 type fakeResolver map[string]error
 
-func (f fakeResolver) Resolve(_ context.Context, addr string) ([]directory.Account, error) {
+func (f fakeResolver) Resolve(_ context.Context, addr string) (directory.Resolution, error) {
 	if err, ok := f[addr]; ok {
-		return nil, err
+		return directory.Resolution{}, err
 	}
-	return []directory.Account{{Address: addr, Mailstore: "default"}}, nil
+	return directory.Resolution{Accounts: []directory.Account{{Address: addr, Mailstore: "default"}}}, nil
 }
 
 type fakeQueue struct {

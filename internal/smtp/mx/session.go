@@ -51,14 +51,14 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), se.s.opts.LookupTimeout)
 	defer cancel()
-	accts, err := se.s.opts.Resolver.Resolve(ctx, to)
+	res, err := se.s.opts.Resolver.Resolve(ctx, to)
 	if err != nil {
 		reply := accept.RcptError(err)
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(reply.Code)).Inc()
 		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "code", reply.Code, "err", err)
 		return reply
 	}
-	se.env.AddLocal(to, accts)
+	se.env.AddResolved(to, res)
 	return nil
 }
 

@@ -89,11 +89,11 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 // owns accepts the user's own address and any local address (alias) that
 // resolves to them.
 func (se *session) owns(addr string) error {
-	accts, err := se.s.opts.Resolver.Resolve(context.Background(), addr)
+	res, err := se.s.opts.Resolver.Resolve(context.Background(), addr)
 	if err != nil && !errors.Is(err, router.ErrNotLocal) && !errors.Is(err, router.ErrUnknownUser) && !errors.Is(err, router.ErrInvalidAddress) {
 		return accept.RcptError(err) // a lookup failure: 451
 	}
-	for _, a := range accts {
+	for _, a := range res.Accounts {
 		if a.Address == se.acct.Address {
 			return nil
 		}
@@ -113,7 +113,7 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !accept.ValidAddress(to) {
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Malformed recipient address"}
 	}
-	accts, err := se.s.opts.Resolver.Resolve(context.Background(), to)
+	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
 	switch {
 	case errors.Is(err, router.ErrNotLocal):
 		se.env.AddRemote(to)
@@ -121,7 +121,7 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
 		return accept.RcptError(err)
 	default:
-		se.env.AddLocal(to, accts)
+		se.env.AddResolved(to, res)
 	}
 	return nil
 }
