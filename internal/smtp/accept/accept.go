@@ -201,12 +201,6 @@ func sanitizeHelo(h string) string {
 	return h
 }
 
-// ValidAddress is a syntax check of a reverse or forward path address.
-func ValidAddress(a string) bool {
-	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
-}
-
 // NormalizeNewlines turns bare LF into CRLF. go-smtp ends DATA only at
 // CRLF.CRLF, so a bare-LF dot line can never end the message early (no SMTP
 // smuggling); normalizing keeps the stored message canonical for IMAP.

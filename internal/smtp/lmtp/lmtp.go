@@ -62,6 +62,7 @@ func New(opts Options) *Server {
 
 type session struct {
 	s     *Server
+	conn  *smtp.Conn
 	log   *slog.Logger
 	env   accept.Envelope
 	rcpts []rcpt // in RCPT order: LMTP answers once per RCPT
@@ -76,15 +77,15 @@ type rcpt struct {
 var _ smtp.LMTPSession = (*session)(nil)
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{s: s, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
+	return &session{s: s, conn: c, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
 }
 
 func (se *session) Reset()        { se.env, se.rcpts = accept.Envelope{}, nil }
 func (se *session) Logout() error { return nil }
 
 func (se *session) Mail(from string, opts *smtp.MailOptions) error {
-	if from != "" && !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, true); err != nil {
+		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
 	se.rcpts = nil
@@ -92,6 +93,9 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		return err
+	}
 	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
 	if err != nil {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)

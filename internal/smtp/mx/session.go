@@ -37,8 +37,9 @@ func (se *session) Logout() error {
 
 // Mail starts a transaction. RFC 5321 §4.1.1.2.
 func (se *session) Mail(from string, opts *smtp.MailOptions) error {
-	if from != "" && !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, true); err != nil {
+		se.log.Info("sender refused", "from", from, "err", err)
+		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
 	return nil
@@ -48,6 +49,10 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !se.env.Started() {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
+	}
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "err", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), se.s.opts.LookupTimeout)
 	defer cancel()

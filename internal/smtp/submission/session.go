@@ -76,8 +76,8 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 	if se.acct == nil {
 		return errAuthRequired
 	}
-	if !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, false); err != nil {
+		return err
 	}
 	if err := se.owns(from); err != nil {
 		return err
@@ -110,8 +110,8 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !se.env.Started() {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
-	if !accept.ValidAddress(to) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Malformed recipient address"}
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		return err
 	}
 	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
 	switch {
