@@ -29,6 +29,7 @@ type Resolver interface {
 type Options struct {
 	Hostname       string
 	Resolver       Resolver
+	Quota          Quota // nil: no quota check at RCPT
 	Queue          queue.Store
 	OnEnqueue      func() // called after each commit, to wake the runner
 	TLSConfig      *tls.Config

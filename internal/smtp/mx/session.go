@@ -17,6 +17,7 @@ type session struct {
 	conn *smtp.Conn
 	log  *slog.Logger
 	env  accept.Envelope
+	size int64 // MAIL FROM SIZE=, 0 when not declared
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -28,7 +29,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	}, nil
 }
 
-func (se *session) Reset() { se.env = accept.Envelope{} }
+func (se *session) Reset() { se.env, se.size = accept.Envelope{}, 0 }
 
 func (se *session) Logout() error {
 	se.s.metrics.sessions.Dec()
@@ -42,6 +43,10 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
+	se.size = 0
+	if opts != nil {
+		se.size = opts.Size
+	}
 	return nil
 }
 
@@ -62,6 +67,11 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(reply.Code)).Inc()
 		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "code", reply.Code, "err", err)
 		return reply
+	}
+	if err := se.checkRoom(ctx, to, res, se.size); err != nil {
+		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(err.Code)).Inc()
+		se.log.Info("rcpt rejected: over quota", "from", se.env.From, "rcpt", to, "code", err.Code)
+		return err
 	}
 	se.env.AddResolved(to, res)
 	return nil
