@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -59,9 +60,13 @@ func TestSubmissionAddressSyntax(t *testing.T) {
 
 // TestRequireTLSPlaintextRefused: REQUIRETLS (RFC 8689) asks for TLS on
 // every hop; over plaintext it is refused with 530 5.7.10, over STARTTLS
-// it is accepted.
+// it is accepted for local delivery; a recipient this server would relay
+// (a forward) gets 550 5.7.30, since outbound does not enforce REQUIRETLS.
 func TestRequireTLSPlaintextRefused(t *testing.T) {
 	e := startEnv(t, nil)
+	if err := e.srv.Directory().AddAlias(t.Context(), "fwd@example.test", []string{"friend@far.test"}); err != nil {
+		t.Fatal(err)
+	}
 	s := dialSMTP(t, e.addr("mx"))
 	s.send("EHLO client.test", `^250 `)
 	s.send("MAIL FROM:<x@remote.test> REQUIRETLS", `^530 5\.7\.10 `)
@@ -78,5 +83,27 @@ func TestRequireTLSPlaintextRefused(t *testing.T) {
 	}
 	if err := c.Mail("x@remote.test", &smtp.MailOptions{RequireTLS: true}); err != nil {
 		t.Fatalf("MAIL FROM REQUIRETLS over TLS: %v", err)
+	}
+	var se *smtp.SMTPError
+	if err := c.Rcpt("fwd@example.test", nil); !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 30}) {
+		t.Errorf("RCPT of a forward with REQUIRETLS: %v, want 550 5.7.30", err)
+	}
+	if err := c.Rcpt("alice@example.test", nil); err != nil {
+		t.Errorf("RCPT of a local account with REQUIRETLS: %v", err)
+	}
+
+	// Submission: a remote recipient would be relayed, so the same.
+	sub, err := submitClient(t, e, "alice@example.test", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Mail("alice@example.test", &smtp.MailOptions{RequireTLS: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Rcpt("friend@far.test", nil); !errors.As(err, &se) || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 30}) {
+		t.Errorf("submission RCPT of a remote recipient with REQUIRETLS: %v, want 550 5.7.30", err)
+	}
+	if err := sub.Rcpt("bob@example.test", nil); err != nil {
+		t.Errorf("submission RCPT of a local account with REQUIRETLS: %v", err)
 	}
 }

@@ -36,6 +36,9 @@ type Envelope struct {
 	Origs []string // RCPT TO addresses as given, for logs and Received
 	seen  map[string]bool
 	Start time.Time
+
+	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689); see CanRelay.
+	RequireTLS bool
 }
 
 // Begin starts a transaction (MAIL FROM).

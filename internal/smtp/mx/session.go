@@ -45,7 +45,7 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 	se.env.Begin(from, opts != nil && opts.UTF8)
 	se.size = 0
 	if opts != nil {
-		se.size = opts.Size
+		se.size, se.env.RequireTLS = opts.Size, opts.RequireTLS
 	}
 	return nil
 }
@@ -67,6 +67,12 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(reply.Code)).Inc()
 		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "code", reply.Code, "err", err)
 		return reply
+	}
+	if len(res.Forward) > 0 {
+		if err := se.env.CanRelay(); err != nil {
+			se.log.Info("rcpt rejected: forward with REQUIRETLS", "from", se.env.From, "rcpt", to)
+			return err
+		}
 	}
 	if err := se.checkRoom(ctx, to, res, se.size); err != nil {
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(err.Code)).Inc()

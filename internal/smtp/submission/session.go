@@ -83,6 +83,7 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
+	se.env.RequireTLS = opts != nil && opts.RequireTLS
 	return nil
 }
 
@@ -114,13 +115,19 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return err
 	}
 	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
-	switch {
-	case errors.Is(err, router.ErrNotLocal):
-		se.env.AddRemote(to)
-	case err != nil:
+	remote := errors.Is(err, router.ErrNotLocal)
+	if err != nil && !remote {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
 		return accept.RcptError(err)
-	default:
+	}
+	if remote || len(res.Forward) > 0 {
+		if err := se.env.CanRelay(); err != nil {
+			return err
+		}
+	}
+	if remote {
+		se.env.AddRemote(to)
+	} else {
 		se.env.AddResolved(to, res)
 	}
 	return nil
