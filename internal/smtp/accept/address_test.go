@@ -44,3 +44,24 @@ func TestCheckRcpt(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckRcpt: whatever the input, an accepted address is within the
+// RFC 5321 limits, valid UTF-8, and ASCII unless SMTPUTF8 was given.
+func FuzzCheckRcpt(f *testing.F) {
+	for _, s := range []string{"a@b.test", "Postmaster", `"a b"@c.test`, "jörg@x.test", "a@[1.2.3.4]", "x\xff@y"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, addr string, utf8 bool) {
+		if CheckRcpt(addr, utf8) != nil || strings.EqualFold(addr, "postmaster") {
+			return
+		}
+		at := strings.LastIndexByte(addr, '@')
+		if at < 1 || at > maxLocalPart || len(addr)+2 > maxPath || !isDotString(addr[:at]) {
+			t.Fatalf("accepted %q", addr)
+		}
+		if !utf8 && !isASCII(addr) {
+			t.Fatalf("accepted non-ASCII %q without SMTPUTF8", addr)
+		}
+	})
+}
