@@ -39,6 +39,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\n", "data_dir: required"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[smtp]\nmax_message_size = \"big\"\n", "max_message_size"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\npostmaster = \"admin\"\n", "postmaster: expected an account's address"},
 	} {
 		_, err := Load(write(t, tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
