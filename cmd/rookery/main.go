@@ -110,7 +110,14 @@ func runAdmin(ctx context.Context, cfgPath string, args []string) error {
 		return server.OpenStore(ctx, cfg, name, newLogger(cfg))
 	}
 	return admin.Run(ctx, args, admin.Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore})
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore,
+		Postmaster: func() string {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return "" // the opener has reported it
+			}
+			return cfg.Postmaster
+		}})
 }
 
 // takeConfigFlag removes "--config FILE" (or --config=FILE) from args.

@@ -34,6 +34,9 @@ type Env struct {
 	// Mailstore opens the named mailstore, which the server may have open
 	// too (user quota).
 	Mailstore func(ctx context.Context, name string) (mailstore.Store, error)
+	// Postmaster returns the configured postmaster account ("" when none
+	// is set), for the warning of "domain add"; nil skips the warning.
+	Postmaster func() string
 	// Now is the clock for ages in queue listings; nil is time.Now.
 	Now func() time.Time
 }

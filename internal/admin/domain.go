@@ -35,6 +35,10 @@ var domainAdd = command{
 			fmt.Fprintln(c.stderr, "added DKIM key", k.Selector, k.Algorithm)
 		}
 		fmt.Fprintf(c.stderr, "publish the DNS records printed by: rookery domain dns %s\n", name)
+		if c.env.Postmaster != nil && c.env.Postmaster() == "" {
+			// RFC 5321 §4.5.1; DSNs and the DMARC record point there.
+			fmt.Fprintf(c.stderr, "warning: no postmaster configured, so mail to postmaster@%s and abuse@%s is refused; set postmaster = \"admin@%s\" in the config (an account)\n", name, name, name)
+		}
 		return nil
 	},
 }
@@ -64,6 +68,10 @@ var domainDKIM = command{
 			c.println("added DKIM key", k.Selector, k.Algorithm)
 		}
 		fmt.Fprintf(c.stderr, "publish the DNS records printed by: rookery domain dns %s\n", name)
+		if c.env.Postmaster != nil && c.env.Postmaster() == "" {
+			// RFC 5321 §4.5.1; DSNs and the DMARC record point there.
+			fmt.Fprintf(c.stderr, "warning: no postmaster configured, so mail to postmaster@%s and abuse@%s is refused; set postmaster = \"admin@%s\" in the config (an account)\n", name, name, name)
+		}
 		return nil
 	},
 }

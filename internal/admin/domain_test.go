@@ -264,3 +264,28 @@ func TestDomainDKIMCommand(t *testing.T) {
 		t.Errorf("domain dkim stored %d keys, want 2", len(keys))
 	}
 }
+
+// "domain add" warns on stderr when no postmaster is configured: mail to
+// postmaster@ of the new domain would be refused (RFC 5321 §4.5.1).
+func TestDomainAddWarnsWithoutPostmaster(t *testing.T) {
+	open, _ := opener(t)
+	for _, tc := range []struct {
+		postmaster string
+		warn       bool
+	}{{"", true}, {"admin@example.test", false}} {
+		var stdout, stderr bytes.Buffer
+		env := Env{Directory: open, Stdout: &stdout, Stderr: &stderr, Now: fixedNow,
+			Postmaster: func() string { return tc.postmaster }}
+		name := "d" + strconv.FormatBool(tc.warn) + ".test"
+		if err := Run(t.Context(), []string{"domain", "add", name}, env); err != nil {
+			t.Fatal(err)
+		}
+		want := "warning: no postmaster configured, so mail to postmaster@" + name
+		if got := strings.Contains(stderr.String(), want); got != tc.warn {
+			t.Errorf("postmaster %q: stderr %q, want warning %v", tc.postmaster, stderr.String(), tc.warn)
+		}
+		if stdout.String() != "added domain "+name+"\n" {
+			t.Errorf("stdout %q", stdout.String())
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	// DefaultDomain completes a login name without "@domain" (Dovecot's
 	// auth_default_realm), for clients configured with bare user names.
 	DefaultDomain string `toml:"default_domain"`
+	// Postmaster is the account (an administrator's) that receives
+	// postmaster@ and abuse@ of every local domain without its own, and
+	// RCPT TO:<Postmaster> (RFC 5321 §4.5.1). Empty: nobody does.
+	Postmaster string `toml:"postmaster"`
 
 	Listen     Listen     `toml:"listen"`
 	TLS        TLS        `toml:"tls"`
@@ -257,6 +262,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.ContainsAny(c.DefaultDomain, "@ \t") {
 		bad("default_domain", "expected a domain name such as \"example.org\", got %q", c.DefaultDomain)
+	}
+	if _, err := directory.NormalizeAddress(c.Postmaster); c.Postmaster != "" && err != nil {
+		bad("postmaster", "expected an account's address such as \"admin@example.org\", got %q", c.Postmaster)
 	}
 	for _, r := range c.Roles {
 		if !contains(AllRoles, r) {

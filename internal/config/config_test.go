@@ -47,6 +47,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[auth]\nfailures_per_account = -1\n", "auth.failures_per_account: expected failed logins an hour"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\nmax_mailboxes = -1\n", "mailstore.max_mailboxes: expected at least 1"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\npostmaster = \"admin\"\n", "postmaster: expected an account's address"},
 	} {
 		_, err := Load(write(t, tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -36,6 +36,14 @@ type Alias struct {
 	Targets []string
 }
 
+// Resolution is where mail for one address goes: the local accounts that
+// receive a copy, and the addresses of other systems that an alias forwards
+// to (canonical, each once), which the queue relays through outbound.
+type Resolution struct {
+	Accounts []Account
+	Forward  []string
+}
+
 // Directory is the interface roles use; engines implement it.
 type Directory interface {
 	AddDomain(ctx context.Context, name string) error
@@ -64,9 +72,10 @@ type Directory interface {
 	Aliases(ctx context.Context, domain string) ([]Alias, error)
 
 	// Resolve expands an address through aliases and catch-alls to the
-	// accounts that receive it. An address that matches nothing gives
-	// ErrNotFound; a backend failure gives another error (a 4xx, not a 5xx).
-	Resolve(ctx context.Context, address string) ([]Account, error)
+	// accounts that receive it and the external addresses it forwards to.
+	// An address that reaches neither gives ErrNotFound; a backend failure
+	// gives another error (a 4xx, not a 5xx).
+	Resolve(ctx context.Context, address string) (Resolution, error)
 
 	// AddDKIMKey stores a signing key of an existing domain (ErrNotFound
 	// otherwise); ErrExists if the domain already has the selector.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // MaxAliasDepth bounds alias-to-alias nesting. Deeper chains are almost
@@ -22,42 +24,64 @@ type Lookup interface {
 	IsLocalDomain(ctx context.Context, domain string) (bool, error)
 }
 
+// Policy is the part of resolution that comes from the node's
+// configuration rather than the directory's data.
+type Policy struct {
+	// Postmaster is the address that receives postmaster@ and abuse@ of
+	// every local domain that has no such account or alias, and the bare
+	// "Postmaster" RFC 5321 §4.1.1.3 requires every server to accept.
+	// Empty: those addresses resolve like any other.
+	Postmaster string
+}
+
+// roleLocals are the local parts every domain must receive: postmaster
+// (RFC 5321 §4.5.1) and abuse (RFC 2142 §2).
+var roleLocals = []string{"postmaster", "abuse"}
+
 // Expand implements Directory.Resolve for an engine, so every engine
 // resolves the same way:
 //
 //   - an account with the exact address receives the mail; an alias with the
 //     same address adds its targets (an account may also forward a copy);
 //   - else an alias with the exact address expands to its targets;
+//   - else postmaster@ and abuse@ of a local domain expand to
+//     Policy.Postmaster, if set (before the catch-all, whose owner is not
+//     necessarily an administrator);
 //   - else the catch-all "@domain" of a local domain expands;
 //   - else ErrNotFound (also for a domain that is not local).
 //
 // Targets are resolved by the same rules, recursively up to MaxAliasDepth.
 // Each address is expanded once, so loops and diamonds end quietly and the
-// result has no duplicates. Targets outside the local domains are ignored
-// for now (they are stored, for the relay to use once it exists). A local
-// target that matches nothing falls to its domain's catch-all, if any, else
-// it is skipped. If no account remains the result is ErrNotFound.
-func Expand(ctx context.Context, l Lookup, address string) ([]Account, error) {
+// result has no duplicates. Targets outside the local domains are
+// forwarded: they make up the Resolution's Forward list. A local target
+// that matches nothing falls to its domain's catch-all, if any, else it is
+// skipped. If neither an account nor a forward remains the result is
+// ErrNotFound.
+func Expand(ctx context.Context, l Lookup, address string, p Policy) (Resolution, error) {
 	addr, err := NormalizeAddress(address)
+	if strings.EqualFold(strings.TrimSpace(address), "postmaster") && p.Postmaster != "" {
+		addr, err = NormalizeAddress(p.Postmaster) // RFC 5321 §4.1.1.3: <Postmaster> without a domain
+	}
 	if err != nil {
 		// Not deliverable either way; ErrNotFound so the caller answers 550.
-		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return Resolution{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	e := &expansion{l: l, seen: map[string]bool{}, local: map[string]bool{}}
+	e := &expansion{l: l, policy: p, seen: map[string]bool{}, local: map[string]bool{}}
 	if err := e.expand(ctx, addr, 0); err != nil {
-		return nil, err
+		return Resolution{}, err
 	}
-	if len(e.out) == 0 {
-		return nil, fmt.Errorf("resolve %s: %w", addr, ErrNotFound)
+	if len(e.out.Accounts) == 0 && len(e.out.Forward) == 0 {
+		return Resolution{}, fmt.Errorf("resolve %s: %w", addr, ErrNotFound)
 	}
 	return e.out, nil
 }
 
 type expansion struct {
-	l     Lookup
-	seen  map[string]bool // addresses already expanded
-	local map[string]bool // cache of IsLocalDomain answers
-	out   []Account
+	l      Lookup
+	policy Policy
+	seen   map[string]bool // addresses already expanded
+	local  map[string]bool // cache of IsLocalDomain answers
+	out    Resolution
 }
 
 var errTooDeep = errors.New("alias nesting too deep")
@@ -72,19 +96,28 @@ func (e *expansion) expand(ctx context.Context, addr string, depth int) error {
 	}
 	domain := AddressDomain(addr)
 	local, err := e.isLocal(ctx, domain)
-	if err != nil || !local {
-		return err // external address: not ours to deliver here
+	if err != nil {
+		return err
+	}
+	if !local {
+		if depth > 0 { // an alias target of another system; the address asked for is not ours
+			e.out.Forward = append(e.out.Forward, addr)
+		}
+		return nil
 	}
 	acct, isAcct, err := e.l.LookupAccount(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", addr, err)
 	}
 	if isAcct {
-		e.out = append(e.out, acct)
+		e.out.Accounts = append(e.out.Accounts, acct)
 	}
 	targets, isAlias, err := e.l.LookupAlias(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	if !isAcct && !isAlias && e.policy.Postmaster != "" && slices.Contains(roleLocals, addr[:strings.IndexByte(addr, '@')]) {
+		return e.expand(ctx, e.policy.Postmaster, depth+1)
 	}
 	if !isAcct && !isAlias {
 		catchAll := "@" + domain

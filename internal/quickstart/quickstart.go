@@ -116,7 +116,8 @@ func Prepare(ctx context.Context, opts Options) (*Result, error) {
 
 func writeConfig(path, dir, bind string, offset int) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Rookery quickstart node. Reference: README.md\nhostname = \"mail.%s\"\ndata_dir = %q\n\n[listen]\n", Domain, dir)
+	fmt.Fprintf(&b, "# Rookery quickstart node. Reference: README.md\nhostname = \"mail.%s\"\ndata_dir = %q\n", Domain, dir)
+	fmt.Fprintf(&b, "# receives postmaster@ and abuse@ of every domain without its own\npostmaster = %q\n\n[listen]\n", Users[0])
 	for _, k := range implemented {
 		fmt.Fprintf(&b, "%s = %q\n", k, net.JoinHostPort(bind, strconv.Itoa(Ports[k]+offset)))
 	}

@@ -116,13 +116,20 @@ type target struct {
 	store mailstore.Store
 }
 
-// targets resolves a local recipient: the account itself, or what an alias
-// expands to.
+// targets resolves a local recipient: the account itself, or the accounts
+// an alias expands to. The alias's forwards are not followed here: the
+// queue holds such a recipient only for a DSN to a sender who wrote from an
+// alias, and a DSN is not relayed on.
 func (d *LocalDeliverer) targets(ctx context.Context, address string) ([]target, error) {
 	acct, err := d.Router.dir.Account(ctx, address)
 	accts := []directory.Account{acct}
 	if errors.Is(err, directory.ErrNotFound) {
-		accts, err = d.Router.dir.Resolve(ctx, address)
+		var res directory.Resolution
+		res, err = d.Router.dir.Resolve(ctx, address)
+		accts = res.Accounts
+		if err == nil && len(accts) == 0 {
+			err = fmt.Errorf("%s only forwards to other systems: %w", address, directory.ErrNotFound)
+		}
 	}
 	if err != nil {
 		return nil, err

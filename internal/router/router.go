@@ -33,27 +33,33 @@ func New(dir directory.Directory, stores map[string]mailstore.Store) *Router {
 	return &Router{dir: dir, stores: stores}
 }
 
-// Resolve returns the accounts that receive mail for address.
-func (r *Router) Resolve(ctx context.Context, address string) ([]directory.Account, error) {
-	at := strings.LastIndexByte(address, '@')
-	if at <= 0 || at == len(address)-1 {
-		return nil, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+// Resolve returns the accounts that receive mail for address and the
+// external addresses it forwards to.
+func (r *Router) Resolve(ctx context.Context, address string) (directory.Resolution, error) {
+	// RFC 5321 §4.1.1.3: <Postmaster> without a domain is always local;
+	// the directory maps it to the configured postmaster.
+	if !strings.EqualFold(address, "postmaster") {
+		at := strings.LastIndexByte(address, '@')
+		if at <= 0 || at == len(address)-1 {
+			return directory.Resolution{}, fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+		}
+		local, err := r.dir.IsLocalDomain(ctx, address[at+1:])
+		if err != nil {
+			return directory.Resolution{}, fmt.Errorf("resolve %q: %w", address, err)
+		}
+		if !local {
+			return directory.Resolution{}, fmt.Errorf("%w: %q", ErrNotLocal, address)
+		}
 	}
-	local, err := r.dir.IsLocalDomain(ctx, address[at+1:])
+	res, err := r.dir.Resolve(ctx, address)
+	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrInvalid) ||
+		(err == nil && len(res.Accounts) == 0 && len(res.Forward) == 0) {
+		return directory.Resolution{}, fmt.Errorf("%w: %q", ErrUnknownUser, address)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("resolve %q: %w", address, err)
+		return directory.Resolution{}, fmt.Errorf("resolve %q: %w", address, err)
 	}
-	if !local {
-		return nil, fmt.Errorf("%w: %q", ErrNotLocal, address)
-	}
-	accts, err := r.dir.Resolve(ctx, address)
-	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrInvalid) || (err == nil && len(accts) == 0) {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownUser, address)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("resolve %q: %w", address, err)
-	}
-	return accts, nil
+	return res, nil
 }
 
 // Store returns the mailstore holding acct, if this node serves it.

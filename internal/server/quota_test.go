@@ -22,14 +22,18 @@ func (e *testEnv) fillQuota(user string) {
 	}
 }
 
-// TestMXOverQuotaBounces: the queue delivers to a full mailbox once and
-// fails permanently (quota_full_tempfail=no, as Dovecot's default); the
-// sender gets a DSN with 5.2.2 and the other recipient gets the mail.
+// TestMXOverQuotaBounces: a full mailbox that RCPT cannot refuse (a member
+// of an alias whose other member has room) fails at delivery, once and
+// permanently (quota_full_tempfail=no, as Dovecot's default); the sender
+// gets a DSN with 5.2.2 and the other member gets the mail.
 func TestMXOverQuotaBounces(t *testing.T) {
 	e := startEnv(t, nil)
 	e.fillQuota("alice@example.test")
-	body := "From: carol@example.test\r\nTo: alice@example.test, bob@example.test\r\nSubject: big news\r\n\r\nHello.\r\n"
-	sendMail(t, e.addr("mx"), "carol@example.test", []string{"alice@example.test", "bob@example.test"}, body)
+	if err := e.srv.Directory().AddAlias(t.Context(), "team@example.test", []string{"alice@example.test", "bob@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	body := "From: carol@example.test\r\nTo: team@example.test\r\nSubject: big news\r\n\r\nHello.\r\n"
+	sendMail(t, e.addr("mx"), "carol@example.test", []string{"team@example.test"}, body)
 
 	e.waitMessages("bob@example.test", "INBOX", 1)
 	dsn := string(e.body(e.waitMessages("carol@example.test", "INBOX", 1)[0]))
@@ -50,6 +54,51 @@ func TestMXOverQuotaBounces(t *testing.T) {
 	q, err := e.store().Quota(t.Context(), "alice@example.test")
 	if err != nil || q.MessagesUsed != 0 {
 		t.Errorf("alice's usage = %+v, %v; want nothing stored", q, err)
+	}
+}
+
+// TestMXQuotaAtRCPT: a recipient whose mailbox is full is refused at RCPT
+// with 452 4.2.2 (temporary: the owner may make room), and one whose
+// mailbox cannot take the declared SIZE with 552 5.2.2, so that nothing is
+// accepted only to bounce to a possibly forged sender (backscatter).
+func TestMXQuotaAtRCPT(t *testing.T) {
+	e := startEnv(t, nil)
+	e.fillQuota("alice@example.test")
+	ctx := t.Context()
+	if err := e.store().EnsureAccount(ctx, "bob@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store().SetQuota(ctx, "bob@example.test", 4000, 0); err != nil {
+		t.Fatal(err)
+	}
+	s := dialSMTP(t, e.addr("mx"))
+	s.send("EHLO client.test", `^250 `)
+	s.send("MAIL FROM:<x@remote.test>", `^250 `)
+	s.send("RCPT TO:<alice@example.test>", `^452 4\.2\.2 `)
+	s.send("RCPT TO:<bob@example.test>", `^250 `) // no SIZE declared: delivery decides
+	s.send("RSET", `^250 `)
+	s.send("MAIL FROM:<x@remote.test> SIZE=5000", `^250 `)
+	s.send("RCPT TO:<bob@example.test>", `^552 5\.2\.2 `)
+	s.send("RCPT TO:<carol@example.test>", `^250 `) // no limit
+	s.send("RSET", `^250 `)
+	s.send("MAIL FROM:<x@remote.test> SIZE=100", `^250 `)
+	s.send("RCPT TO:<bob@example.test>", `^250 `)
+	s.send("DATA", `^354 `)
+	s.write("Subject: small\r\n\r\nfits\r\n.\r\n")
+	s.expect(`^250 `)
+	s.send("QUIT", `^221 `)
+	e.waitMessages("bob@example.test", "INBOX", 1)
+	// Nothing was accepted for alice, so nothing bounces to x@remote.test.
+	all, err := e.srv.queue.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		for _, rc := range m.Recipients {
+			if rc.Address != "bob@example.test" {
+				t.Errorf("queued recipient %s (from <%s>), want only bob", rc.Address, m.From)
+			}
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ func (s *Server) startMX() error {
 	srv := mx.New(mx.Options{
 		Hostname:       s.cfg.Hostname,
 		Resolver:       s.router,
+		Quota:          s.router,
 		Queue:          s.queue,
 		OnEnqueue:      s.runner.Kick,
 		TLSConfig:      s.tls,

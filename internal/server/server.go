@@ -52,7 +52,7 @@ type Server struct {
 	outbound  *outbound.Client
 	runner    *queue.Runner
 	tls       *tls.Config
-	cert      *certificate // behind tls, for ReloadTLS
+	cert      *certificate       // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
@@ -135,7 +135,8 @@ func OpenDirectory(ctx context.Context, cfg *config.Config) (directory.Directory
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	return sqlitedir.Open(ctx, filepath.Join(cfg.DataDir, "directory.db"), sqlitedir.Options{DefaultMailstore: DefaultMailstore})
+	return sqlitedir.Open(ctx, filepath.Join(cfg.DataDir, "directory.db"), sqlitedir.Options{DefaultMailstore: DefaultMailstore,
+		Policy: directory.Policy{Postmaster: cfg.Postmaster}})
 }
 
 // OpenStore opens one mailstore of the embedded engine; the admin CLI and
@@ -163,6 +164,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.warnPostmaster(ctx)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
 	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3, s.startHTTP}

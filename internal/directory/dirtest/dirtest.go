@@ -72,16 +72,20 @@ func setup(t *testing.T, d directory.Directory, domains []string, accounts ...st
 	}
 }
 
-// resolve returns the sorted addresses Resolve gives, failing on error.
+// resolve returns the sorted addresses Resolve gives, failing on error:
+// the accounts' addresses, and each forward as "forward:ADDRESS".
 func resolve(t *testing.T, d directory.Directory, addr string) []string {
 	t.Helper()
-	accts, err := d.Resolve(t.Context(), addr)
+	res, err := d.Resolve(t.Context(), addr)
 	if err != nil {
 		t.Fatalf("Resolve(%q): %v", addr, err)
 	}
 	var out []string
-	for _, a := range accts {
+	for _, a := range res.Accounts {
 		out = append(out, a.Address)
+	}
+	for _, f := range res.Forward {
+		out = append(out, "forward:"+f)
 	}
 	if sorted := slices.Sorted(slices.Values(out)); !slices.Equal(sorted, slices.Compact(slices.Clone(sorted))) {
 		t.Errorf("Resolve(%q) = %v: duplicates", addr, out)

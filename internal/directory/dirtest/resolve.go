@@ -10,10 +10,10 @@ func testResolveAccount(t *testing.T, d directory.Directory) {
 	ctx := t.Context()
 	setup(t, d, []string{"example.test"}, "alice@example.test", "bob@example.test")
 	wantResolve(t, d, " Alice@EXAMPLE.test", "alice@example.test")
-	accts, err := d.Resolve(ctx, "alice@example.test")
+	res, err := d.Resolve(ctx, "alice@example.test")
 	must(t, err)
-	if len(accts) != 1 || accts[0].Mailstore == "" {
-		t.Fatalf("Resolve = %+v, want one account with its mailstore", accts)
+	if len(res.Accounts) != 1 || res.Accounts[0].Mailstore == "" || len(res.Forward) != 0 {
+		t.Fatalf("Resolve = %+v, want one account with its mailstore", res)
 	}
 	// An alias with an account's own address adds its targets (a copy).
 	must(t, d.AddAlias(ctx, "alice@example.test", []string{"bob@example.test"}))
@@ -26,14 +26,22 @@ func testResolveAliasChain(t *testing.T, d directory.Directory) {
 	must(t, d.AddAlias(ctx, "team@example.test", []string{"alice@example.test", "bob@example.test", "ext@external.test"}))
 	must(t, d.AddAlias(ctx, "all@other.test", []string{"team@example.test", "carol@other.test", "alice@example.test"}))
 	must(t, d.AddAlias(ctx, "top@example.test", []string{"all@other.test"}))
-	wantResolve(t, d, "team@example.test", "alice@example.test", "bob@example.test")
-	wantResolve(t, d, "ALL@other.test", "alice@example.test", "bob@example.test", "carol@other.test")
-	wantResolve(t, d, "top@example.test", "alice@example.test", "bob@example.test", "carol@other.test")
+	// External targets are forwarded, however deep, each once.
+	wantResolve(t, d, "team@example.test", "alice@example.test", "bob@example.test", "forward:ext@external.test")
+	wantResolve(t, d, "ALL@other.test", "alice@example.test", "bob@example.test", "carol@other.test", "forward:ext@external.test")
+	wantResolve(t, d, "top@example.test", "alice@example.test", "bob@example.test", "carol@other.test", "forward:ext@external.test")
 
-	// Only external or dangling targets: nothing local receives it.
-	must(t, d.AddAlias(ctx, "fwd@example.test", []string{"someone@external.test", "gone@example.test"}))
-	_, err := d.Resolve(ctx, "fwd@example.test")
-	wantErr(t, "Resolve alias with only external targets", err, directory.ErrNotFound)
+	// Only external or dangling targets: forwarded, nothing local.
+	must(t, d.AddAlias(ctx, "fwd@example.test", []string{"Someone@External.test", "gone@example.test"}))
+	wantResolve(t, d, "fwd@example.test", "forward:someone@external.test")
+	// Only dangling targets: nobody receives it.
+	must(t, d.AddAlias(ctx, "dead@example.test", []string{"gone@example.test"}))
+	_, err := d.Resolve(ctx, "dead@example.test")
+	wantErr(t, "Resolve alias with only dangling targets", err, directory.ErrNotFound)
+	// An address of another system is not resolved, even if an alias
+	// points there.
+	_, err = d.Resolve(ctx, "ext@external.test")
+	wantErr(t, "Resolve external address", err, directory.ErrNotFound)
 }
 
 func testResolveLoop(t *testing.T, d directory.Directory) {

@@ -7,14 +7,14 @@ import (
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
-// Resolve expands address to the accounts that receive it; the rules are
+// Resolve expands address to the accounts and forwards that receive it; the rules are
 // directory.Expand's. All lookups run in one read transaction, so a
 // concurrent admin change is seen entirely or not at all.
-func (d *DB) Resolve(ctx context.Context, address string) ([]directory.Account, error) {
-	var out []directory.Account
+func (d *DB) Resolve(ctx context.Context, address string) (directory.Resolution, error) {
+	var out directory.Resolution
 	err := d.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = directory.Expand(ctx, txLookup{tx}, address)
+		out, err = directory.Expand(ctx, txLookup{tx}, address, d.policy)
 		return err
 	})
 	return out, err

@@ -22,12 +22,16 @@ type Options struct {
 	// DefaultMailstore is the mailstore of an account added without one;
 	// "default" when empty.
 	DefaultMailstore string
+	// Policy holds the resolution rules that come from configuration
+	// (the postmaster address).
+	Policy directory.Policy
 }
 
 // DB is a directory.Directory on a SQLite file. It is safe for concurrent use.
 type DB struct {
 	db        *sql.DB
 	mailstore string
+	policy    directory.Policy
 }
 
 var _ directory.Directory = (*DB)(nil)
@@ -57,7 +61,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open directory %s: %w", path, err)
 	}
-	d := &DB{db: db, mailstore: opts.DefaultMailstore}
+	d := &DB{db: db, mailstore: opts.DefaultMailstore, policy: opts.Policy}
 	if d.mailstore == "" {
 		d.mailstore = "default"
 	}

@@ -59,9 +59,9 @@ func TestTwoHandles(t *testing.T) {
 	if err := server.AddAlias(ctx, "info@example.test", []string{"alice@example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	accts, err := cli.Resolve(ctx, "info@example.test")
-	if err != nil || len(accts) != 1 || accts[0].Address != "alice@example.test" {
-		t.Fatalf("cli Resolve = %v, %v", accts, err)
+	res, err := cli.Resolve(ctx, "info@example.test")
+	if err != nil || len(res.Accounts) != 1 || res.Accounts[0].Address != "alice@example.test" {
+		t.Fatalf("cli Resolve = %v, %v", res, err)
 	}
 }
 

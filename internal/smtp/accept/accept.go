@@ -36,6 +36,9 @@ type Envelope struct {
 	Origs []string // RCPT TO addresses as given, for logs and Received
 	seen  map[string]bool
 	Start time.Time
+
+	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689); see CanRelay.
+	RequireTLS bool
 }
 
 // Begin starts a transaction (MAIL FROM).
@@ -46,11 +49,17 @@ func (e *Envelope) Begin(from string, utf8 bool) {
 // Started reports whether MAIL FROM was given.
 func (e *Envelope) Started() bool { return !e.Start.IsZero() }
 
-// AddLocal adds the accounts an address resolved to; an account reached
-// twice (directly and through an alias) gets one copy.
-func (e *Envelope) AddLocal(orig string, accts []directory.Account) {
-	for _, a := range accts {
+// AddResolved adds what an address resolved to: its accounts, and its
+// forwards as remote recipients the outbound role relays to, with the
+// envelope sender unchanged (no SRS yet: receivers that check SPF see the
+// original sender's domain sent from this host). An account or forward
+// reached twice (directly and through an alias) gets one copy.
+func (e *Envelope) AddResolved(orig string, res directory.Resolution) {
+	for _, a := range res.Accounts {
 		e.add(queue.Recipient{Address: a.Address, Orig: orig})
+	}
+	for _, f := range res.Forward {
+		e.add(queue.Recipient{Address: f, Orig: orig, Remote: true})
 	}
 	e.Origs = append(e.Origs, orig)
 }
@@ -123,6 +132,11 @@ func (c *Committer) Commit(ctx context.Context, conn *smtp.Conn, env *Envelope, 
 		return err
 	}
 	raw = NormalizeNewlines(raw)
+	if tooManyHops(raw) {
+		c.messages.WithLabelValues("rejected").Inc()
+		log.Warn("message rejected: mail loop", "from", env.From, "rcpts", strings.Join(env.Origs, ","))
+		return errTooManyHops
+	}
 	if transform != nil {
 		if raw, err = transform(ctx, raw); err != nil {
 			c.messages.WithLabelValues("rejected").Inc()
@@ -188,12 +202,6 @@ func sanitizeHelo(h string) string {
 		return "unknown"
 	}
 	return h
-}
-
-// ValidAddress is a syntax check of a reverse or forward path address.
-func ValidAddress(a string) bool {
-	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
 }
 
 // NormalizeNewlines turns bare LF into CRLF. go-smtp ends DATA only at

@@ -18,9 +18,9 @@ import (
 	"github.com/rookery-mail/rookery/internal/smtp/accept"
 )
 
-// Resolver maps a recipient to local accounts (the router).
+// Resolver maps a recipient to local accounts and forwards (the router).
 type Resolver interface {
-	Resolve(ctx context.Context, address string) ([]directory.Account, error)
+	Resolve(ctx context.Context, address string) (directory.Resolution, error)
 }
 
 // Options configure the LMTP server.
@@ -62,6 +62,7 @@ func New(opts Options) *Server {
 
 type session struct {
 	s     *Server
+	conn  *smtp.Conn
 	log   *slog.Logger
 	env   accept.Envelope
 	rcpts []rcpt // in RCPT order: LMTP answers once per RCPT
@@ -76,15 +77,15 @@ type rcpt struct {
 var _ smtp.LMTPSession = (*session)(nil)
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{s: s, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
+	return &session{s: s, conn: c, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
 }
 
 func (se *session) Reset()        { se.env, se.rcpts = accept.Envelope{}, nil }
 func (se *session) Logout() error { return nil }
 
 func (se *session) Mail(from string, opts *smtp.MailOptions) error {
-	if from != "" && !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, true); err != nil {
+		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
 	se.rcpts = nil
@@ -92,19 +93,33 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	accts, err := se.s.opts.Resolver.Resolve(context.Background(), to)
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		return err
+	}
+	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
 	if err != nil {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
 		return accept.RcptError(err)
 	}
+	if len(res.Forward) > 0 {
+		// LMTP stores into mailboxes and has no queue to relay from;
+		// storing only the local copies would drop the forwards silently.
+		se.log.Info("rcpt rejected: alias forwards to other systems", "rcpt", to, "forward", res.Forward)
+		return errForwardingAlias
+	}
 	r := rcpt{orig: to}
-	for _, a := range accts {
+	for _, a := range res.Accounts {
 		r.accts = append(r.accts, a.Address)
 	}
 	se.rcpts = append(se.rcpts, r)
-	se.env.AddLocal(to, accts)
+	se.env.AddResolved(to, res)
 	return nil
 }
+
+// errForwardingAlias refuses an alias with external targets: X.3.3, the
+// system cannot do this; the client should hand the mail to SMTP (the MX).
+var errForwardingAlias = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 3, 3},
+	Message: "This address forwards to other systems; LMTP delivers to local mailboxes only, send it over SMTP"}
 
 // Data is not used in LMTP mode; go-smtp calls LMTPData.
 func (se *session) Data(r io.Reader) error {

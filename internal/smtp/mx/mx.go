@@ -18,16 +18,18 @@ import (
 	"github.com/rookery-mail/rookery/internal/smtp/accept"
 )
 
-// Resolver maps a recipient address to the accounts that receive it. The
-// router implements it; its errors are classified by the Options' callers.
+// Resolver maps a recipient address to the accounts that receive it and
+// the external addresses it forwards to. The router implements it; its
+// errors are classified by accept.RcptError.
 type Resolver interface {
-	Resolve(ctx context.Context, address string) ([]directory.Account, error)
+	Resolve(ctx context.Context, address string) (directory.Resolution, error)
 }
 
 // Options configure the MX role.
 type Options struct {
 	Hostname       string
 	Resolver       Resolver
+	Quota          Quota // nil: no quota check at RCPT
 	Queue          queue.Store
 	OnEnqueue      func() // called after each commit, to wake the runner
 	TLSConfig      *tls.Config

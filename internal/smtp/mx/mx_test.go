@@ -21,11 +21,11 @@ import (
 // internal/server use the real ones.
 type fakeResolver map[string]error
 
-func (f fakeResolver) Resolve(_ context.Context, addr string) ([]directory.Account, error) {
+func (f fakeResolver) Resolve(_ context.Context, addr string) (directory.Resolution, error) {
 	if err, ok := f[addr]; ok {
-		return nil, err
+		return directory.Resolution{}, err
 	}
-	return []directory.Account{{Address: addr, Mailstore: "default"}}, nil
+	return directory.Resolution{Accounts: []directory.Account{{Address: addr, Mailstore: "default"}}}, nil
 }
 
 type fakeQueue struct {
@@ -132,4 +132,41 @@ func TestMaxRecipients(t *testing.T) {
 	}
 	steps = append(steps, [2]string{"RCPT TO:<u9@example.test>", "452 "}, [2]string{"QUIT", "221 "})
 	transcript(t, addr, steps)
+}
+
+// fakeQuota gives each address a room in bytes; an address missing from
+// the map has a failing quota lookup.
+type fakeQuota map[string]int64
+
+func (f fakeQuota) Room(_ context.Context, a directory.Account) (int64, int64, error) {
+	b, ok := f[a.Address]
+	if !ok {
+		return 0, 0, errors.New("store down")
+	}
+	return b, -1, nil
+}
+
+// TestQuotaAtRCPT: a full mailbox is 452 4.2.2, one too small for the
+// declared SIZE 552 5.2.2; a quota that cannot be read refuses nothing.
+func TestQuotaAtRCPT(t *testing.T) {
+	s := New(Options{Hostname: "mx.test", Resolver: fakeResolver{}, Queue: &fakeQueue{}, Logger: slog.New(slog.DiscardHandler),
+		Quota: fakeQuota{"full@example.test": 10, "small@example.test": 1000, "free@example.test": -1}})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	transcript(t, l.Addr().String(), [][2]string{
+		{"EHLO c.test", "250 "},
+		{"MAIL FROM:<s@remote.test> SIZE=2000", "250 "},
+		{"RCPT TO:<full@example.test>", "452 4.2.2"},
+		{"RCPT TO:<small@example.test>", "552 5.2.2"},
+		{"RCPT TO:<free@example.test>", "250 "},
+		{"RCPT TO:<unknown-quota@example.test>", "250 "},
+		{"RSET", "250 "},
+		{"MAIL FROM:<s@remote.test>", "250 "},
+		{"RCPT TO:<small@example.test>", "250 "},
+		{"QUIT", "221 "},
+	})
 }

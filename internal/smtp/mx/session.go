@@ -17,6 +17,7 @@ type session struct {
 	conn *smtp.Conn
 	log  *slog.Logger
 	env  accept.Envelope
+	size int64 // MAIL FROM SIZE=, 0 when not declared
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -28,7 +29,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	}, nil
 }
 
-func (se *session) Reset() { se.env = accept.Envelope{} }
+func (se *session) Reset() { se.env, se.size = accept.Envelope{}, 0 }
 
 func (se *session) Logout() error {
 	se.s.metrics.sessions.Dec()
@@ -37,10 +38,15 @@ func (se *session) Logout() error {
 
 // Mail starts a transaction. RFC 5321 §4.1.1.2.
 func (se *session) Mail(from string, opts *smtp.MailOptions) error {
-	if from != "" && !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, true); err != nil {
+		se.log.Info("sender refused", "from", from, "err", err)
+		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
+	se.size = 0
+	if opts != nil {
+		se.size, se.env.RequireTLS = opts.Size, opts.RequireTLS
+	}
 	return nil
 }
 
@@ -49,16 +55,31 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !se.env.Started() {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "err", err)
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), se.s.opts.LookupTimeout)
 	defer cancel()
-	accts, err := se.s.opts.Resolver.Resolve(ctx, to)
+	res, err := se.s.opts.Resolver.Resolve(ctx, to)
 	if err != nil {
 		reply := accept.RcptError(err)
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(reply.Code)).Inc()
 		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "code", reply.Code, "err", err)
 		return reply
 	}
-	se.env.AddLocal(to, accts)
+	if len(res.Forward) > 0 {
+		if err := se.env.CanRelay(); err != nil {
+			se.log.Info("rcpt rejected: forward with REQUIRETLS", "from", se.env.From, "rcpt", to)
+			return err
+		}
+	}
+	if err := se.checkRoom(ctx, to, res, se.size); err != nil {
+		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(err.Code)).Inc()
+		se.log.Info("rcpt rejected: over quota", "from", se.env.From, "rcpt", to, "code", err.Code)
+		return err
+	}
+	se.env.AddResolved(to, res)
 	return nil
 }
 

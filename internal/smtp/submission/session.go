@@ -76,24 +76,25 @@ func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 	if se.acct == nil {
 		return errAuthRequired
 	}
-	if !accept.ValidAddress(from) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Malformed sender address"}
+	if err := accept.CheckMail(se.conn, from, opts, false); err != nil {
+		return err
 	}
 	if err := se.owns(from); err != nil {
 		return err
 	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
+	se.env.RequireTLS = opts != nil && opts.RequireTLS
 	return nil
 }
 
 // owns accepts the user's own address and any local address (alias) that
 // resolves to them.
 func (se *session) owns(addr string) error {
-	accts, err := se.s.opts.Resolver.Resolve(context.Background(), addr)
+	res, err := se.s.opts.Resolver.Resolve(context.Background(), addr)
 	if err != nil && !errors.Is(err, router.ErrNotLocal) && !errors.Is(err, router.ErrUnknownUser) && !errors.Is(err, router.ErrInvalidAddress) {
 		return accept.RcptError(err) // a lookup failure: 451
 	}
-	for _, a := range accts {
+	for _, a := range res.Accounts {
 		if a.Address == se.acct.Address {
 			return nil
 		}
@@ -110,18 +111,24 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !se.env.Started() {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "MAIL first"}
 	}
-	if !accept.ValidAddress(to) {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Malformed recipient address"}
+	if err := accept.CheckRcpt(to, se.env.UTF8); err != nil {
+		return err
 	}
-	accts, err := se.s.opts.Resolver.Resolve(context.Background(), to)
-	switch {
-	case errors.Is(err, router.ErrNotLocal):
-		se.env.AddRemote(to)
-	case err != nil:
+	res, err := se.s.opts.Resolver.Resolve(context.Background(), to)
+	remote := errors.Is(err, router.ErrNotLocal)
+	if err != nil && !remote {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
 		return accept.RcptError(err)
-	default:
-		se.env.AddLocal(to, accts)
+	}
+	if remote || len(res.Forward) > 0 {
+		if err := se.env.CanRelay(); err != nil {
+			return err
+		}
+	}
+	if remote {
+		se.env.AddRemote(to)
+	} else {
+		se.env.AddResolved(to, res)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ import (
 // Resolver maps an address to the local accounts it reaches; router.ErrNotLocal
 // marks an address of another system.
 type Resolver interface {
-	Resolve(ctx context.Context, address string) ([]directory.Account, error)
+	Resolve(ctx context.Context, address string) (directory.Resolution, error)
 }
 
 // LoginFunc checks credentials (with rate limiting) and returns the account.
