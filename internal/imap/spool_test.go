@@ -246,3 +246,29 @@ func TestAppendSpoolBudget(t *testing.T) {
 		t.Errorf("spool budget leaked: %d bytes held", used)
 	}
 }
+
+// fullStore is a store on a full disk: every write fails with ErrNoSpace.
+type fullStore struct{ mailstore.Store }
+
+func (fullStore) Append(context.Context, string, int64, mailstore.NewMessage) (uint32, error) {
+	return 0, fmt.Errorf("append: store body: %w", mailstore.ErrNoSpace)
+}
+
+func (fullStore) CreateMailbox(context.Context, string, string, string) (mailstore.MailboxInfo, error) {
+	return mailstore.MailboxInfo{}, fmt.Errorf("create mailbox: %w", mailstore.ErrNoSpace)
+}
+
+// TestAppendDiskFullIsOverquota: a write that fails because the disk is
+// full gets NO [OVERQUOTA] (RFC 5530; Dovecot answers the same), not
+// [SERVERBUG]: the client may retry later, the session goes on.
+func TestAppendDiskFullIsOverquota(t *testing.T) {
+	env := startServer(t, func(o *Options) {
+		b := o.Backend.(*testBackend)
+		o.Backend = &testBackend{users: b.users, store: fullStore{b.store}}
+	})
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.cmd("a1 APPEND INBOX {12+}\r\nSubject: x\r\n", `a1 NO \[OVERQUOTA\] Not enough disk space`)
+	c.cmd("a2 CREATE Archive", `a2 NO \[OVERQUOTA\] Not enough disk space`)
+	c.cmd("a3 NOOP", `a3 OK NOOP completed`)
+}
