@@ -35,6 +35,7 @@ type Config struct {
 	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
 	POP3       POP3       `toml:"pop3"`
+	Storage    Storage    `toml:"storage"`
 	Log        Log        `toml:"log"`
 }
 

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
@@ -62,5 +67,59 @@ func TestDiskFullIsErrNoSpace(t *testing.T) {
 	}
 	if !errors.Is(err, mailstore.ErrNoSpace) {
 		t.Errorf("write into a full database: %v, want ErrNoSpace", err)
+	}
+}
+
+// TestIndexerPausesBelowReserve: while Options.Pause reports low disk
+// space the background indexer leaves new mail queued (deliveries keep
+// the space; SEARCH still finds it by reading it directly), and indexes
+// it once the pause has ended, at the next commit or poll.
+func TestIndexerPausesBelowReserve(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var low atomic.Bool
+	low.Store(true)
+	s, err := Open(ctx, Options{Name: "test", Path: filepath.Join(dir, "meta.db"), Blobs: blobs,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate, Pause: low.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Mailbox(ctx, "alice", mailstore.Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "alice", inbox.ID, mailstore.NewMessage{Body: strings.NewReader("Subject: x\r\n\r\nneedle here\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int {
+		var n int
+		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM fts_pending`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	time.Sleep(3 * indexQuiet)
+	if n := queued(); n != 1 {
+		t.Fatalf("indexed while paused: %d queued, want 1", n)
+	}
+	if uids, err := s.SearchText(ctx, "alice", inbox.ID, mailstore.TextBody, "needle"); err != nil || len(uids) != 1 {
+		t.Fatalf("search while paused: %v, %v", uids, err)
+	}
+	low.Store(false)
+	if _, err := s.Append(ctx, "alice", inbox.ID, mailstore.NewMessage{Body: strings.NewReader("Subject: y\r\n\r\nmore\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not indexed after the pause ended")
+		}
 	}
 }
