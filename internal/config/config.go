@@ -44,6 +44,7 @@ type Config struct {
 	POP3       POP3       `toml:"pop3"`
 	Auth       Auth       `toml:"auth"`
 	Mailstore  Mailstore  `toml:"mailstore"`
+	Storage    Storage    `toml:"storage"`
 	Log        Log        `toml:"log"`
 }
 

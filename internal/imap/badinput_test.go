@@ -75,7 +75,7 @@ func TestAppendMemoryClaimedAsBytesArrive(t *testing.T) {
 
 	stalled := dialRaw(t, env.addr)
 	stalled.login("alice")
-	stalled.cmd("s1 APPEND INBOX {10000000}", `\+ .*`)
+	stalled.cmd("s1 APPEND INBOX {1000000}", `\+ .*`) // below spoolThreshold: held in memory
 	stalled.send("only a few bytes")
 
 	c := dialRaw(t, env.addr)

@@ -45,6 +45,11 @@ func (s *session) respError(err error) *imapError {
 		return &imapError{kind: "NO", code: "NONEXISTENT", text: "No such message"}
 	case errors.Is(err, mailstore.ErrOverQuota):
 		return &imapError{kind: "NO", code: "OVERQUOTA", text: "Quota exceeded"} // RFC 9208 §4.3.1
+	case errors.Is(err, mailstore.ErrNoSpace):
+		// RFC 5530 has no code for a full disk; OVERQUOTA is what Dovecot
+		// answers (MAIL_ERROR_NOQUOTA) and clients show as "no room".
+		s.log.Warn("imap write failed: disk full", "user", s.user, "err", err)
+		return &imapError{kind: "NO", code: "OVERQUOTA", text: "Not enough disk space"}
 	case errors.Is(err, mailstore.ErrNoAccount):
 		return &imapError{kind: "NO", code: "UNAVAILABLE", text: "Account not available"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

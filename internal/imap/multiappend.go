@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -17,11 +18,27 @@ var multiAppendFeature = feature{
 	caps: func(s *session) []string { return []string{"MULTIAPPEND"} },
 }
 
-// appendMsg is one message of an APPEND: flags, date-time and content.
+// appendMsg is one message of an APPEND: flags, date-time and content,
+// in memory (body) or, when large, in a spool file.
 type appendMsg struct {
-	flags []string
-	date  time.Time // zero: now
-	body  []byte
+	flags   []string
+	date    time.Time // zero: now
+	body    []byte
+	spooled *spooledLiteral
+}
+
+func (m appendMsg) size() int64 {
+	if m.spooled != nil {
+		return m.spooled.size
+	}
+	return int64(len(m.body))
+}
+
+func (m appendMsg) reader() io.Reader {
+	if m.spooled != nil {
+		return m.spooled.reader()
+	}
+	return bytes.NewReader(m.body)
 }
 
 // parseAppendMessage reads
@@ -68,13 +85,13 @@ func parseAppendMessage(p *parser) (appendMsg, error) {
 		if err := p.expect('~'); err != nil {
 			return m, err
 		}
-		if m.body, err = p.literal(); err != nil {
+		if m.body, m.spooled, err = p.messageLiteral(); err != nil {
 			return m, err
 		}
 		return m, p.expect(')')
 	}
 	p.consume('~') // literal8 (RFC 3516) is accepted like a literal
-	m.body, err = p.literal()
+	m.body, m.spooled, err = p.messageLiteral()
 	return m, err
 }
 
@@ -87,7 +104,7 @@ func parseAppendMessages(p *parser) ([]appendMsg, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(m.body) == 0 {
+		if m.size() == 0 {
 			return nil, errNo("CANNOT", "Empty message")
 		}
 		msgs = append(msgs, m)
@@ -107,7 +124,7 @@ func (s *session) appendAll(ref mailboxRef, msgs []appendMsg) ([]uint32, error) 
 	uids := make([]uint32, 0, len(msgs))
 	for _, m := range msgs {
 		uid, err := ref.store.Append(s.ctx, ref.owner, ref.info.ID, mailstore.NewMessage{
-			Body:         bytes.NewReader(m.body),
+			Body:         m.reader(),
 			Flags:        ref.rights.allowedFlags(m.flags),
 			InternalDate: m.date,
 		})

@@ -14,6 +14,9 @@ import (
 type parser struct {
 	b []byte
 	i int
+	// spooled are the command's literals readCommand put in files, in
+	// order; only messageLiteral takes them.
+	spooled []spooledLiteral
 }
 
 type syntaxError struct{ msg string }
@@ -159,19 +162,12 @@ func (p *parser) quoted() (string, error) {
 
 // literal reads "{n}\r\n" or "{n+}\r\n" and the n bytes that follow.
 func (p *parser) literal() ([]byte, error) {
-	if err := p.expect('{'); err != nil {
-		return nil, err
-	}
-	n, err := p.number64()
+	n, err := p.literalHead()
 	if err != nil {
 		return nil, err
 	}
-	p.consume('+')
-	if err := p.expect('}'); err != nil {
-		return nil, err
-	}
-	if !p.consume('\r') || !p.consume('\n') {
-		return nil, errSyntax("literal must end its line")
+	if p.spoolAt() != nil {
+		return nil, errSyntax("literal too large")
 	}
 	if n > uint64(len(p.b)-p.i) {
 		return nil, errSyntax("literal is truncated")
@@ -179,6 +175,50 @@ func (p *parser) literal() ([]byte, error) {
 	data := p.b[p.i : p.i+int(n)]
 	p.i += int(n)
 	return data, nil
+}
+
+// messageLiteral is literal for a message (APPEND), which may have been
+// spooled to a file: then spooled is set and data is nil.
+func (p *parser) messageLiteral() (data []byte, spooled *spooledLiteral, err error) {
+	save := p.i
+	if _, err := p.literalHead(); err != nil {
+		return nil, nil, err
+	}
+	if sl := p.spoolAt(); sl != nil {
+		return nil, sl, nil
+	}
+	p.i = save
+	data, err = p.literal()
+	return data, nil, err
+}
+
+// literalHead reads "{n}\r\n" or "{n+}\r\n".
+func (p *parser) literalHead() (uint64, error) {
+	if err := p.expect('{'); err != nil {
+		return 0, err
+	}
+	n, err := p.number64()
+	if err != nil {
+		return 0, err
+	}
+	p.consume('+')
+	if err := p.expect('}'); err != nil {
+		return 0, err
+	}
+	if !p.consume('\r') || !p.consume('\n') {
+		return 0, errSyntax("literal must end its line")
+	}
+	return n, nil
+}
+
+// spoolAt is the spooled literal whose bytes would start here, if any.
+func (p *parser) spoolAt() *spooledLiteral {
+	for i := range p.spooled {
+		if p.spooled[i].at == p.i {
+			return &p.spooled[i]
+		}
+	}
+	return nil
 }
 
 // string reads a quoted string or a literal; text must be valid UTF-8.

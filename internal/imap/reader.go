@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
@@ -18,6 +20,9 @@ type commandLimits struct {
 	// reserve, when set, claims memory for an APPEND literal of n bytes
 	// from a server-wide budget; false means the server is too busy.
 	reserve func(n int64) bool
+	// spool, when set, takes APPEND literals above spoolThreshold into
+	// temporary files (spool.go) instead of memory.
+	spool *spooler
 }
 
 // commandError is a command rejected while reading it: the session answers
@@ -27,7 +32,8 @@ type commandError struct {
 	kind  string // "BAD" or "NO"
 	code  string // response code without brackets, or ""
 	text  string
-	fatal bool // the stream is out of sync: answer, then close
+	fatal bool  // the stream is out of sync: answer, then close
+	cause error // an internal failure behind the reply, for the log
 }
 
 func (e *commandError) Error() string { return e.kind + " " + e.text }
@@ -76,14 +82,23 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 		}
 		if !isAppend {
 			budget -= int(n)
-		} else if lim.reserve != nil && !lim.reserve(min(n, literalChunk)) {
-			e := &commandError{tag: tagOf(buf, nil), kind: "NO", code: "LIMIT", text: "Server busy, try again later"}
+		}
+		// An APPEND literal's bytes are claimed from a server-wide budget
+		// as they arrive: memory up to spoolThreshold, a file above it.
+		var spooled *os.File
+		claim := lim.reserve
+		if isAppend && lim.spool != nil && n > spoolThreshold {
+			claim = lim.spool.reserve
+			spooled, err = lim.spool.open(n)
+		} else if isAppend && claim != nil && !claim(min(n, literalChunk)) {
+			err = errBusy
+		}
+		if err != nil {
+			e := refusal(tagOf(buf, nil), err)
 			if !sync {
 				// The client sends the literal anyway: skip it and the
 				// rest of its line without buffering (n <= maxLiteral).
-				if err := skipLiteral(br, n, lim.maxLine, lim.maxLiteral); err != nil {
-					return nil, err
-				}
+				return nil, refuseRest(br, n, lim, e)
 			}
 			return nil, e
 		}
@@ -93,46 +108,91 @@ func readCommand(br *bufio.Reader, lim commandLimits, cont func() error) ([]byte
 			}
 		}
 		buf = append(buf, '\r', '\n')
-		if !isAppend || lim.reserve == nil {
+		tag := tagOf(buf, nil)
+		switch {
+		case spooled != nil:
+			err = readChunks(br, n, lim, tag, claim, func(p []byte) error {
+				_, err := spooled.Write(p)
+				return err
+			})
+			lim.spool.lits[len(lim.spool.lits)-1].at = len(buf)
+		case isAppend && claim != nil:
+			err = readChunks(br, n, lim, tag, claim, func(p []byte) error {
+				buf = append(buf, p...)
+				return nil
+			})
+		default:
 			start := len(buf)
 			buf = append(buf, make([]byte, n)...)
-			if _, err := io.ReadFull(br, buf[start:]); err != nil {
-				return nil, err
-			}
-			continue
+			_, err = io.ReadFull(br, buf[start:])
 		}
-		if buf, err = readAppendLiteral(br, buf, n, lim); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
 }
 
-// literalChunk is how much of an APPEND literal is claimed from the memory
-// budget and buffered at a time.
+// literalChunk is how much of an APPEND literal is claimed from a budget
+// and read at a time.
 const literalChunk = 64 << 10
 
-// readAppendLiteral appends an APPEND literal of n bytes to buf, its first
-// chunk already reserved. Memory is claimed and allocated as the bytes
-// arrive, not on announcement, so a client that announces 50 MiB and then
-// trickles holds only what it has sent. When the budget runs out midway,
-// the rest of the literal is skipped and the command refused.
-func readAppendLiteral(br *bufio.Reader, buf []byte, n int64, lim commandLimits) ([]byte, error) {
+// errBusy: a server-wide budget for APPEND literals is spent.
+var errBusy = errors.New("imap: literal budget exhausted")
+
+// readChunks reads a literal of n bytes chunk by chunk into put, its first
+// chunk already claimed. The rest is claimed as the bytes arrive, not on
+// announcement, so a client that announces 50 MiB and then trickles holds
+// only what it has sent. When claim or put fails midway, the rest of the
+// literal and of its command is skipped and the command refused.
+func readChunks(br *bufio.Reader, n int64, lim commandLimits, tag string, claim func(int64) bool, put func([]byte) error) error {
+	chunk := lim.chunk()
 	for got := int64(0); got < n; {
-		c := min(n-got, literalChunk)
-		if got > 0 && !lim.reserve(c) {
-			if err := skipLiteral(br, n-got, lim.maxLine, lim.maxLiteral); err != nil {
-				return nil, err
-			}
-			return nil, &commandError{tag: tagOf(buf, nil), kind: "NO", code: "LIMIT", text: "Server busy, try again later"}
+		c := min(n-got, int64(len(chunk)))
+		if got > 0 && !claim(c) {
+			return refuseRest(br, n-got, lim, refusal(tag, errBusy))
 		}
-		start := len(buf)
-		buf = append(buf, make([]byte, c)...)
-		if _, err := io.ReadFull(br, buf[start:]); err != nil {
-			return nil, err
+		if _, err := io.ReadFull(br, chunk[:c]); err != nil {
+			return err
 		}
 		got += c
+		if err := put(chunk[:c]); err != nil {
+			return refuseRest(br, n-got, lim, refusal(tag, err))
+		}
 	}
-	return buf, nil
+	return nil
+}
+
+// chunk is the buffer readChunks reads through: the session's, kept with
+// its spooler, or a new one.
+func (lim commandLimits) chunk() []byte {
+	if lim.spool != nil {
+		return lim.spool.chunk()
+	}
+	return make([]byte, literalChunk)
+}
+
+// refuseRest skips the unread rest of a literal and returns e.
+func refuseRest(br *bufio.Reader, rest int64, lim commandLimits, e *commandError) error {
+	if err := skipLiteral(br, rest, lim.maxLine, lim.maxLiteral); err != nil {
+		return err
+	}
+	return e
+}
+
+// refusal is the reply to an APPEND literal that cannot be taken: a spent
+// budget is [LIMIT]; a full disk is [OVERQUOTA], as for a store write
+// (errors.go); anything else is a temporary failure the session logs.
+func refusal(tag string, err error) *commandError {
+	e := &commandError{tag: tag, kind: "NO"}
+	switch {
+	case errors.Is(err, errBusy):
+		e.code, e.text = "LIMIT", "Server busy, try again later"
+	case errors.Is(mailstore.NoSpace(err), mailstore.ErrNoSpace):
+		e.code, e.text, e.cause = "OVERQUOTA", "Not enough disk space", err
+	default:
+		e.code, e.text, e.cause = "UNAVAILABLE", "Cannot take the message now, try again later", err
+	}
+	return e
 }
 
 // skipLiteral discards the rest of a refused literal and of its command,

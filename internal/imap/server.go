@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,10 @@ type Options struct {
 	MaxSessionsPerIP, MaxUserIPSessions int
 	// NoCompress stops offering COMPRESS=DEFLATE (RFC 4978).
 	NoCompress bool
+	// SpoolDir holds APPEND literals above 1 MiB while they are read, as
+	// unlinked temporary files (default os.TempDir()); at most 16
+	// maximal literals, and at least 1 GiB, are spooled at once.
+	SpoolDir   string
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // may be nil
 }
@@ -70,8 +75,9 @@ type Server struct {
 	registry *registry
 	metrics  *metrics
 	// appendMem bounds the memory all sessions together hold for APPEND
-	// literals, which are buffered whole.
-	appendMem *memBudget
+	// literals up to spoolThreshold, which are buffered whole; spoolBudget
+	// bounds the disk the larger, spooled ones take.
+	appendMem, spoolBudget *byteBudget
 
 	// authDelay waits after a failed login; a test seam for time.
 	authDelay func(ctx context.Context, failures int)
@@ -102,17 +108,21 @@ func NewServer(opts Options) *Server {
 	if opts.Hostname == "" {
 		opts.Hostname = "localhost"
 	}
+	if opts.SpoolDir == "" {
+		opts.SpoolDir = os.TempDir()
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:      opts,
-		log:       log, // the caller adds role=imap
-		registry:  newRegistry(features(opts)),
-		metrics:   newMetrics(opts.Registerer),
-		appendMem: &memBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
-		watchPoll: 30 * time.Second,
+		opts:        opts,
+		log:         log, // the caller adds role=imap
+		registry:    newRegistry(features(opts)),
+		metrics:     newMetrics(opts.Registerer),
+		appendMem:   &byteBudget{limit: max(4*opts.MaxLiteralSize, 256<<20)},
+		spoolBudget: &byteBudget{limit: max(16*opts.MaxLiteralSize, minSpoolBudget)},
+		watchPoll:   30 * time.Second,
 	}
 	s.authDelay = netserve.AuthDelay
 	if opts.MaxSessionsPerIP == 0 {
@@ -144,28 +154,6 @@ func (s *Server) Serve(l net.Listener) error {
 // them to end; when ctx ends first it closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
 	return s.conns.Shutdown(ctx)
-}
-
-// memBudget is a server-wide byte budget; reserve never waits.
-type memBudget struct {
-	mu          sync.Mutex
-	used, limit int64
-}
-
-func (b *memBudget) reserve(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used+n > b.limit {
-		return false
-	}
-	b.used += n
-	return true
-}
-
-func (b *memBudget) release(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.used -= n
 }
 
 // features are the builtin ones plus those the options turn on.

@@ -59,8 +59,9 @@ type session struct {
 	commands  int
 	logout    bool
 	// held is what the command being read or run holds of the server's
-	// APPEND memory budget.
-	held int64
+	// APPEND memory budget; spool holds its large literals (spool.go).
+	held  int64
+	spool *spooler
 	// deflate: COMPRESS=DEFLATE is active on br and bw (RFC 4978, compress.go).
 	deflate bool
 	// updates are the live SEARCH RETURN (UPDATE) searches (searchupdate.go).
@@ -76,6 +77,7 @@ func newSession(srv *Server, c net.Conn) *session {
 		bw:    bufio.NewWriter(c),
 		br:    bufio.NewReader(c),
 		state: stateNotAuth,
+		spool: &spooler{dir: srv.opts.SpoolDir, budget: srv.spoolBudget},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	_, s.isTLS = c.(*tls.Conn)
@@ -151,13 +153,16 @@ func (s *session) limits() commandLimits {
 			s.held += n
 			return true
 		},
+		spool: s.spool,
 	}
 }
 
-// releaseHeld returns the command's APPEND memory to the server budget.
+// releaseHeld returns the command's APPEND memory and spool files to the
+// server budgets.
 func (s *session) releaseHeld() {
 	s.srv.appendMem.release(s.held)
 	s.held = 0
+	s.spool.release()
 }
 
 func (s *session) continuation(text string) error {
@@ -218,6 +223,9 @@ func (s *session) run() (outcome string) {
 		switch {
 		case errors.As(err, &ce):
 			s.srv.metrics.commands.WithLabelValues("invalid", strings.ToLower(ce.kind)).Inc()
+			if ce.cause != nil {
+				s.log.Warn("imap command refused", "user", s.user, "code", ce.code, "err", ce.cause)
+			}
 			code := ""
 			if ce.code != "" {
 				code = "[" + ce.code + "] "
@@ -284,7 +292,7 @@ type command struct {
 func (c *command) ok(code, text string) { c.okCode, c.okText = code, text }
 
 func (s *session) handle(raw []byte) {
-	p := &parser{b: raw}
+	p := &parser{b: raw, spooled: s.spool.lits}
 	tag, name, err := parseCommandHead(p)
 	if s.srv.log.Enabled(s.ctx, slog.LevelDebug) {
 		s.log.Debug("imap C", "line", traceIn(raw, name))

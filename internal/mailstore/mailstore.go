@@ -24,6 +24,10 @@ var (
 	// ErrNoIndex: the full-text index cannot answer this query (for
 	// example a needle shorter than the index's grain); scan instead.
 	ErrNoIndex = errors.New("mailstore: full-text index cannot answer")
+	// ErrNoSpace: the disk (or the file system quota) under the store is
+	// full. Unlike ErrOverQuota it is the node's state, not the account's:
+	// the same write may succeed once space is freed.
+	ErrNoSpace = errors.New("mailstore: no space left on device")
 )
 
 // Separator is the hierarchy delimiter of mailbox names ("Archive/2024").

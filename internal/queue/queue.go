@@ -69,6 +69,11 @@ type Result struct {
 	Error     string
 	// NextAttempt is when to retry a Pending result.
 	NextAttempt time.Time
+	// NoSpace marks a Pending result deferred because the mailstore's
+	// disk is full: the runner retries it as soon as space returns
+	// (Runner.SpaceReturned, or another local delivery succeeding), not
+	// only at NextAttempt.
+	NoSpace bool
 	// Attempted is when the attempt ended; the runner sets it.
 	Attempted time.Time
 }

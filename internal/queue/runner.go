@@ -45,6 +45,8 @@ type Runner struct {
 	Batch int
 	// Poll is how often the runner looks for due retries without a kick.
 	Poll time.Duration
+	// space tracks mail deferred for a full disk (space.go).
+	space spaceWait
 }
 
 // NewRunner returns a runner; Run starts it. It registers the queue's
@@ -108,6 +110,7 @@ func (r *Runner) purge(ctx context.Context) {
 // Process attempts one batch of due messages and reports whether more may
 // be due. Run calls it in a loop; tests call it directly with a fake clock.
 func (r *Runner) Process(ctx context.Context) bool {
+	r.space.retryIfBack(ctx, r)
 	now := r.now()
 	msgs, err := r.store.Due(ctx, now, r.Batch)
 	if err != nil {
@@ -139,7 +142,7 @@ func (r *Runner) Process(ctx context.Context) bool {
 		r.log.Error("queue complete", "err", err)
 		return false
 	}
-	return len(msgs) == r.Batch
+	return r.space.note(ready, results) || len(msgs) == r.Batch
 }
 
 // schedule stamps each result with the attempt time, sets the retry time of

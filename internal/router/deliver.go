@@ -77,7 +77,7 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 		for i, p := range refs[store] {
 			switch {
 			case err != nil:
-				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: err.Error()})
+				record(p, retry(p.msgID, p.rcpt, err))
 			case errors.Is(res[i].Err, mailstore.ErrOverQuota):
 				// Permanent, as Dovecot's default quota_full_tempfail=no:
 				// the sender gets a DSN now rather than after days of
@@ -87,7 +87,7 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 				if errors.Is(res[i].Err, mailstore.ErrNoAccount) {
 					d.ensured.Delete(ds[i].User)
 				}
-				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Pending, Error: res[i].Err.Error()})
+				record(p, retry(p.msgID, p.rcpt, res[i].Err))
 			default:
 				record(p, queue.Result{MessageID: p.msgID, Recipient: p.rcpt, Status: queue.Delivered})
 			}
@@ -164,12 +164,19 @@ func (d *LocalDeliverer) ensure(ctx context.Context, acct directory.Account) (ma
 // failure classifies a lookup error: an account deleted since RCPT fails
 // permanently; anything else (directory or store down) is retried.
 func failure(msgID, rcpt string, err error) queue.Result {
-	r := queue.Result{MessageID: msgID, Recipient: rcpt, Status: queue.Pending, Error: err.Error()}
+	r := retry(msgID, rcpt, err)
 	if errors.Is(err, directory.ErrNotFound) {
 		r.Status = queue.Failed
 		r.Error = "5.1.1 mailbox no longer exists: " + err.Error()
 	}
 	return r
+}
+
+// retry is a temporary failure. One for a full disk is marked so the
+// queue retries it as soon as space returns rather than after its backoff.
+func retry(msgID, rcpt string, err error) queue.Result {
+	return queue.Result{MessageID: msgID, Recipient: rcpt, Status: queue.Pending, Error: err.Error(),
+		NoSpace: errors.Is(err, mailstore.ErrNoSpace)}
 }
 
 // withTraceHeaders prefixes the final-delivery headers: Return-Path

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/dkim"
@@ -141,8 +143,15 @@ func (s *Server) startIMAP() error {
 	if !s.cfg.HasRole("imap") {
 		return nil
 	}
+	// Large APPEND literals are spooled next to the mail they become
+	// (data_dir/tmp), not in RAM or a possibly small /tmp.
+	spool := filepath.Join(s.cfg.DataDir, "tmp")
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return fmt.Errorf("create spool dir: %w", err)
+	}
 	srv := imap.NewServer(imap.Options{
 		Hostname:          s.cfg.Hostname,
+		SpoolDir:          spool,
 		Backend:           imapBackend{s},
 		TLSConfig:         s.tls,
 		AllowInsecureAuth: s.cfg.IMAP.AllowInsecureAuth,

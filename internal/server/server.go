@@ -27,6 +27,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/datadir"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/directory/sqlitedir"
+	"github.com/rookery-mail/rookery/internal/diskspace"
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/mailstore/sqlitestore"
@@ -51,6 +52,7 @@ type Server struct {
 	local     *router.LocalDeliverer
 	outbound  *outbound.Client
 	runner    *queue.Runner
+	disk      *diskspace.Monitor // free space under data_dir
 	tls       *tls.Config
 	cert      *certificate       // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
@@ -96,8 +98,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if s.dir, err = OpenDirectory(ctx, cfg); err != nil {
 		return nil, err
 	}
+	// Below [storage] min_free the indexer pauses; when space grows
+	// again, mail deferred for a full disk is retried at once.
+	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
+		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage")})
+	s.disk.Check()
 	hub := mailstore.NewHub()
-	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log)
+	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log, s.disk.Low)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +149,11 @@ func OpenDirectory(ctx context.Context, cfg *config.Config) (directory.Directory
 // OpenStore opens one mailstore of the embedded engine; the admin CLI and
 // integrity checks use it too.
 func OpenStore(ctx context.Context, cfg *config.Config, name string, log *slog.Logger) (mailstore.Store, error) {
-	return openStore(ctx, cfg, name, mailstore.NewHub(), log)
+	return openStore(ctx, cfg, name, mailstore.NewHub(), log, nil)
 }
 
-func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailstore.Hub, log *slog.Logger) (mailstore.Store, error) {
+// openStore opens a mailstore; pause, when set, pauses its background work.
+func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailstore.Hub, log *slog.Logger, pause func() bool) (mailstore.Store, error) {
 	dir := filepath.Join(cfg.DataDir, "mailstores", name)
 	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -153,7 +161,7 @@ func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailst
 	}
 	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log,
 		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
-		MaxMailboxes: cfg.Mailstore.MaxMailboxes})
+		MaxMailboxes: cfg.Mailstore.MaxMailboxes, Pause: pause})
 }
 
 // Start opens the listeners of the configured roles and starts the queue.
@@ -165,8 +173,9 @@ func (s *Server) Start(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.warnPostmaster(ctx)
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
+	go func() { defer s.wg.Done(); s.disk.Run(rctx) }()
 	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3, s.startHTTP}
 	for _, start := range starts {
 		if err := start(); err != nil {

@@ -39,7 +39,7 @@ func (s *Store) putBodies(ctx context.Context, bodies []io.Reader) []putResult {
 			defer func() { <-sem }()
 			id, size, err := s.blobs.Put(ctx, r)
 			if err != nil {
-				err = fmt.Errorf("store body: %w", err)
+				err = fmt.Errorf("store body: %w", noSpace(err))
 			}
 			res[i] = putResult{id, size, err}
 		}()

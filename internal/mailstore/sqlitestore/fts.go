@@ -43,6 +43,9 @@ const (
 	// directly, so the bound only caps how slow that can get.
 	indexQuiet   = 300 * time.Millisecond
 	indexBacklog = 50000
+	// indexPausePoll is how often a paused indexer (Options.Pause: disk
+	// space low) looks again without a commit to wake it.
+	indexPausePoll = 10 * time.Second
 	// trigramRunes is the index's grain: shorter needles match nothing in
 	// an FTS5 trigram index, so they are scanned.
 	trigramRunes = 3
@@ -54,8 +57,10 @@ type textIndex struct {
 	extract func(raw []byte) (header, body string)
 	fold    func(s string) string
 	sent    func(header []byte) (time.Time, bool)
-	mu      sync.Mutex // one drain of fts_pending at a time
-	wake    chan struct{}
+	// pause reports low disk space (Options.Pause); nil never pauses.
+	pause func() bool
+	mu    sync.Mutex // one drain of fts_pending at a time
+	wake  chan struct{}
 	// lastWrite is when a commit other than the indexer's own last
 	// happened, in unix nanoseconds.
 	lastWrite atomic.Int64
@@ -136,10 +141,15 @@ func (s *Store) IndexPending(ctx context.Context) error {
 }
 
 // indexInBackground is IndexPending yielding to deliveries: before each
-// batch it waits for a quiet store (indexQuiet) unless the backlog has
-// grown past indexBacklog.
+// batch it waits while disk space is low (the index would take what
+// deliveries need; searches read unindexed mail directly meanwhile), then
+// for a quiet store (indexQuiet) unless the backlog has grown past
+// indexBacklog.
 func (s *Store) indexInBackground(ctx context.Context) error {
 	for {
+		if err := s.waitUnpaused(ctx); err != nil {
+			return err
+		}
 		if err := s.waitQuiet(ctx); err != nil {
 			return err
 		}
@@ -148,6 +158,25 @@ func (s *Store) indexInBackground(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+func (s *Store) waitUnpaused(ctx context.Context) error {
+	if s.text.pause == nil {
+		return nil
+	}
+	for s.text.pause() {
+		// A commit wakes it too: space may be back already.
+		t := time.NewTimer(indexPausePoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		case <-s.text.wake:
+			t.Stop()
+		}
+	}
+	return nil
 }
 
 func (s *Store) waitQuiet(ctx context.Context) error {

@@ -50,6 +50,10 @@ type Options struct {
 	// MaxMailboxes bounds the mailboxes of one account; 0 means
 	// mailstore.DefaultMaxMailboxes.
 	MaxMailboxes int
+	// Pause, when set, reports that background work should wait: the
+	// server passes its free-space monitor, so below the reserve the
+	// full-text indexer leaves the space to deliveries (fts.go).
+	Pause func() bool
 }
 
 // Store is a mailstore.Store on SQLite.
@@ -107,7 +111,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if opts.TextExtractor != nil {
-		s.text = &textIndex{extract: opts.TextExtractor, fold: opts.TextFold, sent: opts.SentDate}
+		s.text = &textIndex{extract: opts.TextExtractor, fold: opts.TextFold, sent: opts.SentDate, pause: opts.Pause}
 	}
 	s.log = s.log.With("mailstore", opts.Name)
 

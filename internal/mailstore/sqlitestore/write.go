@@ -42,7 +42,9 @@ type boxState struct {
 
 // write runs fn in a BEGIN IMMEDIATE transaction on the single write
 // connection, commits, and then notifies watchers of changed mailboxes.
-func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error) error {
+// A full disk fails it with mailstore.ErrNoSpace.
+func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error) (err error) {
+	defer func() { err = noSpace(err) }()
 	start := time.Now()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
