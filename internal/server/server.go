@@ -51,6 +51,7 @@ type Server struct {
 	runner    *queue.Runner
 	tls       *tls.Config
 	limiter   *authLimiter
+	smtpLimit wrapFunc // the SMTP listeners' shared limits; see smtpWrap
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
 	services  []service
@@ -159,13 +160,16 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // listen opens addr; key names it in Addr and in errors.
-func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, error) {
+func (s *Server) listen(key, addr string, tlsCfg *tls.Config, wrap wrapFunc) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen.%s %s: %w", key, addr, err)
 	}
 	s.addrs[key] = l.Addr()
 	s.listeners = append(s.listeners, l)
+	if wrap != nil {
+		l = wrap(l, tlsCfg != nil)
+	}
 	if tlsCfg != nil {
 		l = tls.NewListener(l, tlsCfg)
 	}

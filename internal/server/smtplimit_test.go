@@ -1,0 +1,112 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/config"
+)
+
+// greeting dials addr from local (nil: any) and returns the first line the
+// server says, with the connection.
+func greeting(t *testing.T, addr string, local net.Addr) (string, net.Conn) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("greeting from %s: %v", addr, err)
+	}
+	return strings.TrimRight(line, "\r\n"), c
+}
+
+// closedWithin reports whether the server closes c within d.
+func closedWithin(c net.Conn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, c)
+	return err == nil // EOF: io.Copy returns nil
+}
+
+// TestSMTPPerIPLimit: one address may hold max_connections_per_ip (20 by
+// default) SMTP connections over all SMTP listeners; the next one gets 421
+// and is closed, while other addresses are served and a closed
+// connection frees its slot. Loopback is exempt by default, so the test
+// takes the exemption away.
+func TestSMTPPerIPLimit(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) {
+		if c.SMTP.MaxConnectionsPerIP != 20 || len(c.SMTP.PerIPExempt) != 2 {
+			t.Fatalf("defaults: max_connections_per_ip = %d, exempt %v; want 20 and loopback", c.SMTP.MaxConnectionsPerIP, c.SMTP.PerIPExempt)
+		}
+		c.SMTP.PerIPExempt = []netip.Prefix{}
+	})
+	var held []net.Conn
+	for i := 0; i < 20; i++ {
+		line, c := greeting(t, e.addr("mx"), nil)
+		if !strings.HasPrefix(line, "220 ") {
+			t.Fatalf("connection %d: %q", i+1, line)
+		}
+		held = append(held, c)
+	}
+	for _, key := range []string{"mx", "submission", "lmtp"} {
+		line, c := greeting(t, e.addr(key), nil)
+		if !strings.HasPrefix(line, "421 4.7.0 ") {
+			t.Fatalf("%s, connection 21: %q, want 421 4.7.0", key, line)
+		}
+		if !closedWithin(c, 5*time.Second) {
+			t.Fatalf("%s: the refused connection was left open", key)
+		}
+	}
+	if line, _ := greeting(t, e.addr("mx"), &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}); !strings.HasPrefix(line, "220 ") {
+		t.Fatalf("from 127.0.0.2: %q, want 220", line)
+	}
+	held[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		line, c := greeting(t, e.addr("mx"), nil)
+		c.Close()
+		if strings.HasPrefix(line, "220 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a close: %q, want a free slot", line)
+		}
+	}
+}
+
+// TestSMTPGreetingTimeout: a client that connects and never says EHLO is
+// dropped after greeting_timeout, not after the much longer read_timeout;
+// one that greeted keeps the read timeout.
+func TestSMTPGreetingTimeout(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) { c.SMTP.GreetingTimeout.Duration = 300 * time.Millisecond })
+	for _, key := range []string{"mx", "submission"} {
+		line, silent := greeting(t, e.addr(key), nil)
+		if !strings.HasPrefix(line, "220 ") {
+			t.Fatalf("%s greeting %q", key, line)
+		}
+		if !closedWithin(silent, 5*time.Second) {
+			t.Fatalf("%s: a silent client is still connected after 5s", key)
+		}
+	}
+	// Implicit TLS: a client that never starts the handshake is dropped too.
+	c, err := net.Dial("tcp", e.addr("submissions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !closedWithin(c, 5*time.Second) {
+		t.Fatal("submissions: a client that never starts TLS is still connected after 5s")
+	}
+	s := dialSMTP(t, e.addr("mx"))
+	s.send("EHLO client.test", `^250 `)
+	time.Sleep(time.Second) // longer than greeting_timeout: the greeted session must live on
+	s.send("NOOP", `^250 `)
+}
