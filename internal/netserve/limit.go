@@ -99,7 +99,7 @@ func refuse(c net.Conn, say func(net.Conn)) {
 // ListenOptions configure a limited listener.
 type ListenOptions struct {
 	// Refuse writes the protocol's refusal to an over-limit connection
-	// (nil: close without a word, as on an implicit-TLS port).
+	// (nil: close without a word); its writes time out after a second.
 	Refuse func(net.Conn)
 	// GreetingTimeout caps every read deadline of a connection, counted
 	// from its accept, until Greeted is called for it; 0 means no cap.

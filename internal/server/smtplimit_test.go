@@ -110,3 +110,34 @@ func TestSMTPGreetingTimeout(t *testing.T) {
 	time.Sleep(time.Second) // longer than greeting_timeout: the greeted session must live on
 	s.send("NOOP", `^250 `)
 }
+
+// TestSMTPGlobalCap: max_connections bounds all SMTP listeners together,
+// exempt addresses included, and every refusal is counted.
+func TestSMTPGlobalCap(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) { c.SMTP.MaxConnections = 3 })
+	for _, key := range []string{"mx", "submission", "lmtp"} {
+		if line, _ := greeting(t, e.addr(key), nil); !strings.HasPrefix(line, "220 ") {
+			t.Fatalf("%s: %q, want 220", key, line)
+		}
+	}
+	line, c := greeting(t, e.addr("mx"), nil)
+	if !strings.HasPrefix(line, "421 4.7.0 ") || !closedWithin(c, 5*time.Second) {
+		t.Fatalf("fourth SMTP connection: %q, want 421 and a close", line)
+	}
+	if c, err := net.Dial("tcp", e.addr("submissions")); err != nil || !closedWithin(c, 5*time.Second) {
+		t.Fatalf("implicit TLS over the cap: %v, want a close", err)
+	}
+	mfs, err := e.srv.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "rookery_smtp_connections_refused_total" {
+			if n := mf.GetMetric()[0].GetCounter().GetValue(); n != 2 {
+				t.Fatalf("refused counter %v, want 2", n)
+			}
+			return
+		}
+	}
+	t.Fatal("no rookery_smtp_connections_refused_total metric")
+}

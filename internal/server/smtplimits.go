@@ -21,8 +21,8 @@ func (s *Server) smtpWrap(l net.Listener, implicitTLS bool) net.Listener {
 		if total == 0 {
 			total = netserve.DefaultMaxConnections()
 		}
-		lim := &accept.Limits{Limiter: netserve.NewLimiter(s.cfg.SMTP.MaxConnectionsPerIP, total, s.cfg.SMTP.PerIPExempt...),
-			Hostname: s.cfg.Hostname, GreetingTimeout: s.cfg.SMTP.GreetingTimeout.Duration}
+		lim := accept.NewLimits(netserve.NewLimiter(s.cfg.SMTP.MaxConnectionsPerIP, total, s.cfg.SMTP.PerIPExempt...),
+			s.cfg.Hostname, s.cfg.SMTP.GreetingTimeout.Duration, s.reg)
 		s.smtpLimit = lim.Listener
 		s.log.Info("smtp connection limits", "per_ip", s.cfg.SMTP.MaxConnectionsPerIP, "per_ip_exempt", s.cfg.SMTP.PerIPExempt,
 			"total", total, "greeting_timeout", s.cfg.SMTP.GreetingTimeout.Duration)

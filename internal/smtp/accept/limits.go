@@ -4,6 +4,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
@@ -11,9 +13,21 @@ import (
 // (MX, submission, LMTP): connections per client address and in total,
 // and the time a client has to say EHLO/HELO/LHLO.
 type Limits struct {
-	Limiter         *netserve.Limiter
-	Hostname        string
-	GreetingTimeout time.Duration
+	limiter         *netserve.Limiter
+	hostname        string
+	greetingTimeout time.Duration
+	refused         prometheus.Counter
+}
+
+// NewLimits registers the refusal counter with reg (may be nil).
+func NewLimits(lim *netserve.Limiter, hostname string, greetingTimeout time.Duration, reg prometheus.Registerer) *Limits {
+	o := &Limits{limiter: lim, hostname: hostname, greetingTimeout: greetingTimeout,
+		refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "rookery_smtp_connections_refused_total",
+			Help: "SMTP connections refused at connect because a per-address or total bound was reached."})}
+	if reg != nil {
+		reg.MustRegister(o.refused)
+	}
+	return o
 }
 
 // Listener wraps a raw listener (below TLS, which an implicit-TLS port
@@ -22,10 +36,10 @@ type Limits struct {
 // line would be noise to a TLS client, it is closed without a word.
 func (o *Limits) Listener(l net.Listener, implicitTLS bool) net.Listener {
 	refuse := func(c net.Conn) {
-		c.Write([]byte("421 4.7.0 " + o.Hostname + " Too many connections, try again later\r\n"))
+		o.refused.Inc()
+		if !implicitTLS {
+			c.Write([]byte("421 4.7.0 " + o.hostname + " Too many connections, try again later\r\n"))
+		}
 	}
-	if implicitTLS {
-		refuse = nil
-	}
-	return o.Limiter.Listener(l, netserve.ListenOptions{Refuse: refuse, GreetingTimeout: o.GreetingTimeout})
+	return o.limiter.Listener(l, netserve.ListenOptions{Refuse: refuse, GreetingTimeout: o.greetingTimeout})
 }
