@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,44 @@ func TestSMTPGlobalCap(t *testing.T) {
 		}
 	}
 	t.Fatal("no rookery_smtp_connections_refused_total metric")
+}
+
+// openFDs counts this process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(fds)
+}
+
+// TestSMTPFloodHoldsNoDescriptors: 200 connections from one address that
+// never read or write cost the server 20 descriptors (the per-IP cap), not
+// 200, and IMAP keeps answering. Client and server share this process, so
+// the client's own 200 descriptors are part of the count.
+func TestSMTPFloodHoldsNoDescriptors(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) { c.SMTP.PerIPExempt = []netip.Prefix{} })
+	before := openFDs(t)
+	const flood = 200
+	for i := 0; i < flood; i++ {
+		c, err := net.Dial("tcp", e.addr("mx"))
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	bound := before + flood + 20 + 10 // clients, the held server side, slack for the runtime
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		n := openFDs(t)
+		if n <= bound {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors open, want at most %d (server side of the refused connections not closed)", n, bound)
+		}
+	}
+	if line, _ := greeting(t, e.addr("imap"), nil); !strings.HasPrefix(line, "* OK") {
+		t.Fatalf("IMAP greeting during the flood: %q", line)
+	}
 }
