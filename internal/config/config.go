@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,17 @@ type SMTP struct {
 	MaxRecipients  int      `toml:"max_recipients"`
 	ReadTimeout    Duration `toml:"read_timeout"`
 	WriteTimeout   Duration `toml:"write_timeout"`
+	// MaxConnectionsPerIP (default 20) and MaxConnections (default 0:
+	// half the RLIMIT_NOFILE soft limit) bound the connections of all SMTP
+	// listeners together (MX, submission, LMTP); GreetingTimeout (default
+	// 30s) is how long a client may take to send EHLO/HELO/LHLO.
+	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"`
+	MaxConnections      int      `toml:"max_connections"`
+	GreetingTimeout     Duration `toml:"greeting_timeout"`
+	// PerIPExempt are networks without the per-IP bound (default
+	// loopback, as Postfix exempts $mynetworks): local webmail, relays
+	// and benchmarks. They still count toward MaxConnections.
+	PerIPExempt []netip.Prefix `toml:"max_connections_per_ip_exempt"`
 }
 
 // Submission configures the submission role (587/465).
@@ -220,6 +232,15 @@ func (c *Config) applyDefaults() {
 	if c.SMTP.WriteTimeout.Duration == 0 {
 		c.SMTP.WriteTimeout.Duration = 5 * time.Minute
 	}
+	if c.SMTP.MaxConnectionsPerIP == 0 {
+		c.SMTP.MaxConnectionsPerIP = 20
+	}
+	if c.SMTP.PerIPExempt == nil {
+		c.SMTP.PerIPExempt = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if c.SMTP.GreetingTimeout.Duration == 0 {
+		c.SMTP.GreetingTimeout.Duration = 30 * time.Second
+	}
 	if c.Outbound.Port == 0 {
 		c.Outbound.Port = 25
 	}
@@ -288,6 +309,12 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.MaxRecipients < 1 {
 		bad("smtp.max_recipients", "expected at least 1, got %d", c.SMTP.MaxRecipients)
+	}
+	if c.SMTP.MaxConnectionsPerIP < 0 {
+		bad("smtp.max_connections_per_ip", "expected a number of connections, got %d", c.SMTP.MaxConnectionsPerIP)
+	}
+	if c.SMTP.MaxConnections < 0 {
+		bad("smtp.max_connections", "expected a number of connections (0: half the open-file limit), got %d", c.SMTP.MaxConnections)
 	}
 	if c.Outbound.Port < 1 || c.Outbound.Port > 65535 {
 		bad("outbound.port", "expected a TCP port, got %d", c.Outbound.Port)

@@ -1,7 +1,8 @@
 // Package netserve is the connection lifecycle the line protocols (IMAP,
 // POP3) share: accept on several listeners, one goroutine per session,
 // and a graceful shutdown that asks each session to finish (BYE) before it
-// forces connections closed.
+// forces connections closed. Its Limiter, which bounds connections per
+// address and in total, also guards the SMTP listeners.
 package netserve
 
 import (
@@ -36,7 +37,7 @@ type Limits struct {
 type Server struct {
 	newSession func(net.Conn) Session
 	limits     Limits
-	perIP      map[string]int
+	limiter    *Limiter
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -47,15 +48,8 @@ type Server struct {
 
 // New returns a server that runs newSession for each connection.
 func New(newSession func(net.Conn) Session, limits Limits) *Server {
-	return &Server{newSession: newSession, limits: limits, perIP: map[string]int{},
+	return &Server{newSession: newSession, limits: limits, limiter: NewLimiter(limits.PerIP, 0),
 		listeners: map[net.Listener]struct{}{}, sessions: map[Session]struct{}{}}
-}
-
-func ipOf(c net.Conn) string {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.String()
-	}
-	return c.RemoteAddr().String()
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil. It may
@@ -90,20 +84,19 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		ip := ipOf(c)
+		ip := IPOf(c)
+		if !s.limiter.Acquire(ip) {
+			refuse(c, s.limits.Refuse)
+			continue
+		}
 		sess := s.newSession(c) // construction only: no I/O
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
+			s.limiter.Release(ip)
 			c.Close()
 			return nil
 		}
-		if s.limits.PerIP > 0 && s.perIP[ip] >= s.limits.PerIP {
-			s.mu.Unlock()
-			s.refuse(c)
-			continue
-		}
-		s.perIP[ip]++
 		s.sessions[sess] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -112,24 +105,10 @@ func (s *Server) Serve(l net.Listener) error {
 			sess.Serve()
 			s.mu.Lock()
 			delete(s.sessions, sess)
-			if s.perIP[ip]--; s.perIP[ip] <= 0 {
-				delete(s.perIP, ip)
-			}
 			s.mu.Unlock()
+			s.limiter.Release(ip)
 		}()
 	}
-}
-
-// refuse answers an over-limit connection without holding up the accept
-// loop on a client that does not read.
-func (s *Server) refuse(c net.Conn) {
-	go func() {
-		defer c.Close()
-		if s.limits.Refuse != nil {
-			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			s.limits.Refuse(c)
-		}
-	}()
 }
 
 func (s *Server) isClosing() bool {

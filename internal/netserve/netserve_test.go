@@ -133,14 +133,11 @@ func TestPerIPLimitRefusesAndRecovers(t *testing.T) {
 	// A session that ends frees its slot.
 	conns[0].Close()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		srv.mu.Lock()
-		n := srv.perIP["127.0.0.1"]
-		srv.mu.Unlock()
-		if n == 2 {
+		if n := srv.limiter.count("127.0.0.1"); n == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("perIP count %d after a close, want 2", n)
+			t.Fatalf("perIP count %d after a close, want 2", srv.limiter.count("127.0.0.1"))
 		}
 	}
 	for _, c := range conns[1:] {

@@ -15,7 +15,7 @@ func (s *Server) startHTTP() error {
 	if s.cfg.Listen.HTTP == "" {
 		return nil
 	}
-	l, err := s.listen("http", s.cfg.Listen.HTTP, nil)
+	l, err := s.listen("http", s.cfg.Listen.HTTP, nil, nil)
 	if err != nil {
 		return err
 	}

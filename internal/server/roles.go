@@ -24,7 +24,7 @@ func (s *Server) startMX() error {
 	if !s.cfg.HasRole("mx") || s.cfg.Listen.MX == "" {
 		return nil
 	}
-	l, err := s.listen("mx", s.cfg.Listen.MX, nil)
+	l, err := s.listen("mx", s.cfg.Listen.MX, nil, s.smtpWrap)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) startSubmission() error {
 		Logger:            s.log,
 		Registerer:        s.reg,
 	})
-	return s.serveMulti("submission", srv.Serve, srv.Shutdown, []listenSpec{
+	return s.serveMulti("submission", srv.Serve, srv.Shutdown, s.smtpWrap, []listenSpec{
 		{"submission", s.cfg.Listen.Submission, false},
 		{"submissions", s.cfg.Listen.Submissions, true},
 	})
@@ -79,7 +79,7 @@ func (s *Server) startLMTP() error {
 	if !s.cfg.HasRole("mailstore") || s.cfg.Listen.LMTP == "" {
 		return nil
 	}
-	l, err := s.listen("lmtp", s.cfg.Listen.LMTP, nil)
+	l, err := s.listen("lmtp", s.cfg.Listen.LMTP, nil, s.smtpWrap)
 	if err != nil {
 		return err
 	}
@@ -104,9 +104,9 @@ type listenSpec struct {
 	tls       bool
 }
 
-// serveMulti starts one server's Serve on each configured listener and
-// registers its shutdown once.
-func (s *Server) serveMulti(name string, serve func(net.Listener) error, shutdown func(context.Context) error, specs []listenSpec) error {
+// serveMulti starts one server's Serve on each configured listener (each
+// wrapped by wrap, if not nil) and registers its shutdown once.
+func (s *Server) serveMulti(name string, serve func(net.Listener) error, shutdown func(context.Context) error, wrap wrapFunc, specs []listenSpec) error {
 	registered := false
 	for _, sp := range specs {
 		if sp.addr == "" {
@@ -119,7 +119,7 @@ func (s *Server) serveMulti(name string, serve func(net.Listener) error, shutdow
 			}
 			tlsCfg = s.tls
 		}
-		l, err := s.listen(sp.key, sp.addr, tlsCfg)
+		l, err := s.listen(sp.key, sp.addr, tlsCfg, wrap)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Server) startIMAP() error {
 		Logger:            s.log.With("role", "imap"),
 		Registerer:        s.reg,
 	})
-	return s.serveMulti("imap", srv.Serve, srv.Shutdown, []listenSpec{
+	return s.serveMulti("imap", srv.Serve, srv.Shutdown, nil, []listenSpec{
 		{"imap", s.cfg.Listen.IMAP, false},
 		{"imaps", s.cfg.Listen.IMAPS, true},
 	})
@@ -181,7 +181,7 @@ func (s *Server) startPOP3() error {
 		Logger:            s.log.With("role", "pop3"),
 		Registerer:        s.reg,
 	})
-	return s.serveMulti("pop3", srv.Serve, srv.Shutdown, []listenSpec{
+	return s.serveMulti("pop3", srv.Serve, srv.Shutdown, nil, []listenSpec{
 		{"pop3", s.cfg.Listen.POP3, false},
 		{"pop3s", s.cfg.Listen.POP3S, true},
 	})

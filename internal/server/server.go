@@ -56,6 +56,7 @@ type Server struct {
 	tls       *tls.Config
 	cert      *certificate       // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
+	smtpLimit wrapFunc           // the SMTP listeners' shared limits; see smtpWrap
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
 	services  []service
@@ -187,8 +188,8 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // listen takes the listener bindAll opened for key (the config key, as in
-// Addr) for a role to serve.
-func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, error) {
+// Addr) for a role to serve; wrap, when set, goes below TLS.
+func (s *Server) listen(key, addr string, tlsCfg *tls.Config, wrap wrapFunc) (net.Listener, error) {
 	l, ok := s.bound[key]
 	if !ok {
 		return nil, fmt.Errorf("listen.%s %s: not bound before start (configuredListeners misses it)", key, addr)
@@ -196,6 +197,9 @@ func (s *Server) listen(key, addr string, tlsCfg *tls.Config) (net.Listener, err
 	delete(s.bound, key)
 	s.addrs[key] = l.Addr()
 	s.listeners = append(s.listeners, l)
+	if wrap != nil {
+		l = wrap(l, tlsCfg != nil)
+	}
 	if tlsCfg != nil {
 		l = tls.NewListener(l, tlsCfg)
 	}

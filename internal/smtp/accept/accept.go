@@ -118,20 +118,19 @@ func NewCommitter(hostname, role string, q queue.Store, onEnqueue func(), reg pr
 // missing headers and a DKIM signature). It may return an SMTP error.
 type Transform func(ctx context.Context, msg []byte) ([]byte, error)
 
-// Commit reads the message from r, normalizes bare LF, prepends the
+// Commit reads the message from r in Canonical form, prepends the
 // Received header, applies transform and commits the message to the queue.
 // A nil error means the message is durable.
 func (c *Committer) Commit(ctx context.Context, conn *smtp.Conn, env *Envelope, r io.Reader, transform Transform, log *slog.Logger) error {
 	if len(env.Rcpts) == 0 {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "No valid recipients"}
 	}
-	raw, err := io.ReadAll(r)
+	raw, err := io.ReadAll(Canonical(r))
 	if err != nil {
 		c.messages.WithLabelValues("rejected").Inc()
 		log.Info("message rejected", "from", env.From, "err", err)
 		return err
 	}
-	raw = NormalizeNewlines(raw)
 	if tooManyHops(raw) {
 		c.messages.WithLabelValues("rejected").Inc()
 		log.Warn("message rejected: mail loop", "from", env.From, "rcpts", strings.Join(env.Origs, ","))
@@ -204,25 +203,8 @@ func sanitizeHelo(h string) string {
 	return h
 }
 
-// NormalizeNewlines turns bare LF into CRLF. go-smtp ends DATA only at
-// CRLF.CRLF, so a bare-LF dot line can never end the message early (no SMTP
-// smuggling); normalizing keeps the stored message canonical for IMAP.
-func NormalizeNewlines(b []byte) []byte {
-	n := 0
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
-			n++
-		}
-	}
-	if n == 0 {
-		return b
-	}
-	out := make([]byte, 0, len(b)+n)
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out
+// ValidAddress is a syntax check of a reverse or forward path address.
+func ValidAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
 }

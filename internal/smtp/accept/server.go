@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/rookery-mail/rookery/internal/netserve"
 )
 
 // Listener is the go-smtp server of one SMTP role, with the lifecycle and
@@ -34,7 +36,7 @@ type ListenerOptions struct {
 // NewListener builds the server for a role's backend: SMTPUTF8, 8BITMIME,
 // PIPELINING, REQUIRETLS and DSN parameters, and MaxLineLength.
 func NewListener(be smtp.Backend, o ListenerOptions) *Listener {
-	srv := smtp.NewServer(be)
+	srv := smtp.NewServer(greeted(be))
 	srv.LMTP = o.LMTP
 	srv.Domain = o.Hostname
 	srv.TLSConfig = o.TLSConfig
@@ -71,6 +73,15 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// greeted lifts the greeting timeout of a Limits listener's connection:
+// go-smtp makes the session at the first EHLO, HELO or LHLO.
+func greeted(be smtp.Backend) smtp.Backend {
+	return smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		netserve.Greeted(c.Conn())
+		return be.NewSession(c)
+	})
 }
 
 // slogAdapter routes go-smtp's internal errors to the role's logger.

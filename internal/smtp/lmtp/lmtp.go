@@ -129,13 +129,14 @@ func (se *session) Data(r io.Reader) error {
 // LMTPData stores the message for every recipient and reports each RCPT's
 // outcome: 250 once durable, 4xx to retry, 5xx when the mailbox is gone or full.
 func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
-	raw, err := io.ReadAll(r)
+	raw, err := io.ReadAll(accept.Canonical(r))
 	if err != nil {
+		se.log.Info("lmtp message rejected", "from", se.env.From, "err", err)
 		return err
 	}
 	now := time.Now()
 	msg := &queue.Message{ID: queue.NewID(now), From: se.env.From, Recipients: se.env.Rcpts, Received: now,
-		SMTPUTF8: se.env.UTF8, Body: accept.NormalizeNewlines(raw)}
+		SMTPUTF8: se.env.UTF8, Body: raw}
 	byAcct := map[string]queue.Result{}
 	for _, res := range se.s.opts.Deliverer.Deliver(context.Background(), []*queue.Message{msg}) {
 		byAcct[res.Recipient] = res
