@@ -19,6 +19,12 @@ type watcher struct{ ch chan struct{} }
 // NewHub returns an empty hub.
 func NewHub() *Hub { return &Hub{watchers: make(map[hubKey]map[*watcher]struct{})} }
 
+// AnyMailbox, as a mailbox ID for Watch, watches every mailbox of the
+// user: IMAP NOTIFY (RFC 5465) reports changes anywhere in the account.
+// Engines also Notify it for changes to no message, such as a created
+// mailbox or a subscription.
+const AnyMailbox int64 = 0
+
 // Watch registers a watcher; the channel has room for one pending signal, so
 // signals coalesce and Notify never blocks.
 func (h *Hub) Watch(user string, mailboxID int64) (<-chan struct{}, func()) {
@@ -43,11 +49,19 @@ func (h *Hub) Watch(user string, mailboxID int64) (<-chan struct{}, func()) {
 	}
 }
 
-// Notify signals every watcher of the mailbox.
+// Notify signals every watcher of the mailbox, and the user's AnyMailbox
+// watchers.
 func (h *Hub) Notify(user string, mailboxID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for w := range h.watchers[hubKey{user, mailboxID}] {
+	h.signal(hubKey{user, mailboxID})
+	if mailboxID != AnyMailbox {
+		h.signal(hubKey{user, AnyMailbox})
+	}
+}
+
+func (h *Hub) signal(k hubKey) {
+	for w := range h.watchers[k] {
 		select {
 		case w.ch <- struct{}{}:
 		default:

@@ -253,7 +253,9 @@ type Store interface {
 	Headers(ctx context.Context, user string, mailboxID int64, uids []uint32) (map[uint32][]byte, error)
 
 	// Watch returns a channel that receives a value (coalesced) after any
-	// committed change to the mailbox, until cancel is called.
+	// committed change to the mailbox, until cancel is called. With
+	// AnyMailbox it signals after any change to the user's mailboxes,
+	// including creation, deletion, rename and subscription.
 	Watch(user string, mailboxID int64) (ch <-chan struct{}, cancel func())
 
 	// Check verifies the store's invariants (every message's blob exists,

@@ -108,6 +108,7 @@ func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string
 			return err
 		}
 		mb, err = w.createMailbox(ctx, acct, norm, su, false)
+		w.notify = append(w.notify, watchKey{user, mb.ID}) // NOTIFY MailboxName
 		return err
 	})
 	return mb, err
@@ -328,6 +329,7 @@ func (s *Store) SetSubscribed(ctx context.Context, user, name string, subscribed
 			return err
 		}
 		_, err = w.tx.ExecContext(ctx, `UPDATE mailboxes SET subscribed = ? WHERE id = ?`, subscribed, mb.ID)
+		w.notify = append(w.notify, watchKey{user, mb.ID}) // NOTIFY SubscriptionChange
 		return err
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -43,6 +44,37 @@ func testWatch(t *testing.T, h *harness) {
 	waitSignal(t, dch, "Move (destination)")
 	cancel()
 	h.append("alice", inbox.ID, msg(3)) // must not block or panic after cancel
+}
+
+// testWatchAccount: an AnyMailbox watcher hears of message changes in any
+// mailbox and of changes to the mailbox list itself (IMAP NOTIFY).
+func testWatchAccount(t *testing.T, h *harness) {
+	h.account("alice")
+	h.account("bob")
+	ch, cancel := h.s.Watch("alice", mailstore.AnyMailbox)
+	defer cancel()
+	h.append("alice", h.box("alice", "INBOX").ID, msg(1))
+	waitSignal(t, ch, "Append")
+	h.create("alice", "Lists")
+	waitSignal(t, ch, "CreateMailbox")
+	if err := h.s.SetSubscribed(h.ctx, "alice", "Lists", true); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, ch, "SetSubscribed")
+	if err := h.s.RenameMailbox(h.ctx, "alice", "Lists", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, ch, "RenameMailbox")
+	if err := h.s.DeleteMailbox(h.ctx, "alice", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, ch, "DeleteMailbox")
+	h.append("bob", h.box("bob", "INBOX").ID, msg(2))
+	select {
+	case <-ch:
+		t.Error("alice's watcher signalled for bob's mailbox")
+	case <-time.After(50 * time.Millisecond):
+	}
 }
 
 func testConcurrentAppends(t *testing.T, h *harness) {

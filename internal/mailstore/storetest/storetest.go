@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"Expunge", testExpunge},
 		{"ForeignMailbox", testForeignMailbox},
 		{"Watch", testWatch},
+		{"WatchAccount", testWatchAccount},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentEnsureAccount", testConcurrentEnsureAccount},
 		{"BodyRoundTrip", testBodyRoundTrip},
