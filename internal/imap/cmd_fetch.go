@@ -81,8 +81,15 @@ func handleFetch(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	return s.writeFetch(idx, items, flagsChanged)
+}
+
+// writeFetch sends a FETCH response for each message s.sel.msgs[i] of idx;
+// flagsChanged adds FLAGS for messages FETCH has just marked \Seen.
+func (s *session) writeFetch(idx []int, items []fetchItem, flagsChanged map[uint32]bool) error {
 	needBlob := slices.ContainsFunc(items, fetchItem.needsBlob)
 	var headers map[uint32][]byte // the header cache, when the items need no more
+	var err error
 	if needBlob && !slices.ContainsFunc(items, func(it fetchItem) bool { return it.needsBlob() && !it.headerOnly() }) {
 		if headers, err = s.cachedHeaders(idx); err != nil {
 			return err

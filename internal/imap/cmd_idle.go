@@ -43,9 +43,12 @@ func handleIdle(s *session, c *command) error {
 		line, err := netserve.ReadLine(s.br, s.srv.opts.MaxLineLength)
 		done <- lineResult{line, err}
 	}()
-	var watch <-chan struct{}
+	var watch, notifyWatch <-chan struct{}
 	if s.sel != nil {
 		watch = s.sel.watch
+	}
+	if s.notify != nil {
+		notifyWatch = s.notify.watch // RFC 5465 §3.2: NOTIFY events during IDLE
 	}
 	poll := time.NewTicker(s.srv.watchPoll)
 	defer poll.Stop()
@@ -67,12 +70,16 @@ func handleIdle(s *session, c *command) error {
 			c.ok("", "IDLE terminated")
 			return nil
 		case <-watch:
+		case <-notifyWatch:
 		case <-poll.C:
 		}
 		// The reader goroutine owns s.br until DONE arrives, so errors
 		// here must not end the command early.
 		if err := s.syncAll(true); err != nil {
 			s.log.Warn("imap idle sync", "user", s.user, "err", err)
+		}
+		if err := s.notifyUpdate(); err != nil {
+			s.log.Warn("imap idle notify", "user", s.user, "err", err)
 		}
 		if err := s.flush(); err != nil {
 			s.logout = true

@@ -66,6 +66,8 @@ type session struct {
 	deflate bool
 	// updates are the live SEARCH RETURN (UPDATE) searches (searchupdate.go).
 	updates []*searchUpdate
+	// notify is the active NOTIFY SET (notify.go), or nil.
+	notify *notifyState
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -188,6 +190,7 @@ func (s *session) serve() {
 			s.flush()
 		}
 		s.closeSelected()
+		s.stopNotify()
 		s.conn().Close()
 		if s.userKey != "" {
 			s.srv.releaseUserSession(s.userKey)
@@ -215,6 +218,9 @@ func (s *session) run() (outcome string) {
 			return "shutdown"
 		}
 		s.armDeadline(s.srv.opts.IdleTimeout)
+		if s.notify != nil {
+			s.waitNotify() // RFC 5465: events arrive between commands
+		}
 		raw, err := readCommand(s.br, s.limits(), func() error { return s.continuation("Ready for literal data") })
 		if err != nil {
 			s.releaseHeld()
