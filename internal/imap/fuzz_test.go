@@ -45,6 +45,8 @@ func FuzzParseCommand(f *testing.F) {
 		"a ENABLE IMAP4rev2\r\na SELECT INBOX\r\na SEARCH UNSEEN\r\na STATUS Entwürfe (DELETED)\r\n",
 		"a ENABLE QRESYNC\r\na SELECT INBOX (QRESYNC (1 2 1:* (1:3 1,3,5)))\r\na UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
 			"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Seen)\r\na SEARCH MODSEQ \"/flags/\\\\draft\" all 2\r\na STATUS INBOX (HIGHESTMODSEQ)\r\n",
+		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName))\r\n" +
+			"a NOOP\r\na NOTIFY SET (subtree (INBOX x) (MessageNew MessageExpunge FlagChange)) (subscribed (SubscriptionChange))\r\na NOTIFY NONE\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
