@@ -250,3 +250,31 @@ func FuzzParseNotify(f *testing.F) {
 		}
 	})
 }
+
+// TestNotifySelectedDeleted: the selected mailbox deleted by another
+// session ends this one with BYE at once, not at its next command.
+func TestNotifySelectedDeleted(t *testing.T) {
+	env := startServer(t)
+	c := notifyLogin(t, env, "alice")
+	c.cmd("C CREATE Work", `C OK .*`)
+	c.send("S SELECT Work\r\n")
+	c.readUntilTagged("S")
+	c.cmd("N NOTIFY SET (selected (MessageNew MessageExpunge))", `N OK NOTIFY completed`)
+	if err := env.store.DeleteMailbox(context.Background(), "alice", "Work"); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(`\* BYE \[UNAVAILABLE\] Selected mailbox was deleted`)
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := c.br.ReadString('\n'); err == nil {
+		t.Fatalf("connection still open, got %q", line)
+	}
+}
+
+// TestNotifyAutologout: waiting for notifications does not keep an idle
+// session past IdleTimeout.
+func TestNotifyAutologout(t *testing.T) {
+	env := startServer(t, func(o *Options) { o.IdleTimeout = 300 * time.Millisecond })
+	c := notifyLogin(t, env, "alice")
+	c.cmd("N NOTIFY SET (personal (MessageNew MessageExpunge))", `N OK NOTIFY completed`)
+	c.expect(`\* BYE Autologout; idle for too long`)
+}
