@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// notifyLogin opens a session of user that has the given NOTIFY reply to cmd.
+// notifyLogin opens a raw session logged in as user.
 func notifyLogin(t *testing.T, env *testEnv, user string) *tconn {
 	t.Helper()
 	c := dialRaw(t, env.addr)
@@ -277,4 +277,10 @@ func TestNotifyAutologout(t *testing.T) {
 	c := notifyLogin(t, env, "alice")
 	c.cmd("N NOTIFY SET (personal (MessageNew MessageExpunge))", `N OK NOTIFY completed`)
 	c.expect(`\* BYE Autologout; idle for too long`)
+}
+
+// TestPythonNotify: Python's imaplib, a client sharing no code with ours,
+// hears of another session's APPEND and CREATE without sending a command.
+func TestPythonNotify(t *testing.T) {
+	runPython(t, startServer(t), "notify_client.py", "alice", "alicepw")
 }
