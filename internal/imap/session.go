@@ -256,11 +256,7 @@ func (s *session) run() (outcome string) {
 			return "read error"
 		}
 		s.commands++
-		// A client that hangs up mid-command gets its work cancelled,
-		// not run to the end (issue #8: a LIST spun on after the client left).
-		stopWatch := netserve.WatchHangup(s.conn(), s.cancel)
 		s.handle(raw)
-		stopWatch()
 		raw = nil
 		s.releaseHeld()
 		if err := s.flush(); err != nil {
@@ -317,6 +313,12 @@ func (s *session) handle(raw []byte) {
 	if s.state&spec.states == 0 {
 		s.finish(c, errBad("", "Command not allowed in this state"))
 		return
+	}
+	if !spec.readsClient {
+		// A client that hangs up mid-command gets its work cancelled,
+		// not run to the end (issue #8: a LIST spun on after the client left).
+		stop := netserve.WatchHangup(s.conn(), s.cancel)
+		defer stop()
 	}
 	err = spec.handle(s, c)
 	if err == nil && s.sel != nil && !s.logout {
