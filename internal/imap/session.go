@@ -187,6 +187,7 @@ func (s *session) serve() {
 			s.writef("* BYE [SERVERBUG] Internal error")
 			s.flush()
 		}
+		s.releaseHeld() // after a panic in a command
 		s.closeSelected()
 		s.conn().Close()
 		if s.userKey != "" {

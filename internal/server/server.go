@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	// Below [storage] min_free the indexer pauses; when space grows
 	// again, mail deferred for a full disk is retried at once.
 	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
-		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage")})
+		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage"), Registerer: s.reg})
 	s.disk.Check()
 	hub := mailstore.NewHub()
 	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log, s.disk.Low)
