@@ -187,3 +187,6 @@ func (f *fakeStore) SearchText(context.Context, string, int64, mailstore.TextFie
 func (f *fakeStore) Headers(context.Context, string, int64, []uint32) (map[uint32][]byte, error) {
 	return map[uint32][]byte{}, nil
 }
+func (f *fakeStore) ClaimRecent(context.Context, string, int64, uint32) (uint32, error) {
+	return 1, nil
+}

@@ -131,6 +131,13 @@ WHEN NOT EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = NEW.blob_id) BEGIN
 	INSERT OR IGNORE INTO fts_pending (blob_id) VALUES (NEW.blob_id);
 END;
 `,
+	// 4: IMAP4rev1 \Recent (recent.go): messages from recent_uid up are
+	// recent to the next session that claims them. Mail that is already
+	// stored is not recent.
+	`
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
+UPDATE mailboxes SET recent_uid = uidnext;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.
