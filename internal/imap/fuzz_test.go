@@ -119,6 +119,9 @@ func (f *fakeStore) Check(context.Context) ([]string, error)                   {
 func (f *fakeStore) Close() error                                              { return nil }
 func (f *fakeStore) Watch(string, int64) (<-chan struct{}, func())             { return nil, func() {} }
 func (f *fakeStore) SetSubscribed(context.Context, string, string, bool) error { return nil }
+func (f *fakeStore) Subscriptions(context.Context, string) ([]string, error) {
+	return []string{"INBOX", "Gone/Child"}, nil
+}
 func (f *fakeStore) Mailboxes(context.Context, string) ([]mailstore.MailboxInfo, error) {
 	return []mailstore.MailboxInfo{fakeInbox, {ID: 2, Name: "Work/Projects", SpecialUse: `\Archive`}}, nil
 }

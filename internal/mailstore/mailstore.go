@@ -191,7 +191,14 @@ type Store interface {
 	// RenameMailbox renames a mailbox and its children. Renaming INBOX
 	// moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
 	RenameMailbox(ctx context.Context, user, oldName, newName string) error
+	// SetSubscribed subscribes to an existing mailbox or unsubscribes from
+	// any name. Subscriptions are kept apart from mailboxes: one outlives
+	// DELETE (RFC 3501 §6.3.6) and follows RENAME, and MailboxInfo.Subscribed
+	// reports it for a mailbox of that name.
 	SetSubscribed(ctx context.Context, user, name string, subscribed bool) error
+	// Subscriptions lists the user's subscribed names, sorted, whether or
+	// not a mailbox has the name.
+	Subscriptions(ctx context.Context, user string) ([]string, error)
 
 	// Messages lists a mailbox's messages in UID order.
 	Messages(ctx context.Context, user string, mailboxID int64) ([]Message, error)

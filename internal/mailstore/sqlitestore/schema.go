@@ -138,6 +138,17 @@ END;
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
 UPDATE mailboxes SET recent_uid = uidnext;
 `,
+	// 5: subscriptions apart from mailboxes, so one outlives DELETE
+	// (RFC 3501 §6.3.6) and can name a mailbox that does not exist.
+	`
+CREATE TABLE subscriptions (
+	account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	name       TEXT NOT NULL,
+	PRIMARY KEY (account_id, name)
+) STRICT, WITHOUT ROWID;
+INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
+ALTER TABLE mailboxes DROP COLUMN subscribed;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.
