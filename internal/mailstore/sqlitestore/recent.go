@@ -19,18 +19,21 @@ func (s *Store) ClaimRecent(ctx context.Context, user string, mailboxID int64, u
 		}
 		return nil
 	}
-	if upTo == 0 {
-		tx, err := s.readTx(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("recent: %w", err)
-		}
-		defer tx.Rollback()
-		if err := read(tx); err != nil {
-			return 0, fmt.Errorf("recent: %w", err)
-		}
+	// Most calls find nothing left to claim: answer those without the
+	// write lock.
+	tx, err := s.readTx(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("recent: %w", err)
+	}
+	err = read(tx)
+	tx.Rollback()
+	if err != nil {
+		return 0, fmt.Errorf("recent: %w", err)
+	}
+	if upTo <= from {
 		return from, nil
 	}
-	err := s.write(ctx, "claim recent", func(w *writeTx) error {
+	err = s.write(ctx, "claim recent", func(w *writeTx) error {
 		if err := read(w.tx); err != nil {
 			return err
 		}
