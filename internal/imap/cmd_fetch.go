@@ -107,7 +107,7 @@ func handleFetch(s *session, c *command) error {
 			}
 		}
 		buf.Reset()
-		if err := writeFetchResponse(&buf, i+1, m, raw, items, flagsChanged[m.UID]); err != nil {
+		if err := writeFetchResponse(&buf, i+1, s.sel.withRecent(m), raw, items, flagsChanged[m.UID]); err != nil {
 			return err
 		}
 		if err := s.write(buf.Bytes()); err != nil {

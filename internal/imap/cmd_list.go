@@ -199,31 +199,40 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 	if opts.extended || s.rev2 {
 		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
 	}
-	for i, e := range listEntries(boxes, nonExistent) {
+	entries := listEntries(boxes, nonExistent)
+	var subs *subscriptionView // list_subscribed.go
+	if opts.lsub || opts.subscribed || opts.retSubscribed {
+		if subs, err = s.subscriptionView(patterns, sharedBoxes); err != nil {
+			return err
+		}
+		if opts.lsub || opts.subscribed {
+			entries = subs.addEntries(entries, nonExistent)
+		}
+	}
+	for i, e := range entries {
 		if err := s.interrupted(i); err != nil {
 			return err
 		}
-		matched := false
-		for _, pat := range patterns {
-			matched = matched || matchPattern(pat, e.name)
-		}
-		if !matched {
+		if !matchAny(patterns, e.name) {
 			continue
 		}
-		subscribed := e.info != nil && e.info.Subscribed
+		subscribed := e.info != nil && e.info.Subscribed || subs != nil && subs.names[e.name]
+		attrs := e.attrs
 		var extra string
 		switch {
 		case opts.lsub && !subscribed:
-			continue
+			if !subs.lsubParent(e.name, patterns) {
+				continue
+			}
+			attrs = []string{`\Noselect`}
 		case opts.specialUseOnly && (e.info == nil || e.info.SpecialUse == ""):
 			continue
 		case opts.subscribed && !subscribed:
-			if !opts.recursiveMatch || !e.subscribedChild {
+			if !opts.recursiveMatch || !subs.belowUnmatched[e.name] {
 				continue
 			}
 			extra = ` ("CHILDINFO" ("SUBSCRIBED"))`
 		}
-		attrs := e.attrs
 		if opts.retSubscribed && subscribed {
 			attrs = append(attrs[:len(attrs):len(attrs)], `\Subscribed`)
 		}

@@ -39,8 +39,8 @@ func TestTranscriptPartial(t *testing.T) {
 	c.cmd("p9 SORT RETURN (PARTIAL 1:3) (SUBJECT) UTF-8 ALL", `\* ESEARCH \(TAG "p9"\) PARTIAL \(1:3 8,7,6\)`, `p9 OK SORT completed`)
 	c.cmd("p10 UID SORT RETURN (PARTIAL -1:-2 MIN) (SUBJECT) UTF-8 ALL", `\* ESEARCH \(TAG "p10"\) UID MIN 8 PARTIAL \(-1:-2 2,1\)`, `p10 OK UID SORT completed`)
 	// UID FETCH ... (PARTIAL): the second and third of the messages in 3:*.
-	c.cmd("p11 UID FETCH 3:* (FLAGS) (PARTIAL 2:3)", `\* 4 FETCH \(UID 4 FLAGS \(\\Flagged\)\)`, `\* 5 FETCH \(UID 5 FLAGS \(\)\)`, `p11 OK UID FETCH completed`)
-	c.cmd("p12 UID FETCH 1:* (FLAGS) (PARTIAL -1:-1)", `\* 8 FETCH \(UID 8 FLAGS \(\\Flagged\)\)`, `p12 OK UID FETCH completed`)
+	c.cmd("p11 UID FETCH 3:* (FLAGS) (PARTIAL 2:3)", `\* 4 FETCH \(UID 4 FLAGS \(\\Flagged \\Recent\)\)`, `\* 5 FETCH \(UID 5 FLAGS \(\\Recent\)\)`, `p11 OK UID FETCH completed`)
+	c.cmd("p12 UID FETCH 1:* (FLAGS) (PARTIAL -1:-1)", `\* 8 FETCH \(UID 8 FLAGS \(\\Flagged \\Recent\)\)`, `p12 OK UID FETCH completed`)
 	for i, bad := range []string{
 		"SEARCH RETURN (PARTIAL 1:5 ALL) ALL", "SEARCH RETURN (PARTIAL 1:5 PARTIAL 6:9) ALL",
 		"SEARCH RETURN (PARTIAL) ALL", "SEARCH RETURN (PARTIAL 0:5) ALL", "SEARCH RETURN (PARTIAL 1:*) ALL",

@@ -24,11 +24,11 @@ func TestTranscriptReplace(t *testing.T) {
 	c.expect(`\+ .*`)
 	c.cmd(v2,
 		`\* OK \[APPENDUID \d+ 3\] Replacement Message ready`,
-		`\* 1 EXPUNGE`, `\* 2 EXISTS`, `r1 OK REPLACE completed`)
+		`\* 1 EXPUNGE`, `\* 2 EXISTS`, `\* 2 RECENT`, `r1 OK REPLACE completed`)
 	// The other \Deleted message was not expunged with it.
 	c.cmd("r2 UID FETCH 1:* (FLAGS BODY.PEEK[TEXT])",
-		`\* 1 FETCH \(UID 2 FLAGS \(\\Deleted\) BODY\[TEXT\] \{6\}`, `keep`, `\)`,
-		`\* 2 FETCH \(UID 3 FLAGS \(\\Draft \\Seen\) BODY\[TEXT\] \{4\}`, `v2`, `\)`,
+		`\* 1 FETCH \(UID 2 FLAGS \(\\Deleted \\Recent\) BODY\[TEXT\] \{6\}`, `keep`, `\)`,
+		`\* 2 FETCH \(UID 3 FLAGS \(\\Draft \\Seen \\Recent\) BODY\[TEXT\] \{4\}`, `v2`, `\)`,
 		`r2 OK UID FETCH completed`)
 
 	// UID REPLACE into another mailbox.

@@ -33,7 +33,7 @@ func TestTranscriptSearchUpdate(t *testing.T) {
 	// Another session's change shows at the next command.
 	other.send("o1 STORE 1 -FLAGS.SILENT (\\Seen)\r\n")
 	other.readUntilTagged("o1")
-	c.cmd("A4 NOOP", `\* 1 FETCH \(FLAGS \(\)\)`,
+	c.cmd("A4 NOOP", `\* 1 FETCH \(FLAGS \(\\Recent\)\)`,
 		`\* ESEARCH \(TAG "A1"\) REMOVEFROM \(0 1\)`, `\* ESEARCH \(TAG "A2"\) UID REMOVEFROM \(0 1\)`, `A4 OK NOOP completed`)
 	c.cmd("A5 STORE 4:5 +FLAGS.SILENT (\\Deleted)", `A5 OK STORE completed`)
 	c.cmd("A6 EXPUNGE", `\* 5 EXPUNGE`, `\* 4 EXPUNGE`, `\* ESEARCH \(TAG "A2"\) UID REMOVEFROM \(0 5\)`, `A6 OK EXPUNGE completed`)
