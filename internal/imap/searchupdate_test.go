@@ -83,3 +83,25 @@ func TestTranscriptSortUpdate(t *testing.T) {
 	c.cmd("B7 EXPUNGE", `\* 1 EXPUNGE`, `\* ESEARCH \(TAG "B1"\) UID REMOVEFROM \(2 1\)`, `B7 OK EXPUNGE completed`)
 	c.cmd("B8 UID SORT RETURN (ALL) (SUBJECT) UTF-8 SEEN", `\* ESEARCH \(TAG "B8"\) UID ALL 2`, `B8 OK UID SORT completed`)
 }
+
+// TestTranscriptSearchUpdateIdle: during IDLE, another session's change
+// reaches a live search at once.
+func TestTranscriptSearchUpdateIdle(t *testing.T) {
+	env := startServer(t)
+	env.appendMessage(t, "alice", "INBOX", "Subject: one\r\n\r\nx\r\n")
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.send("s SELECT INBOX\r\n")
+	c.readUntilTagged("s")
+	c.cmd("u1 UID SEARCH RETURN (UPDATE) FLAGGED", `\* ESEARCH \(TAG "u1"\) UID`, `u1 OK UID SEARCH completed`)
+	c.send("i IDLE\r\n")
+	c.expect(`\+ idling`)
+	other := dialRaw(t, env.addr)
+	other.login("alice")
+	other.send("s SELECT INBOX\r\n")
+	other.readUntilTagged("s")
+	other.send("o1 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n")
+	other.readUntilTagged("o1")
+	c.expect(`\* 1 FETCH \(FLAGS \(\\Flagged\)\)`, `\* ESEARCH \(TAG "u1"\) UID ADDTO \(0 1\)`)
+	c.cmd("DONE", `i OK IDLE terminated`)
+}
