@@ -3,7 +3,6 @@ package imap
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -237,12 +236,7 @@ func (s *session) fetchURL(raw string, limit int64) ([]byte, error) {
 	if u.section == "" && !u.hasPartial && m.Size > limit {
 		return nil, errNo("TOOBIG", "Message too large")
 	}
-	rc, err := ref.store.OpenBlob(s.ctx, m.BlobID)
-	if err != nil {
-		return nil, errBadURL(raw, "Message content not available")
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, max(m.Size, 0)+1))
+	data, err := s.readBlob(*m) // every mailbox ref shares the session's store
 	if err != nil {
 		return nil, err
 	}
