@@ -33,6 +33,9 @@ func handleAppend(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
+	if err := s.catenateAll(msgs); err != nil {
+		return err
+	}
 	ref, err := s.resolveFor(name, rightInsert) // RFC 4314 §4
 	if err != nil {
 		return withTryCreate(err)

@@ -251,10 +251,9 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 }
 
 type listEntry struct {
-	name            string
-	info            *mailstore.MailboxInfo // nil: a parent that does not exist
-	attrs           []string
-	subscribedChild bool // some descendant is subscribed (CHILDINFO)
+	name  string
+	info  *mailstore.MailboxInfo // nil: a parent that does not exist
+	attrs []string
 }
 
 // listEntries computes LIST attributes, adding entries for parents that do
@@ -262,11 +261,10 @@ type listEntry struct {
 func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry {
 	exists := make(map[string]*mailstore.MailboxInfo, len(boxes))
 	hasChildren := make(map[string]bool)
-	subChild := make(map[string]bool)
 	for i := range boxes {
 		b := &boxes[i]
 		exists[b.Name] = b
-		markAncestors(b.Name, b.Subscribed, hasChildren, subChild)
+		markAncestors(b.Name, hasChildren)
 	}
 	names := make([]string, 0, len(exists)+len(hasChildren))
 	for n := range exists {
@@ -293,26 +291,22 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 		if b != nil && b.SpecialUse != "" {
 			attrs = append(attrs, b.SpecialUse)
 		}
-		out = append(out, listEntry{name: n, info: b, attrs: attrs, subscribedChild: subChild[n]})
+		out = append(out, listEntry{name: n, info: b, attrs: attrs})
 	}
 	return out
 }
 
-// markAncestors marks every ancestor of name as having children, and as
-// having a subscribed child if subscribed. It walks up from the nearest
-// parent and stops at one already marked, whose ancestors are marked too:
-// the work is linear in the names' total length, however deep they are.
-func markAncestors(name string, subscribed bool, hasChildren, subChild map[string]bool) {
+// markAncestors marks every ancestor of name as having children. It walks
+// up from the nearest parent and stops at one already marked, whose
+// ancestors are marked too: the work is linear in the names' total length,
+// however deep they are.
+func markAncestors(name string, hasChildren map[string]bool) {
 	for i := strings.LastIndex(name, mailstore.Separator); i >= 0; i = strings.LastIndex(name, mailstore.Separator) {
 		name = name[:i]
-		done := hasChildren[name] && (!subscribed || subChild[name])
-		hasChildren[name] = true
-		if subscribed {
-			subChild[name] = true
-		}
-		if done {
+		if hasChildren[name] {
 			return
 		}
+		hasChildren[name] = true
 	}
 }
 

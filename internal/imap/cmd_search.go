@@ -95,7 +95,7 @@ func handleSearch(s *session, c *command) error {
 	if err := s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest); err != nil || !updating {
 		return err
 	}
-	return s.startSearchUpdate(c, prog.key, uids)
+	return s.startSearchUpdate(c, prog.key, uids, nil)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and

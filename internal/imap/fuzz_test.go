@@ -46,6 +46,10 @@ func FuzzParseCommand(f *testing.F) {
 		"a ENABLE IMAP4rev2\r\na SELECT INBOX\r\na SEARCH UNSEEN\r\na STATUS Entwürfe (DELETED)\r\n",
 		"a ENABLE QRESYNC\r\na SELECT INBOX (QRESYNC (1 2 1:* (1:3 1,3,5)))\r\na UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
 			"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Seen)\r\na SEARCH MODSEQ \"/flags/\\\\draft\" all 2\r\na STATUS INBOX (HIGHESTMODSEQ)\r\n",
+		"a SEARCH RETURN (UPDATE PARTIAL -1:-5) FROM x\r\na SORT RETURN (UPDATE PARTIAL 1:2) (DISPLAYFROM) UTF-8 ALL\r\n" +
+			"a STORE 1 +FLAGS (\\Seen)\r\na CANCELUPDATE \"a\"\r\na UID FETCH 1:* (UID) (PARTIAL 1:3)\r\n",
+		"a APPEND INBOX CATENATE (TEXT {3+}\r\nx\r\n URL \"/INBOX/;UID=1/;SECTION=1.MIME/;PARTIAL=0.9\")\r\n" +
+			"a REPLACE 1 Drafts {3+}\r\nx\r\n\r\na UID REPLACE 1 INBOX CATENATE (URL \"imap://alice@localhost/INBOX/;UID=1\")\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

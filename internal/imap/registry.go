@@ -72,6 +72,7 @@ var builtinFeatures = []*feature{
 	&replaceFeature,
 	&partialFeature,
 	&contextFeature,
+	&catenateFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.
