@@ -52,3 +52,46 @@ func TestTranscriptPartial(t *testing.T) {
 		c.cmd(tag+" "+bad, tag+` BAD .*`)
 	}
 }
+
+func TestPartialWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		n          int
+		from, to   int
+		wantSyntax bool
+	}{
+		{in: "1:3", n: 10, from: 0, to: 3},
+		{in: "3:1", n: 10, from: 0, to: 3},
+		{in: "9:20", n: 10, from: 8, to: 10},
+		{in: "11:20", n: 10, from: 0, to: 0},
+		{in: "-1:-3", n: 10, from: 7, to: 10},
+		{in: "-3:-1", n: 10, from: 7, to: 10},
+		{in: "-9:-20", n: 10, from: 0, to: 2},
+		{in: "-11:-20", n: 10, from: 0, to: 0},
+		{in: "1:1", n: 0, from: 0, to: 0},
+		{in: "0:1", wantSyntax: true},
+		{in: "1:-1", wantSyntax: true},
+		{in: "1:*", wantSyntax: true},
+		{in: "1", wantSyntax: true},
+		{in: "1:4294967296", wantSyntax: true},
+	} {
+		p := &parser{b: []byte(tc.in)}
+		r, err := parsePartialRange(p)
+		if err == nil && !p.atEnd() {
+			err = errSyntax("trailing")
+		}
+		if tc.wantSyntax {
+			if err == nil {
+				t.Errorf("%q: no error", tc.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if from, to := r.window(tc.n); from != tc.from || to != tc.to || r.text != tc.in {
+			t.Errorf("%q over %d = [%d,%d) %q, want [%d,%d)", tc.in, tc.n, from, to, r.text, tc.from, tc.to)
+		}
+	}
+}
