@@ -48,6 +48,10 @@ func TestTranscriptCatenate(t *testing.T) {
 		tag := fmt.Sprintf("b%d", i)
 		c.cmd(tag+" APPEND INBOX CATENATE (TEXT {3+}\r\nx\r\n "+bad+")", tag+` NO \[BADURL [^\]]*\] .*`)
 	}
+	// A missing target is TRYCREATE even when a URL is bad too; a PARTIAL
+	// past the end is empty, not an error.
+	c.cmd(`c0 APPEND Nowhere CATENATE (URL "/Drafts;UIDVALIDITY=1/;UID=1")`, `c0 NO \[TRYCREATE\] .*`)
+	c.cmd(`c01 APPEND Drafts CATENATE (URL "/Drafts/;UID=1/;PARTIAL=100000.1" TEXT {3+}`+"\r\nx\r\n)", `c01 OK \[APPENDUID \d+ 2\] APPEND completed`)
 	c.cmd("c1 APPEND INBOX CATENATE ()", `c1 BAD .*`)
 	c.cmd("c2 APPEND INBOX CATENATE (BOGUS x)", `c2 BAD .*`)
 	c.cmd("c3 STATUS INBOX (MESSAGES)", `\* STATUS "INBOX" \(MESSAGES 2\)`, `c3 OK .*`)

@@ -27,7 +27,7 @@ func TestTranscriptPartial(t *testing.T) {
 	c.readUntilTagged("s")
 
 	c.cmd("p1 UID SEARCH RETURN (PARTIAL 1:3) ALL", `\* ESEARCH \(TAG "p1"\) UID PARTIAL \(1:3 1:3\)`, `p1 OK UID SEARCH completed`)
-	c.cmd("p2 SEARCH RETURN (PARTIAL 3:2 COUNT) FLAGGED", `\* ESEARCH \(TAG "p2"\) PARTIAL \(3:2 4,6\) COUNT 4`, `p2 OK SEARCH completed`)
+	c.cmd("p2 SEARCH RETURN (PARTIAL 3:2 COUNT) FLAGGED", `\* ESEARCH \(TAG "p2"\) PARTIAL \(2:3 4,6\) COUNT 4`, `p2 OK SEARCH completed`)
 	c.cmd("p3 SEARCH RETURN (PARTIAL -1:-2) FLAGGED", `\* ESEARCH \(TAG "p3"\) PARTIAL \(-1:-2 6,8\)`, `p3 OK SEARCH completed`)
 	c.cmd("p4 SEARCH RETURN (PARTIAL 4:100) FLAGGED", `\* ESEARCH \(TAG "p4"\) PARTIAL \(4:100 8\)`, `p4 OK SEARCH completed`)
 	c.cmd("p5 SEARCH RETURN (PARTIAL 5:9) FLAGGED", `\* ESEARCH \(TAG "p5"\) PARTIAL \(5:9 NIL\)`, `p5 OK SEARCH completed`)
@@ -50,5 +50,51 @@ func TestTranscriptPartial(t *testing.T) {
 	} {
 		tag := fmt.Sprintf("b%d", i)
 		c.cmd(tag+" "+bad, tag+` BAD .*`)
+	}
+}
+
+func TestPartialWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in, text   string
+		n          int
+		from, to   int
+		wantSyntax bool
+	}{
+		{in: "1:3", n: 10, from: 0, to: 3},
+		{in: "3:1", text: "1:3", n: 10, from: 0, to: 3},
+		{in: "9:20", n: 10, from: 8, to: 10},
+		{in: "11:20", n: 10, from: 0, to: 0},
+		{in: "-1:-3", n: 10, from: 7, to: 10},
+		{in: "-3:-1", text: "-1:-3", n: 10, from: 7, to: 10},
+		{in: "-9:-20", n: 10, from: 0, to: 2},
+		{in: "-11:-20", n: 10, from: 0, to: 0},
+		{in: "1:1", n: 0, from: 0, to: 0},
+		{in: "0:1", wantSyntax: true},
+		{in: "1:-1", wantSyntax: true},
+		{in: "1:*", wantSyntax: true},
+		{in: "1", wantSyntax: true},
+		{in: "1:4294967296", wantSyntax: true},
+	} {
+		p := &parser{b: []byte(tc.in)}
+		r, err := parsePartialRange(p)
+		if err == nil && !p.atEnd() {
+			err = errSyntax("trailing")
+		}
+		if tc.wantSyntax {
+			if err == nil {
+				t.Errorf("%q: no error", tc.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if tc.text == "" {
+			tc.text = tc.in
+		}
+		if from, to := r.window(tc.n); from != tc.from || to != tc.to || r.text != tc.text {
+			t.Errorf("%q over %d = [%d,%d) %q, want [%d,%d)", tc.in, tc.n, from, to, r.text, tc.from, tc.to)
+		}
 	}
 }
