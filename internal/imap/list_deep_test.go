@@ -84,3 +84,21 @@ func TestListManyDeepChains(t *testing.T) {
 		t.Fatalf("%d LIST lines, want %d; last %q", len(lines)-1, want, lines[len(lines)-1])
 	}
 }
+
+// BenchmarkListEntriesDeep: the attribute pass over 100 chains at the
+// depth bound with names of about 1 KB.
+func BenchmarkListEntriesDeep(b *testing.B) {
+	level := strings.Repeat("l", 14)
+	var boxes []mailstore.MailboxInfo
+	for i := range 100 {
+		name := fmt.Sprintf("c%013d", i)
+		for range mailstore.MaxNameLevels {
+			boxes = append(boxes, mailstore.MailboxInfo{Name: name})
+			name += "/" + level
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		listEntries(boxes, `\NonExistent`)
+	}
+}

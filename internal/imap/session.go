@@ -309,7 +309,7 @@ func (s *session) handle(raw []byte) {
 		return
 	}
 	s.activity.Set(s.user, name)
-	defer s.activity.Set(s.user, "")
+	defer func() { s.activity.Set(s.user, "") }() // s.user as the command leaves it
 	c := &command{tag: tag, name: name, uid: strings.HasPrefix(name, "UID "), p: p}
 	if s.state&spec.states == 0 {
 		s.finish(c, errBad("", "Command not allowed in this state"))
