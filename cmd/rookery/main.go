@@ -155,6 +155,10 @@ func newLogger(cfg *config.Config) *slog.Logger {
 // serve runs a node until ctx is cancelled (SIGINT/SIGTERM), then shuts
 // down gracefully. SIGHUP reloads the TLS certificate.
 func serve(ctx context.Context, cfg *config.Config) error {
+	// From the start: a SIGHUP's default action would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log := newLogger(cfg)
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {
@@ -164,7 +168,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	log.Info("rookery started", "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
-	waitReloading(ctx, srv, log)
+	waitReloading(ctx, hup, srv, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -181,10 +185,7 @@ func quickstartFlags(fs *flag.FlagSet) {
 // directory they rewrite its config, absent ones keep it.
 // waitReloading waits for ctx to end, reloading the TLS certificate on
 // each SIGHUP (after a renewal); a failed reload keeps the old one.
-func waitReloading(ctx context.Context, srv *server.Server, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func waitReloading(ctx context.Context, hup <-chan os.Signal, srv *server.Server, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -25,6 +25,8 @@ import (
 	"strings"
 
 	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/rookery-mail/rookery/internal/blob/fsblob"
 )
 
 // Marker names the file that makes a directory a rookery backup.
@@ -58,7 +60,11 @@ func Backup(ctx context.Context, dataDir, dest string) error {
 		dbs = append(dbs, filepath.Join(mailstores, name, storeDB))
 	}
 	for _, db := range dbs {
-		if err := snapshot(ctx, filepath.Join(dataDir, db), filepath.Join(dest, db)); err != nil {
+		src := filepath.Join(dataDir, db)
+		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) && db == queueDB {
+			continue // the node never ran: no queue yet
+		}
+		if err := snapshot(ctx, src, filepath.Join(dest, db)); err != nil {
 			return err
 		}
 	}
@@ -87,7 +93,11 @@ func Restore(ctx context.Context, src, dataDir string) error {
 		}
 	}
 	for _, p := range []string{directoryDB, queueDB, mailstores} {
-		if err := copyTree(ctx, filepath.Join(src, p), filepath.Join(dataDir, p)); err != nil {
+		from := filepath.Join(src, p)
+		if _, err := os.Stat(from); errors.Is(err, fs.ErrNotExist) && p != directoryDB {
+			continue // a node that never ran, or one without mailstores yet
+		}
+		if err := copyTree(ctx, from, filepath.Join(dataDir, p)); err != nil {
 			return err
 		}
 	}
@@ -96,9 +106,6 @@ func Restore(ctx context.Context, src, dataDir string) error {
 
 // snapshot writes a consistent copy of the database at src to dst.
 func snapshot(ctx context.Context, src, dst string) error {
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("back up %s: %w", src, err)
-	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return err
 	}
@@ -140,6 +147,10 @@ func checkBlobs(ctx context.Context, dir string) error {
 		return err
 	}
 	defer db.Close()
+	blobs, err := fsblob.Open(filepath.Join(dir, blobsDir))
+	if err != nil {
+		return err
+	}
 	rows, err := db.QueryContext(ctx, "SELECT DISTINCT blob_id FROM messages")
 	if err != nil {
 		return fmt.Errorf("check blobs of %s: %w", dir, err)
@@ -150,13 +161,11 @@ func checkBlobs(ctx context.Context, dir string) error {
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		if len(id) < 4 {
-			return fmt.Errorf("check blobs of %s: bad blob id %q", dir, id)
-		}
-		// fsblob's layout: blobs/ab/cd/abcd...
-		if _, err := os.Stat(filepath.Join(dir, blobsDir, id[:2], id[2:4], id)); err != nil {
+		rc, err := blobs.Open(ctx, id)
+		if err != nil {
 			return fmt.Errorf("blob %s vanished during the backup (its message was expunged meanwhile): run the backup again", id)
 		}
+		rc.Close()
 	}
 	return rows.Err()
 }

@@ -25,9 +25,10 @@ func requireEmpty(dir string) error {
 
 // copyTree copies the file or directory tree src to dst, skipping temp
 // files of the blob store (never acknowledged to anyone), and syncs every
-// file.
+// file and directory, so the copy survives a crash right after.
 func copyTree(ctx context.Context, src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	var dirs []string
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -41,6 +42,7 @@ func copyTree(ctx context.Context, src, dst string) error {
 		target := filepath.Join(dst, rel)
 		switch {
 		case d.IsDir():
+			dirs = append(dirs, target)
 			return os.MkdirAll(target, 0o750)
 		case strings.HasPrefix(d.Name(), ".tmp-") || !d.Type().IsRegular():
 			return nil
@@ -54,6 +56,16 @@ func copyTree(ctx context.Context, src, dst string) error {
 		defer f.Close()
 		return writeFile(target, f)
 	})
+	if err != nil {
+		return err
+	}
+	dirs = append(dirs, filepath.Dir(dst))
+	for i := len(dirs) - 1; i >= 0; i-- { // children first
+		if err := syncFile(dirs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeFile writes r to path durably (mode 0600: mail is private).
@@ -76,8 +88,9 @@ func writeFile(path string, r io.Reader) error {
 	return f.Close()
 }
 
+// syncFile fsyncs a file or a directory.
 func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}

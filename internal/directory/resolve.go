@@ -58,10 +58,17 @@ var roleLocals = []string{"postmaster", "abuse"}
 // skipped. If neither an account nor a forward remains the result is
 // ErrNotFound.
 func Expand(ctx context.Context, l Lookup, address string, p Policy) (Resolution, error) {
-	addr, err := NormalizeAddress(address)
-	if strings.EqualFold(strings.TrimSpace(address), "postmaster") && p.Postmaster != "" {
-		addr, err = NormalizeAddress(p.Postmaster) // RFC 5321 §4.1.1.3: <Postmaster> without a domain
+	if p.Postmaster != "" {
+		pm, err := NormalizeAddress(p.Postmaster)
+		if err != nil {
+			return Resolution{}, fmt.Errorf("resolve: postmaster: %w", err)
+		}
+		p.Postmaster = pm
+		if strings.EqualFold(strings.TrimSpace(address), "postmaster") {
+			address = pm // RFC 5321 §4.1.1.3: <Postmaster> without a domain
+		}
 	}
+	addr, err := NormalizeAddress(address)
 	if err != nil {
 		// Not deliverable either way; ErrNotFound so the caller answers 550.
 		return Resolution{}, fmt.Errorf("%w: %w", ErrNotFound, err)

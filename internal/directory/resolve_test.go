@@ -41,7 +41,7 @@ func TestExpandPostmaster(t *testing.T) {
 		accounts: []string{"admin@example.test", "carol@other.test", "postmaster@own.test"},
 		aliases:  map[string][]string{"@other.test": {"carol@other.test"}, "abuse@own.test": {"carol@other.test"}},
 	}
-	p := Policy{Postmaster: "admin@example.test"}
+	p := Policy{Postmaster: "Admin@Example.test"} // as written in the config
 	for addr, want := range map[string]string{
 		"Postmaster":              "admin@example.test",
 		"postmaster@example.test": "admin@example.test",

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Monitor. Zero values get the documented defaults.
@@ -24,14 +26,16 @@ type Options struct {
 	// OnReturn is called (from Run's goroutine) when free space has grown
 	// since a measurement below the reserve, whether or not it is back
 	// above it: writes that failed for want of space may succeed now.
-	OnReturn func()
-	Logger   *slog.Logger
+	OnReturn   func()
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // may be nil
 }
 
 // Monitor measures free space periodically. Create it with New; Low is
 // safe to call from any goroutine.
 type Monitor struct {
 	opts      Options
+	metrics   *metrics
 	low       atomic.Bool
 	lastAvail uint64
 	failing   bool // the last measurement failed (logged once)
@@ -48,7 +52,7 @@ func New(opts Options) *Monitor {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Monitor{opts: opts}
+	return &Monitor{opts: opts, metrics: newMetrics(opts.Registerer)}
 }
 
 // Low reports whether the last measurement was below the reserve:
@@ -68,6 +72,8 @@ func (m *Monitor) Check() {
 	}
 	m.failing = false
 	reserve := m.opts.Reserve.bytesOf(total)
+	m.metrics.free.Set(float64(avail))
+	m.metrics.reserve.Set(float64(reserve))
 	wasLow, grew := m.low.Load(), avail > m.lastAvail
 	low := avail < reserve
 	m.low.Store(low)

@@ -3,6 +3,8 @@ package diskspace
 import (
 	"errors"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestParseReserve(t *testing.T) {
@@ -45,12 +47,14 @@ func TestParseReserve(t *testing.T) {
 
 // TestMonitorLowAndReturn: below the reserve Low is true; OnReturn runs
 // whenever free space grows after a low measurement, whether or not it is
-// back above the reserve; a failed measurement changes nothing.
+// back above the reserve; a failed measurement changes nothing; the last
+// measurement is exported as metrics.
 func TestMonitorLowAndReturn(t *testing.T) {
 	avail := uint64(10 << 30)
 	var fail error
 	returns := 0
-	m := New(Options{Dir: "/data", Reserve: Reserve{Bytes: 1 << 30, set: true},
+	reg := prometheus.NewRegistry()
+	m := New(Options{Dir: "/data", Reserve: Reserve{Bytes: 1 << 30, set: true}, Registerer: reg,
 		Free:     func(string) (uint64, uint64, error) { return avail, 100 << 30, fail },
 		OnReturn: func() { returns++ }})
 	step := func(a uint64, wantLow bool, wantReturns int) {
@@ -69,6 +73,17 @@ func TestMonitorLowAndReturn(t *testing.T) {
 	step(200<<20, true, 1)
 	step(2<<30, false, 2) // back above it
 	step(3<<30, false, 2)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+	}
+	if got["rookery_storage_free_bytes"] != 3<<30 || got["rookery_storage_reserve_bytes"] != 1<<30 {
+		t.Errorf("metrics: %v", got)
+	}
 	fail = errors.New("statfs failed")
 	step(0, false, 2)
 }

@@ -33,7 +33,7 @@ func TestBadInput(t *testing.T) {
 	c.cmd("b6 SEARCH OR SEEN", `b6 BAD .*`)
 	c.cmd("b7 SEARCH "+strings.Repeat("NOT ", 100)+"ALL", `b7 BAD .*`)
 	c.cmd("b8 SEARCH SINCE 32-Foo-2020", `b8 BAD .*`)
-	c.cmd("b9 UID FETCH 1:* FLAGS", `\* 1 FETCH \(UID 1 FLAGS \(\)\)`, `b9 OK UID FETCH completed`)
+	c.cmd("b9 UID FETCH 1:* FLAGS", `\* 1 FETCH \(UID 1 FLAGS \(\\Recent\)\)`, `b9 OK UID FETCH completed`)
 	// A non-synchronizing literal over the limit cannot be skipped safely.
 	c.cmd("c1 NOOP {999999999999+}", `c1 BAD Literal too large`, `\* BYE .*`)
 

@@ -249,6 +249,7 @@ func TestClientTwoSessions(t *testing.T) {
 	env := startServer(t)
 	env.appendMessage(t, "alice", "INBOX", testMsg)
 	env.appendMessage(t, "alice", "INBOX", testMsg)
+	env.claimRecent(t, "alice", "INBOX")
 	type flagUpdate struct {
 		seq   uint32
 		flags []imap.Flag

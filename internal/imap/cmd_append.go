@@ -35,7 +35,10 @@ func handleAppend(s *session, c *command) error {
 	}
 	ref, err := s.resolveFor(name, rightInsert) // RFC 4314 §4
 	if err != nil {
-		return withTryCreate(err)
+		return withTryCreate(err) // before any [BADURL], as Dovecot does
+	}
+	if err := s.catenateAll(msgs); err != nil {
+		return err
 	}
 	uids, err := s.appendAll(ref, msgs)
 	if err != nil {

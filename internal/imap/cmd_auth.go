@@ -31,7 +31,7 @@ var authFeature = feature{
 	commands: map[string]commandSpec{
 		"STARTTLS":     {states: stateNotAuth, handle: handleStartTLS},
 		"LOGIN":        {states: stateNotAuth, handle: handleLogin},
-		"AUTHENTICATE": {states: stateNotAuth, handle: handleAuthenticate},
+		"AUTHENTICATE": {states: stateNotAuth, handle: handleAuthenticate, readsClient: true},
 	},
 }
 

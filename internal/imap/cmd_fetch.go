@@ -114,7 +114,7 @@ func (s *session) writeFetch(idx []int, items []fetchItem, flagsChanged map[uint
 			}
 		}
 		buf.Reset()
-		if err := writeFetchResponse(&buf, i+1, m, raw, items, flagsChanged[m.UID]); err != nil {
+		if err := writeFetchResponse(&buf, i+1, s.sel.withRecent(m), raw, items, flagsChanged[m.UID]); err != nil {
 			return err
 		}
 		if err := s.write(buf.Bytes()); err != nil {

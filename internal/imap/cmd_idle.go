@@ -14,7 +14,7 @@ import (
 var idleFeature = feature{
 	caps: func(s *session) []string { return []string{"IDLE"} },
 	commands: map[string]commandSpec{
-		"IDLE": {states: stateAuthOrSelect, handle: handleIdle},
+		"IDLE": {states: stateAuthOrSelect, handle: handleIdle, readsClient: true},
 	},
 }
 

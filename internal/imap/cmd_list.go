@@ -199,31 +199,40 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 	if opts.extended || s.rev2 {
 		nonExistent = `\NonExistent` // RFC 5258 §3.4, RFC 9051 §7.3.1
 	}
-	for i, e := range listEntries(boxes, nonExistent) {
+	entries := listEntries(boxes, nonExistent)
+	var subs *subscriptionView // list_subscribed.go
+	if opts.lsub || opts.subscribed || opts.retSubscribed {
+		if subs, err = s.subscriptionView(patterns, sharedBoxes); err != nil {
+			return err
+		}
+		if opts.lsub || opts.subscribed {
+			entries = subs.addEntries(entries, nonExistent)
+		}
+	}
+	for i, e := range entries {
 		if err := s.interrupted(i); err != nil {
 			return err
 		}
-		matched := false
-		for _, pat := range patterns {
-			matched = matched || matchPattern(pat, e.name)
-		}
-		if !matched {
+		if !matchAny(patterns, e.name) {
 			continue
 		}
-		subscribed := e.info != nil && e.info.Subscribed
+		subscribed := e.info != nil && e.info.Subscribed || subs != nil && subs.names[e.name]
+		attrs := e.attrs
 		var extra string
 		switch {
 		case opts.lsub && !subscribed:
-			continue
+			if !subs.lsubParent(e.name, patterns) {
+				continue
+			}
+			attrs = []string{`\Noselect`}
 		case opts.specialUseOnly && (e.info == nil || e.info.SpecialUse == ""):
 			continue
 		case opts.subscribed && !subscribed:
-			if !opts.recursiveMatch || !e.subscribedChild {
+			if !opts.recursiveMatch || !subs.belowUnmatched[e.name] {
 				continue
 			}
 			extra = ` ("CHILDINFO" ("SUBSCRIBED"))`
 		}
-		attrs := e.attrs
 		if opts.retSubscribed && subscribed {
 			attrs = append(attrs[:len(attrs):len(attrs)], `\Subscribed`)
 		}
@@ -242,10 +251,9 @@ func (s *session) list(ref string, pats []string, opts listOptions) error {
 }
 
 type listEntry struct {
-	name            string
-	info            *mailstore.MailboxInfo // nil: a parent that does not exist
-	attrs           []string
-	subscribedChild bool // some descendant is subscribed (CHILDINFO)
+	name  string
+	info  *mailstore.MailboxInfo // nil: a parent that does not exist
+	attrs []string
 }
 
 // listEntries computes LIST attributes, adding entries for parents that do
@@ -253,11 +261,10 @@ type listEntry struct {
 func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry {
 	exists := make(map[string]*mailstore.MailboxInfo, len(boxes))
 	hasChildren := make(map[string]bool)
-	subChild := make(map[string]bool)
 	for i := range boxes {
 		b := &boxes[i]
 		exists[b.Name] = b
-		markAncestors(b.Name, b.Subscribed, hasChildren, subChild)
+		markAncestors(b.Name, hasChildren)
 	}
 	names := make([]string, 0, len(exists)+len(hasChildren))
 	for n := range exists {
@@ -284,26 +291,22 @@ func listEntries(boxes []mailstore.MailboxInfo, nonExistent string) []listEntry 
 		if b != nil && b.SpecialUse != "" {
 			attrs = append(attrs, b.SpecialUse)
 		}
-		out = append(out, listEntry{name: n, info: b, attrs: attrs, subscribedChild: subChild[n]})
+		out = append(out, listEntry{name: n, info: b, attrs: attrs})
 	}
 	return out
 }
 
-// markAncestors marks every ancestor of name as having children, and as
-// having a subscribed child if subscribed. It walks up from the nearest
-// parent and stops at one already marked, whose ancestors are marked too:
-// the work is linear in the names' total length, however deep they are.
-func markAncestors(name string, subscribed bool, hasChildren, subChild map[string]bool) {
+// markAncestors marks every ancestor of name as having children. It walks
+// up from the nearest parent and stops at one already marked, whose
+// ancestors are marked too: the work is linear in the names' total length,
+// however deep they are.
+func markAncestors(name string, hasChildren map[string]bool) {
 	for i := strings.LastIndex(name, mailstore.Separator); i >= 0; i = strings.LastIndex(name, mailstore.Separator) {
 		name = name[:i]
-		done := hasChildren[name] && (!subscribed || subChild[name])
-		hasChildren[name] = true
-		if subscribed {
-			subChild[name] = true
-		}
-		if done {
+		if hasChildren[name] {
 			return
 		}
+		hasChildren[name] = true
 	}
 }
 

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -135,6 +136,11 @@ func (s *session) subscribe(c *command, on bool) error {
 		return err
 	}
 	ref, err := s.resolve(name)
+	if !on && !isSharedName(name) && errors.Is(err, mailstore.ErrNoMailbox) {
+		// RFC 3501 §6.3.6: a subscription outlives its mailbox; it can
+		// still be removed.
+		return s.store.SetSubscribed(s.ctx, s.user, name, false)
+	}
 	if err != nil {
 		return err
 	}

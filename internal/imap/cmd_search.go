@@ -44,10 +44,7 @@ func handleSearch(s *session, c *command) error {
 		return err
 	}
 	needBlob := prog.key.needsBlob()
-	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
-	for _, u := range s.searchRes {
-		ev.saved[u] = true
-	}
+	ev := s.newSearchEnv()
 	if saving {
 		s.searchRes = nil // a failed SEARCH leaves "$" empty (RFC 5182 §2.1)
 	}
@@ -98,7 +95,7 @@ func handleSearch(s *session, c *command) error {
 	if err := s.writeESearch(c, prog.ret, prog.partial, nums, uids, highest); err != nil || !updating {
 		return err
 	}
-	return s.startSearchUpdate(c, prog.key, uids)
+	return s.startSearchUpdate(c, prog.key, uids, nil)
 }
 
 // writeESearch answers a SEARCH with RETURN options (RFC 4731 §3.1) and
@@ -169,10 +166,21 @@ func (s *session) writeESearch(c *command, ret []string, partial *partialRange, 
 	return s.write([]byte(b.String()))
 }
 
+// newSearchEnv is the environment for searching the selected mailbox.
+func (s *session) newSearchEnv() searchEnv {
+	sel := s.sel
+	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes)), recent: sel.recent}
+	for _, u := range s.searchRes {
+		ev.saved[u] = true
+	}
+	return ev
+}
+
 // searchEnv is the message a search program is evaluated against.
 type searchEnv struct {
 	count, maxUID uint32
 	saved         map[uint32]bool // UIDs of "$"
+	recent        map[uint32]bool // UIDs \Recent to the session
 	seq           uint32
 	m             mailstore.Message
 	raw           []byte
@@ -209,8 +217,8 @@ func (ev *searchEnv) match(k *searchKey) bool {
 	switch k.op {
 	case opAll:
 		return true
-	case opNone:
-		return false
+	case opRecent:
+		return ev.recent[ev.m.UID]
 	case opAnd:
 		for _, kid := range k.kids {
 			if !ev.match(kid) {

@@ -76,8 +76,13 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 		watch:          watch,
 		cancelWatch:    cancel,
 		flags:          mailboxFlags(nil, msgs),
+		recent:         make(map[uint32]bool),
 	}
 	s.state = stateSelected
+	if err := s.trackRecent(msgs); err != nil {
+		s.closeSelected()
+		return err
+	}
 
 	var b strings.Builder
 	s.sel.writeFlagsResponses(&b)
@@ -86,7 +91,7 @@ func (s *session) selectMailbox(c *command, readOnly bool) error {
 		// RFC 9051 §6.3.2: LIST is required, RECENT and UNSEEN are gone.
 		fmt.Fprintf(&b, "* LIST () \"%s\" %s\r\n", mailstore.Separator, s.mailboxName(s.clientName(ref.owner, info.Name)))
 	} else {
-		b.WriteString("* 0 RECENT\r\n")
+		fmt.Fprintf(&b, "* %d RECENT\r\n", s.sel.recentCount())
 		for i, m := range msgs {
 			if !slices.Contains(m.Flags, `\Seen`) {
 				fmt.Fprintf(&b, "* OK [UNSEEN %d] First unseen\r\n", i+1)

@@ -78,8 +78,9 @@ func handleSort(s *session, c *command) error {
 	if err != nil {
 		return err
 	}
-	if slices.Contains(ret, "UPDATE") {
-		return errBad("", "SORT RETURN (UPDATE) needs CONTEXT=SORT, which this server does not offer")
+	updating := slices.Contains(ret, "UPDATE")
+	if updating && s.updateTagInUse(c.tag) {
+		return errBad("", "Tag in use by a search with UPDATE") // RFC 5267 §4.3
 	}
 	if slices.Contains(ret, "SAVE") {
 		s.searchRes = nil // a failed SORT leaves "$" empty (RFC 5182 §2.1)
@@ -101,7 +102,8 @@ func handleSort(s *session, c *command) error {
 			return err
 		}
 	}
-	msgs, err := s.matchForSort(prog, slices.ContainsFunc(keys, sortKey.needsHeader), slices.ContainsFunc(keys, sortKey.needsSent))
+	needHeader, needSent := slices.ContainsFunc(keys, sortKey.needsHeader), slices.ContainsFunc(keys, sortKey.needsSent)
+	msgs, err := s.matchForSort(prog, needHeader, needSent)
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,14 @@ func handleSort(s *session, c *command) error {
 		highest = sortModSeq(msgs, ret, esort)
 	}
 	if esort {
-		return s.writeESort(c, ret, partial, msgs, highest)
+		if err := s.writeESort(c, ret, partial, msgs, highest); err != nil || !updating {
+			return err
+		}
+		uids := make([]uint32, len(msgs))
+		for i, sm := range msgs {
+			uids[i] = sm.m.UID
+		}
+		return s.startSearchUpdate(c, prog.key, uids, &sortUpdate{keys: keys, needHeader: needHeader, needSent: needSent, order: msgs})
 	}
 	var b strings.Builder
 	b.WriteString("* SORT")

@@ -71,7 +71,7 @@ func (s *session) writeStatus(ref mailboxRef, items []string) error {
 		case "UNSEEN":
 			v = st.Unseen
 		case "RECENT":
-			v = 0 // Rookery does not track \Recent (RFC 9051 removed it)
+			v = st.Recent // not yet claimed by any session (recent.go)
 		case "SIZE":
 			v = st.Size
 		case "DELETED":

@@ -132,7 +132,7 @@ func handleStore(s *session, c *command) error {
 	// MODSEQ of changed messages (RFC 7162 §3.1.3).
 	var b strings.Builder
 	for _, i := range idx {
-		m := s.sel.msgs[i]
+		m := s.sel.withRecent(s.sel.msgs[i])
 		if failed[m.UID] || silent && (!s.condstore || !changedUIDs[m.UID]) {
 			continue
 		}

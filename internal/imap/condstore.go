@@ -208,6 +208,7 @@ func (s *session) modifiedSet(uids []uint32, uid bool) string {
 // writeFlagsUpdate sends an unsolicited FETCH for another session's flag
 // change; with CONDSTORE it carries UID and MODSEQ (RFC 7162 §3.1).
 func (s *session) writeFlagsUpdate(seq int, m mailstore.Message) error {
+	m = s.sel.withRecent(m)
 	if s.condstore {
 		return s.writef("* %d FETCH (UID %d FLAGS (%s) %s)", seq, m.UID, strings.Join(m.Flags, " "), modSeqItem(m.ModSeq))
 	}

@@ -14,6 +14,7 @@ func TestClientCondstore(t *testing.T) {
 	for range 3 {
 		env.appendMessage(t, "alice", "INBOX", testMsg) // MODSEQs 2-4
 	}
+	env.claimRecent(t, "alice", "INBOX")
 	c := dialClient(t, env.addr, "alice", nil)
 	if !c.Caps().Has(imap.CapCondStore) || !c.Caps().Has(imap.CapQResync) {
 		t.Fatalf("CONDSTORE/QRESYNC not advertised: %v", c.Caps())

@@ -12,6 +12,7 @@ func TestTranscriptCondstore(t *testing.T) {
 	for range 3 {
 		env.appendMessage(t, "alice", "INBOX", testMsg) // UIDs 1-3, MODSEQs 2-4
 	}
+	env.claimRecent(t, "alice", "INBOX")
 	a := dialRaw(t, env.addr)
 	a.cmd("a0 CAPABILITY", `\* CAPABILITY .* CONDSTORE QRESYNC( .*)?`, `a0 OK CAPABILITY completed`)
 	a.login("alice")
@@ -69,10 +70,10 @@ func TestTranscriptCondstoreEnabling(t *testing.T) {
 	c.login("alice")
 	c.send("s SELECT INBOX\r\n")
 	c.readUntilTagged("s")
-	c.cmd("a1 FETCH 1 FLAGS", `\* 1 FETCH \(FLAGS \(\)\)`, `a1 OK FETCH completed`)
-	c.cmd(`a2 STORE 1 +FLAGS (\Seen)`, `\* 1 FETCH \(FLAGS \(\\Seen\)\)`, `a2 OK STORE completed`) // MODSEQ 3
+	c.cmd("a1 FETCH 1 FLAGS", `\* 1 FETCH \(FLAGS \(\\Recent\)\)`, `a1 OK FETCH completed`)
+	c.cmd(`a2 STORE 1 +FLAGS (\Seen)`, `\* 1 FETCH \(FLAGS \(\\Seen \\Recent\)\)`, `a2 OK STORE completed`) // MODSEQ 3
 	c.cmd("a3 FETCH 1 MODSEQ", `\* OK \[HIGHESTMODSEQ 3\] .*`, `\* 1 FETCH \(MODSEQ \(3\)\)`, `a3 OK FETCH completed`)
-	c.cmd("a4 FETCH 1 FLAGS", `\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) MODSEQ \(3\)\)`, `a4 OK FETCH completed`)
+	c.cmd("a4 FETCH 1 FLAGS", `\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Recent\) MODSEQ \(3\)\)`, `a4 OK FETCH completed`)
 	c.cmd("a5 ENABLE CONDSTORE", `\* ENABLED CONDSTORE`, `a5 OK ENABLE completed`)
 
 	other := dialRaw(t, env.addr)
@@ -80,9 +81,9 @@ func TestTranscriptCondstoreEnabling(t *testing.T) {
 	other.send("s SELECT INBOX\r\n")
 	other.readUntilTagged("s")
 	other.cmd(`o1 STORE 1 -FLAGS.SILENT (\Seen)`, `o1 OK STORE completed`) // MODSEQ 4
-	c.cmd("a6 NOOP", `\* 1 FETCH \(UID 1 FLAGS \(\) MODSEQ \(4\)\)`, `a6 OK NOOP completed`)
+	c.cmd("a6 NOOP", `\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) MODSEQ \(4\)\)`, `a6 OK NOOP completed`)
 	// A FETCH that sets \Seen reports the new MODSEQ with the flags.
-	c.cmd("a7 FETCH 1 BODY[TEXT]<0.2>", `\* 1 FETCH \(UID 1 BODY\[TEXT\]<0> \{2\}`, `Hi MODSEQ \(5\) FLAGS \(\\Seen\)\)`, `a7 OK FETCH completed`)
+	c.cmd("a7 FETCH 1 BODY[TEXT]<0.2>", `\* 1 FETCH \(UID 1 BODY\[TEXT\]<0> \{2\}`, `Hi MODSEQ \(5\) FLAGS \(\\Seen \\Recent\)\)`, `a7 OK FETCH completed`)
 
 	fresh := dialRaw(t, env.addr)
 	fresh.login("alice")

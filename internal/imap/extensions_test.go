@@ -70,7 +70,7 @@ func TestBinaryFetch(t *testing.T) {
 		`b1 OK FETCH completed`)
 	c.cmd("b2 FETCH 2 BINARY.PEEK[1]<0.7>", `\* 2 FETCH \(BINARY\[1\]<0> \{7\}`, `Grüsse\)`, `b2 OK FETCH completed`)
 	c.cmd("b3 FETCH 3 BINARY.PEEK[]", `b3 NO \[UNKNOWN-CTE\] .*`)
-	c.cmd("b4 FETCH 1 BINARY[1]", `\* 1 FETCH \(BINARY\[1\] \{\d+\}`, `Grüße, the numbers are in. Keyword: pineapple FLAGS \(\\Seen\)\)`, `b4 OK FETCH completed`)
+	c.cmd("b4 FETCH 1 BINARY[1]", `\* 1 FETCH \(BINARY\[1\] \{\d+\}`, `Grüße, the numbers are in. Keyword: pineapple FLAGS \(\\Seen \\Recent\)\)`, `b4 OK FETCH completed`)
 }
 
 func TestTranscriptIMAP4rev2(t *testing.T) {

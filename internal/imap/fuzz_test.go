@@ -42,9 +42,14 @@ func FuzzParseCommand(f *testing.F) {
 		"a FETCH 4294967295:1 FLAGS\r\n",
 		"a SEARCH RETURN (SAVE MIN MAX COUNT) OR $ 2 UID $\r\na FETCH $ (BINARY.PEEK[1]<0.3> BINARY.SIZE[] BINARY[2.1])\r\n",
 		"a LIST (SUBSCRIBED RECURSIVEMATCH SPECIAL-USE) \"\" (\"%\" INBOX) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n",
+		"a SEARCH NEW OR OLD RECENT\r\na STATUS INBOX (RECENT)\r\na LSUB \"\" G%\r\na UNSUBSCRIBE Gone/Child\r\na SELECT &Jjo\r\n",
 		"a ENABLE IMAP4rev2\r\na SELECT INBOX\r\na SEARCH UNSEEN\r\na STATUS Entwürfe (DELETED)\r\n",
 		"a ENABLE QRESYNC\r\na SELECT INBOX (QRESYNC (1 2 1:* (1:3 1,3,5)))\r\na UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
 			"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Seen)\r\na SEARCH MODSEQ \"/flags/\\\\draft\" all 2\r\na STATUS INBOX (HIGHESTMODSEQ)\r\n",
+		"a SEARCH RETURN (UPDATE PARTIAL -1:-5) FROM x\r\na SORT RETURN (UPDATE PARTIAL 1:2) (DISPLAYFROM) UTF-8 ALL\r\n" +
+			"a STORE 1 +FLAGS (\\Seen)\r\na CANCELUPDATE \"a\"\r\na UID FETCH 1:* (UID) (PARTIAL 1:3)\r\n",
+		"a APPEND INBOX CATENATE (TEXT {3+}\r\nx\r\n URL \"/INBOX/;UID=1/;SECTION=1.MIME/;PARTIAL=0.9\")\r\n" +
+			"a REPLACE 1 Drafts {3+}\r\nx\r\n\r\na UID REPLACE 1 INBOX CATENATE (URL \"imap://alice@localhost/INBOX/;UID=1\")\r\n",
 		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName))\r\n" +
 			"a NOOP\r\na NOTIFY SET (subtree (INBOX x) (MessageNew MessageExpunge FlagChange)) (subscribed (SubscriptionChange))\r\na NOTIFY NONE\r\n",
 	}
@@ -121,6 +126,9 @@ func (f *fakeStore) Check(context.Context) ([]string, error)                   {
 func (f *fakeStore) Close() error                                              { return nil }
 func (f *fakeStore) Watch(string, int64) (<-chan struct{}, func())             { return nil, func() {} }
 func (f *fakeStore) SetSubscribed(context.Context, string, string, bool) error { return nil }
+func (f *fakeStore) Subscriptions(context.Context, string) ([]string, error) {
+	return []string{"INBOX", "Gone/Child"}, nil
+}
 func (f *fakeStore) Mailboxes(context.Context, string) ([]mailstore.MailboxInfo, error) {
 	return []mailstore.MailboxInfo{fakeInbox, {ID: 2, Name: "Work/Projects", SpecialUse: `\Archive`}}, nil
 }
@@ -188,4 +196,7 @@ func (f *fakeStore) SearchText(context.Context, string, int64, mailstore.TextFie
 }
 func (f *fakeStore) Headers(context.Context, string, int64, []uint32) (map[uint32][]byte, error) {
 	return map[uint32][]byte{}, nil
+}
+func (f *fakeStore) ClaimRecent(context.Context, string, int64, uint32) (uint32, error) {
+	return 1, nil
 }

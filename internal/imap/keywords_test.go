@@ -39,19 +39,19 @@ func TestNewKeywordAnnouncedBeforeFetch(t *testing.T) {
 	a.cmd("a1 NOOP",
 		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Urgent\)`,
 		`\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Urgent \\\*\)\] .*`,
-		`\* 1 FETCH \(FLAGS \(\$Urgent\)\)`,
+		`\* 1 FETCH \(FLAGS \(\$Urgent \\Recent\)\)`, // a selected first (recent_test.go)
 		`a1 OK NOOP completed`)
 
 	// This session's APPEND into the selected mailbox, then the other's.
 	b.cmd(fmt.Sprintf("b4 APPEND INBOX ($Later) {%d+}\r\n%s", len(testMsg), testMsg),
 		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Later \$Urgent\)`,
 		`\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Later \$Urgent \\\*\)\] .*`,
-		`\* 2 EXISTS`,
+		`\* 2 EXISTS`, `\* 1 RECENT`,
 		`b4 OK \[APPENDUID \d+ 2\] APPEND completed`)
 	a.cmd("a2 NOOP",
 		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Later \$Urgent\)`,
 		`\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Later \$Urgent \\\*\)\] .*`,
-		`\* 2 EXISTS`,
+		`\* 2 EXISTS`, `\* 1 RECENT`,
 		`a2 OK NOOP completed`)
 	a.cmd("a3 FETCH 2 FLAGS", `\* 2 FETCH \(FLAGS \(\$Later\)\)`, `a3 OK FETCH completed`)
 

@@ -17,8 +17,8 @@ func TestListDeepHierarchyLinear(t *testing.T) {
 	const depth = 5000
 	boxes := make([]mailstore.MailboxInfo, 0, depth+1)
 	name := "dd"
-	for i := range depth {
-		boxes = append(boxes, mailstore.MailboxInfo{Name: name, Subscribed: i == depth-1})
+	for range depth {
+		boxes = append(boxes, mailstore.MailboxInfo{Name: name})
 		name += "/x"
 	}
 	boxes = append(boxes, mailstore.MailboxInfo{Name: "a/b/c"}) // parents a and a/b missing
@@ -41,18 +41,17 @@ func TestListDeepHierarchyLinear(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, attrs string
-		subChild    bool
 	}{
-		{"a", `\NonExistent \HasChildren`, false},
-		{"a/b", `\NonExistent \HasChildren`, false},
-		{"a/b/c", `\HasNoChildren`, false},
-		{"dd", `\HasChildren`, true},
-		{"dd" + strings.Repeat("/x", depth-2), `\HasChildren`, true},
-		{"dd" + strings.Repeat("/x", depth-1), `\HasNoChildren`, false},
+		{"a", `\NonExistent \HasChildren`},
+		{"a/b", `\NonExistent \HasChildren`},
+		{"a/b/c", `\HasNoChildren`},
+		{"dd", `\HasChildren`},
+		{"dd" + strings.Repeat("/x", depth-2), `\HasChildren`},
+		{"dd" + strings.Repeat("/x", depth-1), `\HasNoChildren`},
 	} {
 		e, ok := byName[tc.name]
-		if got := strings.Join(e.attrs, " "); !ok || got != tc.attrs || e.subscribedChild != tc.subChild {
-			t.Errorf("%.20s…: attrs %q subscribedChild %v, want %q %v", tc.name, got, e.subscribedChild, tc.attrs, tc.subChild)
+		if got := strings.Join(e.attrs, " "); !ok || got != tc.attrs {
+			t.Errorf("%.20s…: attrs %q, want %q", tc.name, got, tc.attrs)
 		}
 	}
 }
@@ -83,5 +82,23 @@ func TestListManyDeepChains(t *testing.T) {
 	want := chains*mailstore.MaxNameLevels + len(mailstore.DefaultMailboxes)
 	if len(lines)-1 != want || !strings.HasPrefix(lines[len(lines)-1], "L1 OK") {
 		t.Fatalf("%d LIST lines, want %d; last %q", len(lines)-1, want, lines[len(lines)-1])
+	}
+}
+
+// BenchmarkListEntriesDeep: the attribute pass over 100 chains at the
+// depth bound with names of about 1 KB.
+func BenchmarkListEntriesDeep(b *testing.B) {
+	level := strings.Repeat("l", 14)
+	var boxes []mailstore.MailboxInfo
+	for i := range 100 {
+		name := fmt.Sprintf("c%013d", i)
+		for range mailstore.MaxNameLevels {
+			boxes = append(boxes, mailstore.MailboxInfo{Name: name})
+			name += "/" + level
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		listEntries(boxes, `\NonExistent`)
 	}
 }

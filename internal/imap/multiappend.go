@@ -25,6 +25,7 @@ type appendMsg struct {
 	date    time.Time // zero: now
 	body    []byte
 	spooled *spooledLiteral
+	parts   []catPart // CATENATE (catenate.go): body is built from these
 }
 
 func (m appendMsg) size() int64 {
@@ -70,6 +71,17 @@ func parseAppendMessage(p *parser) (appendMsg, error) {
 			return m, err
 		}
 	}
+	if c := p.peek(); c == 'C' || c == 'c' {
+		// RFC 4469 §5: CATENATE (cat-part ...), resolved by catenateAll.
+		if a, err := p.atom(); err != nil || !strings.EqualFold(a, "CATENATE") {
+			return m, errSyntax("expected literal")
+		}
+		if err := p.sp(); err != nil {
+			return m, err
+		}
+		m.parts, err = parseCatenate(p)
+		return m, err
+	}
 	if p.peek() == 'U' || p.peek() == 'u' {
 		// RFC 6855 §4: UTF8 (~{n}...)
 		a, err := p.atom()
@@ -104,7 +116,7 @@ func parseAppendMessages(p *parser) ([]appendMsg, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m.size() == 0 {
+		if m.size() == 0 && m.parts == nil {
 			return nil, errNo("CANNOT", "Empty message")
 		}
 		msgs = append(msgs, m)

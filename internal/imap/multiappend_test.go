@@ -43,9 +43,9 @@ func TestTranscriptMultiAppend(t *testing.T) {
 	c.cmd("a3 EXAMINE INBOX", `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 4 EXISTS`, `(?s).*`)
 	c.readUntilTagged("a3")
 	c.cmd("a4 FETCH 1:3 (FLAGS INTERNALDATE)",
-		`\* 1 FETCH \(FLAGS \(\\Seen\) INTERNALDATE ".*"\)`,
-		`\* 2 FETCH \(FLAGS \(\\Flagged\) INTERNALDATE "02-Jan-2023 15:04:05 \+0000"\)`,
-		`\* 3 FETCH \(FLAGS \(\) INTERNALDATE ".*"\)`, `a4 OK FETCH completed`)
+		`\* 1 FETCH \(FLAGS \(\\Seen \\Recent\) INTERNALDATE ".*"\)`,
+		`\* 2 FETCH \(FLAGS \(\\Flagged \\Recent\) INTERNALDATE "02-Jan-2023 15:04:05 \+0000"\)`,
+		`\* 3 FETCH \(FLAGS \(\\Recent\) INTERNALDATE ".*"\)`, `a4 OK FETCH completed`)
 	c.cmd("a5 UNSELECT", `a5 OK .*`)
 
 	// All or nothing: a bad or empty later message stores none.

@@ -39,14 +39,14 @@ func TestNotifySelectedNewMail(t *testing.T) {
 	c.readUntilTagged("S")
 	c.cmd("N NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange))", `N OK NOTIFY completed`)
 	env.appendMessage(t, "alice", "INBOX", testMsg)
-	c.expect(`\* 1 EXISTS`, `\* 1 FETCH \(UID 1 FLAGS \(\)\)`)
+	c.expect(`\* 1 EXISTS`, `\* 1 RECENT`, `\* 1 FETCH \(UID 1 FLAGS \(.*\)\)`)
 	// Another session's flag change and expunge arrive the same way.
 	ctx := context.Background()
 	mb, _ := env.store.Mailbox(ctx, "alice", "INBOX")
 	if _, err := env.store.SetFlags(ctx, "alice", mb.ID, []uint32{1}, 0, []string{`\Deleted`}); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`\* 1 FETCH \(FLAGS \(\\Deleted\)\)`)
+	c.expect(`\* 1 FETCH \(FLAGS \(\\Deleted \\Recent\)\)`)
 	if _, err := env.store.Expunge(ctx, "alice", mb.ID, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestNotifySelectedDelayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.appendMessage(t, "alice", "INBOX", testMsg)
-	c.expect(`\* 2 EXISTS`)
+	c.expect(`\* 2 EXISTS`, `\* \d RECENT`)
 	c.cmd("F FETCH 1:* UID", `\* 1 FETCH \(UID 1\)`, `\* 2 FETCH \(UID 2\)`, `F OK .*`)
 	c.cmd("Q NOOP", `\* 1 EXPUNGE`, `Q OK .*`)
 }

@@ -2,6 +2,7 @@ package imap
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -17,14 +18,13 @@ var partialFeature = feature{
 type partialRange struct {
 	lo, hi uint32
 	last   bool
-	text   string // as the client wrote it, echoed in the response
+	text   string // canonical, nearest end first ("2:4", "-1:-3"), echoed in the response as Dovecot does
 }
 
 // parsePartialRange reads partial-range-first = nz-number ":" nz-number or
 // partial-range-last = "-" nz-number ":" "-" nz-number. "500:400" is the
 // same as "400:500".
 func parsePartialRange(p *parser) (partialRange, error) {
-	start := p.i
 	var r partialRange
 	r.last = p.consume('-')
 	a, err := p.number()
@@ -42,7 +42,10 @@ func parsePartialRange(p *parser) (partialRange, error) {
 		return r, errSyntax("invalid PARTIAL range")
 	}
 	r.lo, r.hi = min(a, b), max(a, b)
-	r.text = string(p.b[start:p.i])
+	r.text = strconv.FormatUint(uint64(r.lo), 10) + ":" + strconv.FormatUint(uint64(r.hi), 10)
+	if r.last {
+		r.text = "-" + strings.Replace(r.text, ":", ":-", 1)
+	}
 	return r, nil
 }
 

@@ -27,7 +27,7 @@ func TestTranscriptPartial(t *testing.T) {
 	c.readUntilTagged("s")
 
 	c.cmd("p1 UID SEARCH RETURN (PARTIAL 1:3) ALL", `\* ESEARCH \(TAG "p1"\) UID PARTIAL \(1:3 1:3\)`, `p1 OK UID SEARCH completed`)
-	c.cmd("p2 SEARCH RETURN (PARTIAL 3:2 COUNT) FLAGGED", `\* ESEARCH \(TAG "p2"\) PARTIAL \(3:2 4,6\) COUNT 4`, `p2 OK SEARCH completed`)
+	c.cmd("p2 SEARCH RETURN (PARTIAL 3:2 COUNT) FLAGGED", `\* ESEARCH \(TAG "p2"\) PARTIAL \(2:3 4,6\) COUNT 4`, `p2 OK SEARCH completed`)
 	c.cmd("p3 SEARCH RETURN (PARTIAL -1:-2) FLAGGED", `\* ESEARCH \(TAG "p3"\) PARTIAL \(-1:-2 6,8\)`, `p3 OK SEARCH completed`)
 	c.cmd("p4 SEARCH RETURN (PARTIAL 4:100) FLAGGED", `\* ESEARCH \(TAG "p4"\) PARTIAL \(4:100 8\)`, `p4 OK SEARCH completed`)
 	c.cmd("p5 SEARCH RETURN (PARTIAL 5:9) FLAGGED", `\* ESEARCH \(TAG "p5"\) PARTIAL \(5:9 NIL\)`, `p5 OK SEARCH completed`)
@@ -39,8 +39,8 @@ func TestTranscriptPartial(t *testing.T) {
 	c.cmd("p9 SORT RETURN (PARTIAL 1:3) (SUBJECT) UTF-8 ALL", `\* ESEARCH \(TAG "p9"\) PARTIAL \(1:3 8,7,6\)`, `p9 OK SORT completed`)
 	c.cmd("p10 UID SORT RETURN (PARTIAL -1:-2 MIN) (SUBJECT) UTF-8 ALL", `\* ESEARCH \(TAG "p10"\) UID MIN 8 PARTIAL \(-1:-2 2,1\)`, `p10 OK UID SORT completed`)
 	// UID FETCH ... (PARTIAL): the second and third of the messages in 3:*.
-	c.cmd("p11 UID FETCH 3:* (FLAGS) (PARTIAL 2:3)", `\* 4 FETCH \(UID 4 FLAGS \(\\Flagged\)\)`, `\* 5 FETCH \(UID 5 FLAGS \(\)\)`, `p11 OK UID FETCH completed`)
-	c.cmd("p12 UID FETCH 1:* (FLAGS) (PARTIAL -1:-1)", `\* 8 FETCH \(UID 8 FLAGS \(\\Flagged\)\)`, `p12 OK UID FETCH completed`)
+	c.cmd("p11 UID FETCH 3:* (FLAGS) (PARTIAL 2:3)", `\* 4 FETCH \(UID 4 FLAGS \(\\Flagged \\Recent\)\)`, `\* 5 FETCH \(UID 5 FLAGS \(\\Recent\)\)`, `p11 OK UID FETCH completed`)
+	c.cmd("p12 UID FETCH 1:* (FLAGS) (PARTIAL -1:-1)", `\* 8 FETCH \(UID 8 FLAGS \(\\Flagged \\Recent\)\)`, `p12 OK UID FETCH completed`)
 	for i, bad := range []string{
 		"SEARCH RETURN (PARTIAL 1:5 ALL) ALL", "SEARCH RETURN (PARTIAL 1:5 PARTIAL 6:9) ALL",
 		"SEARCH RETURN (PARTIAL) ALL", "SEARCH RETURN (PARTIAL 0:5) ALL", "SEARCH RETURN (PARTIAL 1:*) ALL",
@@ -50,5 +50,51 @@ func TestTranscriptPartial(t *testing.T) {
 	} {
 		tag := fmt.Sprintf("b%d", i)
 		c.cmd(tag+" "+bad, tag+` BAD .*`)
+	}
+}
+
+func TestPartialWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in, text   string
+		n          int
+		from, to   int
+		wantSyntax bool
+	}{
+		{in: "1:3", n: 10, from: 0, to: 3},
+		{in: "3:1", text: "1:3", n: 10, from: 0, to: 3},
+		{in: "9:20", n: 10, from: 8, to: 10},
+		{in: "11:20", n: 10, from: 0, to: 0},
+		{in: "-1:-3", n: 10, from: 7, to: 10},
+		{in: "-3:-1", text: "-1:-3", n: 10, from: 7, to: 10},
+		{in: "-9:-20", n: 10, from: 0, to: 2},
+		{in: "-11:-20", n: 10, from: 0, to: 0},
+		{in: "1:1", n: 0, from: 0, to: 0},
+		{in: "0:1", wantSyntax: true},
+		{in: "1:-1", wantSyntax: true},
+		{in: "1:*", wantSyntax: true},
+		{in: "1", wantSyntax: true},
+		{in: "1:4294967296", wantSyntax: true},
+	} {
+		p := &parser{b: []byte(tc.in)}
+		r, err := parsePartialRange(p)
+		if err == nil && !p.atEnd() {
+			err = errSyntax("trailing")
+		}
+		if tc.wantSyntax {
+			if err == nil {
+				t.Errorf("%q: no error", tc.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if tc.text == "" {
+			tc.text = tc.in
+		}
+		if from, to := r.window(tc.n); from != tc.from || to != tc.to || r.text != tc.text {
+			t.Errorf("%q over %d = [%d,%d) %q, want [%d,%d)", tc.in, tc.n, from, to, r.text, tc.from, tc.to)
+		}
 	}
 }

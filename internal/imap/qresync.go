@@ -98,7 +98,7 @@ func (s *session) resyncSelected(q *qresyncParams) error {
 		if m.ModSeq <= q.modSeq || !known(m.UID) {
 			continue
 		}
-		if err := s.writef("* %d FETCH (UID %d FLAGS (%s) %s)", i+1, m.UID, strings.Join(m.Flags, " "), modSeqItem(m.ModSeq)); err != nil {
+		if err := s.writef("* %d FETCH (UID %d FLAGS (%s) %s)", i+1, m.UID, strings.Join(sel.withRecent(m).Flags, " "), modSeqItem(m.ModSeq)); err != nil {
 			return err
 		}
 	}

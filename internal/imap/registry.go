@@ -27,6 +27,10 @@ type commandSpec struct {
 	// noExpunge: RFC 3501 §7.4.1 forbids untagged EXPUNGE while a FETCH,
 	// STORE or SEARCH (not their UID forms) is in progress.
 	noExpunge bool
+	// readsClient: the command reads the client while it runs (IDLE,
+	// AUTHENTICATE), so it sees a hang-up itself and needs no hang-up
+	// watch polling the socket for as long as it waits.
+	readsClient bool
 }
 
 // feature is a set of commands and the capabilities they bring. An
@@ -68,6 +72,7 @@ var builtinFeatures = []*feature{
 	&replaceFeature,
 	&partialFeature,
 	&contextFeature,
+	&catenateFeature,
 	&notifyFeature,
 }
 

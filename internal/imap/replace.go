@@ -41,9 +41,6 @@ func handleReplace(s *session, c *command) error {
 	if err := p.end(); err != nil {
 		return err
 	}
-	if len(msg.body) == 0 {
-		return errNo("CANNOT", "Empty message")
-	}
 	if idx < 0 {
 		return errNo("NONEXISTENT", "No such message") // RFC 8508 §3.2
 	}
@@ -58,8 +55,15 @@ func handleReplace(s *session, c *command) error {
 	if err != nil {
 		return withTryCreate(err)
 	}
+	msgs := []appendMsg{msg}
+	if err := s.catenateAll(msgs); err != nil { // RFC 8508 §4: CATENATE may build it
+		return err
+	}
+	if len(msgs[0].body) == 0 {
+		return errNo("CANNOT", "Empty message")
+	}
 	old := s.sel.msgs[idx].UID
-	uids, err := s.appendAll(dst, []appendMsg{msg})
+	uids, err := s.appendAll(dst, msgs)
 	if err != nil {
 		return withTryCreate(err)
 	}

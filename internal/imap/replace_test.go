@@ -24,11 +24,11 @@ func TestTranscriptReplace(t *testing.T) {
 	c.expect(`\+ .*`)
 	c.cmd(v2,
 		`\* OK \[APPENDUID \d+ 3\] Replacement Message ready`,
-		`\* 1 EXPUNGE`, `\* 2 EXISTS`, `r1 OK REPLACE completed`)
+		`\* 1 EXPUNGE`, `\* 2 EXISTS`, `\* 2 RECENT`, `r1 OK REPLACE completed`)
 	// The other \Deleted message was not expunged with it.
 	c.cmd("r2 UID FETCH 1:* (FLAGS BODY.PEEK[TEXT])",
-		`\* 1 FETCH \(UID 2 FLAGS \(\\Deleted\) BODY\[TEXT\] \{6\}`, `keep`, `\)`,
-		`\* 2 FETCH \(UID 3 FLAGS \(\\Draft \\Seen\) BODY\[TEXT\] \{4\}`, `v2`, `\)`,
+		`\* 1 FETCH \(UID 2 FLAGS \(\\Deleted \\Recent\) BODY\[TEXT\] \{6\}`, `keep`, `\)`,
+		`\* 2 FETCH \(UID 3 FLAGS \(\\Draft \\Seen \\Recent\) BODY\[TEXT\] \{4\}`, `v2`, `\)`,
 		`r2 OK UID FETCH completed`)
 
 	// UID REPLACE into another mailbox.
@@ -52,4 +52,20 @@ func TestTranscriptReplace(t *testing.T) {
 	c.readUntilTagged("e")
 	c.send(fmt.Sprintf("r10 REPLACE 1 Drafts {%d+}\r\n", len(v3)))
 	c.cmd(v3, `r10 NO .*`)
+}
+
+// TestTranscriptReplaceQresync: with QRESYNC the old message goes as
+// VANISHED (RFC 8508 §3.1, RFC 7162 §3.2.10).
+func TestTranscriptReplaceQresync(t *testing.T) {
+	env := startServer(t)
+	env.appendMessage(t, "alice", "Drafts", "Subject: v1\r\n\r\nv1\r\n")
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	c.cmd("e ENABLE QRESYNC", `\* ENABLED QRESYNC`, `e OK .*`)
+	c.send("s SELECT Drafts\r\n")
+	c.readUntilTagged("s")
+	v2 := "Subject: v2\r\n\r\nv2\r\n"
+	c.send(fmt.Sprintf("r1 UID REPLACE 1 Drafts {%d+}\r\n", len(v2)))
+	c.cmd(v2, `\* OK \[APPENDUID \d+ 2\] Replacement Message ready`, `\* VANISHED 1`,
+		`\* 1 EXISTS`, `\* 1 RECENT`, `r1 OK UID REPLACE completed`)
 }

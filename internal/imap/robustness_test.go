@@ -161,7 +161,7 @@ func TestAutologoutAuthenticated(t *testing.T) {
 	start = time.Now()
 	c.cmd("i1 IDLE", `\+ idling`)
 	env.appendMessage(t, "bob", "INBOX", testMsg)
-	c.expect(`\* 1 EXISTS`)
+	c.expect(`\* 1 EXISTS`, `\* 1 RECENT`)
 	c.expect(`\* BYE Autologout; idle for too long`)
 	if waited := time.Since(start); waited < idle*9/10 {
 		t.Fatalf("IDLE session logged out after %v, before IdleTimeout %v", waited, idle)

@@ -26,7 +26,6 @@ type searchOp int
 
 const (
 	opAll searchOp = iota
-	opNone
 	opAnd
 	opOr
 	opNot
@@ -51,6 +50,7 @@ const (
 	opSavedSince
 	opEmailID // RFC 8474, objectid.go
 	opThreadID
+	opRecent // \Recent to this session (recent.go)
 )
 
 // needsBlob reports whether evaluating k reads message content.
@@ -194,10 +194,15 @@ func parseSearchKey(p *parser, depth int) (*searchKey, error) {
 		return &searchKey{op: opFlag, flag: f.flag}, nil
 	}
 	switch name {
-	case "ALL", "OLD":
-		return &searchKey{op: opAll}, nil // no \Recent: every message is old
-	case "NEW", "RECENT":
-		return &searchKey{op: opNone}, nil
+	case "ALL":
+		return &searchKey{op: opAll}, nil
+	// RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
+	case "RECENT":
+		return &searchKey{op: opRecent}, nil
+	case "NEW":
+		return &searchKey{op: opAnd, kids: []*searchKey{{op: opRecent}, {op: opNotFlag, flag: `\Seen`}}}, nil
+	case "OLD":
+		return &searchKey{op: opNot, kids: []*searchKey{{op: opRecent}}}, nil
 	case "SAVEDATESUPPORTED":
 		return &searchKey{op: opAll}, nil // every mailbox has save dates (savedate.go)
 	}

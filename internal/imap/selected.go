@@ -27,6 +27,7 @@ type selected struct {
 	pendingExpunge map[uint32]bool
 	// flags is the FLAGS list last sent: every keyword in msgs is in it.
 	flags       []string
+	recent      map[uint32]bool // UIDs \Recent to this session (recent.go)
 	watch       <-chan struct{}
 	cancelWatch func()
 }
@@ -88,7 +89,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 	if err := s.announceKeywords(ch.Updated); err != nil {
 		return err
 	}
-	added := false
+	var added []mailstore.Message
 	for _, uid := range ch.Expunged {
 		if sel.index(uid) >= 0 {
 			sel.pendingExpunge[uid] = true
@@ -110,7 +111,7 @@ func (s *session) syncSelected(allowExpunge bool) error {
 			}
 		case m.UID > sel.maxUID():
 			sel.msgs = append(sel.msgs, m)
-			added = true
+			added = append(added, m)
 		default:
 			// Older than our newest and unknown: expunged by this session.
 		}
@@ -121,9 +122,18 @@ func (s *session) syncSelected(allowExpunge bool) error {
 		}
 		clear(sel.pendingExpunge)
 	}
-	if added {
+	if len(added) > 0 {
+		if err := s.trackRecent(added); err != nil {
+			return err
+		}
 		if err := s.writef("* %d EXISTS", len(sel.msgs)); err != nil {
 			return err
+		}
+		if !s.rev2 {
+			// RFC 3501 §7.3.2: the RECENT count changes with new mail.
+			if err := s.writef("* %d RECENT", sel.recentCount()); err != nil {
+				return err
+			}
 		}
 	}
 	if ch.HighestModSeq > sel.modseq {

@@ -189,6 +189,7 @@ func (s *session) serve() {
 			s.writef("* BYE [SERVERBUG] Internal error")
 			s.flush()
 		}
+		s.releaseHeld() // after a panic in a command
 		s.closeSelected()
 		s.stopNotify()
 		s.conn().Close()
@@ -262,11 +263,7 @@ func (s *session) run() (outcome string) {
 			return "read error"
 		}
 		s.commands++
-		// A client that hangs up mid-command gets its work cancelled,
-		// not run to the end (issue #8: a LIST spun on after the client left).
-		stopWatch := netserve.WatchHangup(s.conn(), s.cancel)
 		s.handle(raw)
-		stopWatch()
 		raw = nil
 		s.releaseHeld()
 		if err := s.flush(); err != nil {
@@ -318,11 +315,17 @@ func (s *session) handle(raw []byte) {
 		return
 	}
 	s.activity.Set(s.user, name)
-	defer s.activity.Set(s.user, "")
+	defer func() { s.activity.Set(s.user, "") }() // s.user as the command leaves it
 	c := &command{tag: tag, name: name, uid: strings.HasPrefix(name, "UID "), p: p}
 	if s.state&spec.states == 0 {
 		s.finish(c, errBad("", "Command not allowed in this state"))
 		return
+	}
+	if !spec.readsClient {
+		// A client that hangs up mid-command gets its work cancelled,
+		// not run to the end (issue #8: a LIST spun on after the client left).
+		stop := netserve.WatchHangup(s.conn(), s.cancel)
+		defer stop()
 	}
 	err = spec.handle(s, c)
 	if err == nil && s.sel != nil && !s.logout {

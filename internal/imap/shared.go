@@ -140,9 +140,9 @@ func (s *session) place(name string) (placement, error) {
 
 // sharedListing returns the other accounts' mailboxes the user may list
 // ("l", RFC 4314 §4) under their client names, with their references by
-// that name. The store keeps one subscription flag per mailbox, the
-// owner's, so shared mailboxes are reported subscribed for every user who
-// sees them and SUBSCRIBE leaves them unchanged.
+// that name. Subscriptions are per account and name, the owner's, so
+// shared mailboxes are reported subscribed for every user who sees them
+// and SUBSCRIBE leaves them unchanged.
 func (s *session) sharedListing() ([]mailstore.MailboxInfo, map[string]mailboxRef, error) {
 	sms, err := s.store.SharedWith(s.ctx, s.user)
 	if err != nil {

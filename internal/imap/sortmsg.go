@@ -42,10 +42,7 @@ func (s *session) matchForSort(prog *searchProgram, needHeader, needSent bool) (
 		return nil, err
 	}
 	needBlob := prog.key.needsBlob()
-	ev := searchEnv{count: uint32(len(sel.msgs)), maxUID: sel.maxUID(), saved: make(map[uint32]bool, len(s.searchRes))}
-	for _, u := range s.searchRes {
-		ev.saved[u] = true
-	}
+	ev := s.newSearchEnv()
 	var out []*sortMsg
 	for i, m := range sel.msgs {
 		if err := s.interrupted(i); err != nil {

@@ -36,8 +36,9 @@ type spooledLiteral struct {
 }
 
 // open claims the first chunk of a literal of n bytes and creates its
-// file. It fails with errBusy when the budget has less than n left, so a synchronizing literal that cannot fit is refused before the
-// client sends it.
+// file. It fails with errBusy when the budget has less than n left, so a
+// synchronizing literal that cannot fit is refused before the client
+// sends it.
 func (sp *spooler) open(n int64) (*os.File, error) {
 	if !sp.budget.reserveIfFree(min(n, literalChunk), n) {
 		return nil, errBusy

@@ -133,18 +133,13 @@ func TestAppendLargeLiteralsSpooled(t *testing.T) {
 		t.Errorf("heap grew by %d MiB while appending %d MiB: literals are held in memory", growth>>20, total>>20)
 	}
 
-	ctx := context.Background()
-	mb, err := env.store.Mailbox(ctx, "alice", "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := env.store.Messages(ctx, "alice", mb.ID)
-	if err != nil || len(msgs) != len(sizes) {
-		t.Fatalf("%d messages stored, %v", len(msgs), err)
+	_, msgs := inboxOf(t, env, "alice")
+	if len(msgs) != len(sizes) {
+		t.Fatalf("%d messages stored, want %d", len(msgs), len(sizes))
 	}
 	stored := map[[32]byte]bool{}
 	for _, m := range msgs {
-		rc, err := env.store.OpenBlob(ctx, m.BlobID)
+		rc, err := env.store.OpenBlob(context.Background(), m.BlobID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,4 +266,51 @@ func TestAppendDiskFullIsOverquota(t *testing.T) {
 	c.cmd("a1 APPEND INBOX {12+}\r\nSubject: x\r\n", `a1 NO \[OVERQUOTA\] Not enough disk space`)
 	c.cmd("a2 CREATE Archive", `a2 NO \[OVERQUOTA\] Not enough disk space`)
 	c.cmd("a3 NOOP", `a3 OK NOOP completed`)
+}
+
+// TestMultiAppendSpooled: a MULTIAPPEND mixing spooled and in-memory
+// literals, synchronizing and not, stores each message intact and in
+// order; a large literal where a string is expected is refused.
+func TestMultiAppendSpooled(t *testing.T) {
+	env := startServer(t, func(o *Options) { o.SpoolDir = t.TempDir() })
+	c := dialRaw(t, env.addr)
+	c.login("alice")
+	big1 := "Subject: one\r\n\r\n" + strings.Repeat("a", 3<<20)
+	small := "Subject: two\r\n\r\nb\r\n"
+	big2 := "Subject: three\r\n\r\n" + strings.Repeat("c", 2<<20)
+	c.cmd(fmt.Sprintf("m1 APPEND INBOX (\\Seen) {%d+}\r\n%s {%d+}\r\n%s UTF8 (~{%d}", len(big1), big1, len(small), small, len(big2)), `\+ .*`)
+	c.cmd(big2+")", `m1 OK \[APPENDUID \d+ 1:3\] APPEND completed`)
+	_, msgs := inboxOf(t, env, "alice")
+	want := []string{big1, small, big2}
+	if len(msgs) != len(want) {
+		t.Fatalf("%d messages stored, want %d", len(msgs), len(want))
+	}
+	for i, m := range msgs {
+		rc, err := env.store.OpenBlob(context.Background(), m.BlobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || string(got) != want[i] {
+			t.Errorf("message %d: %d bytes stored, want %d", i+1, len(got), len(want[i]))
+		}
+	}
+	name := strings.Repeat("n", 2<<20)
+	c.cmd(fmt.Sprintf("m2 APPEND {%d+}\r\n%s {%d+}\r\n%s", len(name), name, len(small), small), `m2 BAD .*`)
+	c.cmd("m3 NOOP", `m3 OK NOOP completed`)
+}
+
+func inboxOf(t *testing.T, env *testEnv, user string) (mailstore.MailboxInfo, []mailstore.Message) {
+	t.Helper()
+	ctx := context.Background()
+	mb, err := env.store.Mailbox(ctx, user, mailstore.Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := env.store.Messages(ctx, user, mb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mb, msgs
 }

@@ -64,7 +64,8 @@ type Status struct {
 	Messages uint32
 	Unseen   uint32
 	Deleted  uint32
-	Size     int64 // sum of message sizes (STATUS=SIZE)
+	Recent   uint32 // messages no session has claimed yet (see ClaimRecent)
+	Size     int64  // sum of message sizes (STATUS=SIZE)
 }
 
 // Message is one message's metadata in one mailbox.
@@ -194,7 +195,14 @@ type Store interface {
 	// RenameMailbox renames a mailbox and its children. Renaming INBOX
 	// moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
 	RenameMailbox(ctx context.Context, user, oldName, newName string) error
+	// SetSubscribed subscribes to an existing mailbox or unsubscribes from
+	// any name. Subscriptions are kept apart from mailboxes: one outlives
+	// DELETE (RFC 3501 §6.3.6) and follows RENAME, and MailboxInfo.Subscribed
+	// reports it for a mailbox of that name.
 	SetSubscribed(ctx context.Context, user, name string, subscribed bool) error
+	// Subscriptions lists the user's subscribed names, sorted, whether or
+	// not a mailbox has the name.
+	Subscriptions(ctx context.Context, user string) ([]string, error)
 
 	// Messages lists a mailbox's messages in UID order.
 	Messages(ctx context.Context, user string, mailboxID int64) ([]Message, error)
@@ -251,6 +259,13 @@ type Store interface {
 	// by UID. Messages not cached (yet) are absent: the caller reads their
 	// blob. SORT and THREAD on a large mailbox need nothing else.
 	Headers(ctx context.Context, user string, mailboxID int64, uids []uint32) (map[uint32][]byte, error)
+
+	// ClaimRecent ends the \Recent state of the mailbox's messages below
+	// UID upTo and returns the lowest UID that was recent before: the
+	// messages from there up to upTo are recent to this caller alone
+	// (IMAP4rev1 \Recent, RFC 3501 §2.3.2). The mark never moves back, so
+	// concurrent claimers get disjoint ranges; upTo 0 only reads it.
+	ClaimRecent(ctx context.Context, user string, mailboxID int64, upTo uint32) (uint32, error)
 
 	// Watch returns a channel that receives a value (coalesced) after any
 	// committed change to the mailbox, until cancel is called. With

@@ -253,7 +253,7 @@ func (s *session) handle(line []byte) {
 		s.log.Debug("pop3 C", "command", cmd.name, "arg", arg)
 	}
 	s.activity.Set(s.user, cmd.name)
-	defer s.activity.Set(s.user, "")
+	defer func() { s.activity.Set(s.user, "") }() // s.user as the command leaves it
 	spec, known := commands[cmd.name]
 	label := cmd.name
 	switch {

@@ -16,6 +16,10 @@ import (
 // ErrNotFound is returned for an unknown message ID.
 var ErrNotFound = errors.New("queue: message not found")
 
+// ErrNoSpace: the disk under the queue is full; Enqueue may succeed once
+// space is freed.
+var ErrNoSpace = errors.New("queue: no space left on device")
+
 // Message is a queued message: envelope, per-recipient state and body.
 type Message struct {
 	ID         string

@@ -28,6 +28,9 @@ func (r *Runner) SpaceReturned() {
 // with none of the batch short of space shows that writes work again:
 // note then makes the waiting messages due and reports that more is due.
 func (w *spaceWait) note(msgs []*Message, results []Result) bool {
+	for _, res := range results {
+		delete(w.waiting, res.MessageID) // attempted: waits again only if still short
+	}
 	stored, short := false, false
 	for _, res := range results {
 		if res.NoSpace {

@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	// Below [storage] min_free the indexer pauses; when space grows
 	// again, mail deferred for a full disk is retried at once.
 	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
-		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage")})
+		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage"), Registerer: s.reg})
 	s.disk.Check()
 	hub := mailstore.NewHub()
 	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log, s.disk.Low)
@@ -228,7 +228,12 @@ func (s *Server) Addr(key string) net.Addr { return s.addrs[key] }
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	for i := len(s.services) - 1; i >= 0; i-- {
-		if err := s.services[i].shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		err := s.services[i].shutdown(ctx)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			// Its sessions were closed and logged; say if some are left behind.
+			s.log.Warn("shutdown deadline passed, connections closed", "service", s.services[i].name, "err", err)
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", s.services[i].name, err))
 		}
 	}

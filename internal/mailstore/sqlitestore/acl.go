@@ -94,8 +94,8 @@ func (s *Store) SharedWith(ctx context.Context, user string) ([]mailstore.Shared
 	}
 	defer tx.Rollback()
 	// group_concat joins the (at most two) entries; normalizeRights
-	// merges them.
-	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.name, m.special_use, m.subscribed,
+	// merges them. Subscribed is false: subscriptions are the owner's.
+	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.name, m.special_use, 0,
 			m.uidvalidity, m.uidnext, m.highestmodseq, group_concat(acl.rights, '')
 		FROM acl JOIN mailboxes m ON m.id = acl.mailbox_id JOIN accounts a ON a.id = m.account_id
 		WHERE acl.identifier IN (?, 'anyone') AND a.name <> ?

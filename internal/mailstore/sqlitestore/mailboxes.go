@@ -11,7 +11,10 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-const mailboxCols = `id, name, special_use, subscribed, uidvalidity, uidnext, highestmodseq`
+const mailboxCols = `id, name, special_use, ` + subscribedCol + `, uidvalidity, uidnext, highestmodseq`
+
+// subscribedCol reads MailboxInfo.Subscribed in a query on mailboxes.
+const subscribedCol = `EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
@@ -167,14 +170,19 @@ func (w *writeTx) createMailbox(ctx context.Context, acct int64, name, specialUs
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
-	mb := mailstore.MailboxInfo{Name: name, SpecialUse: specialUse, Subscribed: subscribed,
-		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
+	mb := mailstore.MailboxInfo{Name: name, SpecialUse: specialUse, UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
 	err = w.tx.QueryRowContext(ctx, `INSERT INTO mailboxes
-		(account_id, name, special_use, subscribed, uidvalidity, uidnext, highestmodseq)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		acct, name, specialUse, subscribed, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID)
+		(account_id, name, special_use, uidvalidity, uidnext, highestmodseq)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, `+subscribedCol,
+		acct, name, specialUse, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID, &mb.Subscribed)
 	if err != nil {
 		return mailstore.MailboxInfo{}, fmt.Errorf("insert mailbox %q: %w", name, err)
+	}
+	if subscribed && !mb.Subscribed {
+		if err := w.subscribe(ctx, acct, name, true); err != nil {
+			return mailstore.MailboxInfo{}, err
+		}
+		mb.Subscribed = true
 	}
 	return mb, nil
 }
@@ -262,8 +270,8 @@ func (w *writeTx) renameTree(ctx context.Context, user string, acct int64, name,
 		return fmt.Errorf("list %q and children: %w", name, err)
 	}
 	type ren struct {
-		id      int64
-		newName string
+		id               int64
+		oldName, newName string
 	}
 	var rens []ren
 	for rows.Next() {
@@ -278,7 +286,7 @@ func (w *writeTx) renameTree(ctx context.Context, user string, acct int64, name,
 			rows.Close()
 			return err
 		}
-		rens = append(rens, ren{id, newName})
+		rens = append(rens, ren{id, n, newName})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -299,6 +307,11 @@ func (w *writeTx) renameTree(ctx context.Context, user string, acct int64, name,
 	for _, r := range rens {
 		if _, err := w.tx.ExecContext(ctx, `UPDATE mailboxes SET name = ? WHERE id = ?`, r.newName, r.id); err != nil {
 			return fmt.Errorf("rename to %q: %w", r.newName, err)
+		}
+		// The subscription follows the mailbox.
+		if _, err := w.tx.ExecContext(ctx, `UPDATE OR REPLACE subscriptions SET name = ? WHERE account_id = ? AND name = ?`,
+			r.newName, acct, r.oldName); err != nil {
+			return fmt.Errorf("rename subscription to %q: %w", r.newName, err)
 		}
 		w.notify = append(w.notify, watchKey{user, r.id})
 	}
@@ -321,17 +334,64 @@ func (w *writeTx) renameInbox(ctx context.Context, user string, acct int64, inbo
 	return err
 }
 
-// SetSubscribed sets the mailbox's subscription (RFC 3501 §6.3.6–7).
+// SetSubscribed subscribes to an existing mailbox or unsubscribes from any
+// name (RFC 3501 §6.3.6–7).
 func (s *Store) SetSubscribed(ctx context.Context, user, name string, subscribed bool) error {
 	return s.write(ctx, "set subscribed", func(w *writeTx) error {
-		mb, err := mailboxByName(ctx, w.tx, user, name)
+		if subscribed {
+			mb, err := mailboxByName(ctx, w.tx, user, name)
+			if err != nil {
+				return err
+			}
+			name = mb.Name
+		} else if norm, err := normalizeName(name); err == nil {
+			name = norm
+		}
+		acct, err := accountID(ctx, w.tx, user)
 		if err != nil {
 			return err
 		}
-		_, err = w.tx.ExecContext(ctx, `UPDATE mailboxes SET subscribed = ? WHERE id = ?`, subscribed, mb.ID)
-		w.notify = append(w.notify, watchKey{user, mb.ID}) // NOTIFY SubscriptionChange
-		return err
+		w.notify = append(w.notify, watchKey{user, mailstore.AnyMailbox}) // NOTIFY SubscriptionChange
+		return w.subscribe(ctx, acct, name, subscribed)
 	})
+}
+
+func (w *writeTx) subscribe(ctx context.Context, acct int64, name string, on bool) error {
+	q := `DELETE FROM subscriptions WHERE account_id = ? AND name = ?`
+	if on {
+		q = `INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)`
+	}
+	if _, err := w.tx.ExecContext(ctx, q, acct, name); err != nil {
+		return fmt.Errorf("subscription %q: %w", name, err)
+	}
+	return nil
+}
+
+// Subscriptions lists the user's subscribed names, sorted.
+func (s *Store) Subscriptions(ctx context.Context, user string) ([]string, error) {
+	tx, err := s.readTx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions: %w", err)
+	}
+	defer tx.Rollback()
+	acct, err := accountID(ctx, tx, user)
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name`, acct)
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions of %q: %w", user, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("subscriptions of %q: %w", user, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 // childLow and childHigh bound the names below name: SQLite compares TEXT

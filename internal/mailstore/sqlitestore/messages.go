@@ -119,7 +119,7 @@ func (s *Store) Status(ctx context.Context, user string, mailboxID int64) (mails
 		return st, fmt.Errorf("status of mailbox %d: %w", mailboxID, err)
 	}
 	err = tx.QueryRowContext(ctx, qStatusCounts, mailboxID).
-		Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size)
+		Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
 	if err != nil {
 		return st, fmt.Errorf("status of mailbox %d: %w", mailboxID, err)
 	}

@@ -11,7 +11,7 @@ const (
 	qUpdatedSince    = `SELECT ` + messageCols + ` FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`
 	qExpungedSince   = `SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`
 	qMailboxByID     = `SELECT ` + mailboxCols + ` FROM mailboxes WHERE id = ?`
-	qStatusCounts    = `SELECT count(*), coalesce(sum(1 - seen), 0), coalesce(sum(deleted), 0), coalesce(sum(size), 0) FROM messages WHERE mailbox_id = ?`
+	qStatusCounts    = `SELECT count(*), coalesce(sum(1 - seen), 0), coalesce(sum(deleted), 0), coalesce(sum(size), 0), coalesce(sum(uid >= (SELECT recent_uid FROM mailboxes WHERE id = ?1)), 0) FROM messages WHERE mailbox_id = ?1`
 	qMailboxList     = `SELECT ` + mailboxCols + ` FROM mailboxes WHERE account_id = ? ORDER BY name`
 	qMailboxByName   = `SELECT ` + mailboxCols + ` FROM mailboxes WHERE account_id = ? AND name = ?`
 	qInsertMessage   = `INSERT INTO messages (mailbox_id, uid, modseq, flags, seen, deleted, internaldate, savedate, size, blob_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

@@ -131,6 +131,24 @@ WHEN NOT EXISTS (SELECT 1 FROM fts_docs WHERE blob_id = NEW.blob_id) BEGIN
 	INSERT OR IGNORE INTO fts_pending (blob_id) VALUES (NEW.blob_id);
 END;
 `,
+	// 4: IMAP4rev1 \Recent (recent.go): messages from recent_uid up are
+	// recent to the next session that claims them. Mail that is already
+	// stored is not recent.
+	`
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
+UPDATE mailboxes SET recent_uid = uidnext;
+`,
+	// 5: subscriptions apart from mailboxes, so one outlives DELETE
+	// (RFC 3501 §6.3.6) and can name a mailbox that does not exist.
+	`
+CREATE TABLE subscriptions (
+	account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	name       TEXT NOT NULL,
+	PRIMARY KEY (account_id, name)
+) STRICT, WITHOUT ROWID;
+INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
+ALTER TABLE mailboxes DROP COLUMN subscribed;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.

@@ -279,4 +279,41 @@ func testSubscriptions(t *testing.T, h *harness) {
 		}
 	}
 	wantErr(t, "subscribe missing", h.s.SetSubscribed(h.ctx, "alice", "Nope", true), mailstore.ErrNoMailbox)
+
+	// RFC 3501 §6.3.6: a subscription outlives its mailbox, follows a
+	// rename, and can be removed after the mailbox is gone.
+	wantSubs := func(what string, want ...string) {
+		t.Helper()
+		got, err := h.s.Subscriptions(h.ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStrings(t, what, got, want...)
+	}
+	for _, n := range []string{"Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"} {
+		if !h.box("alice", n).Subscribed {
+			t.Errorf("default mailbox %s not subscribed", n)
+		}
+	}
+	h.create("alice", "P/C")
+	if err := h.s.SetSubscribed(h.ctx, "alice", "P/C", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.RenameMailbox(h.ctx, "alice", "P", "Q"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.DeleteMailbox(h.ctx, "alice", "News"); err != nil {
+		t.Fatal(err)
+	}
+	wantSubs("after delete and rename", "Archive", "Drafts", "INBOX", "Junk", "News", "Q/C", "Sent", "Trash")
+	if h.create("alice", "News"); !h.box("alice", "News").Subscribed {
+		t.Error("re-created mailbox lost its subscription")
+	}
+	if err := h.s.DeleteMailbox(h.ctx, "alice", "News"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetSubscribed(h.ctx, "alice", "News", false); err != nil {
+		t.Errorf("unsubscribe a deleted mailbox: %v", err)
+	}
+	wantSubs("after unsubscribe", "Archive", "Drafts", "INBOX", "Junk", "Q/C", "Sent", "Trash")
 }

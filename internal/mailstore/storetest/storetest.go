@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"SearchText", testSearchText},
 		{"SearchTextChanges", testSearchTextChanges},
 		{"Headers", testHeaders},
+		{"Recent", testRecent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/diskspace"
 	"github.com/rookery-mail/rookery/internal/queue"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -102,6 +103,9 @@ func (q *Queue) committer() {
 			}
 		}
 		err := q.insert(batch)
+		if diskspace.IsFull(err) {
+			err = fmt.Errorf("%w: %w", queue.ErrNoSpace, err)
+		}
 		for _, r := range batch {
 			r.done <- err
 		}

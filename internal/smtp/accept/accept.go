@@ -153,6 +153,10 @@ func (c *Committer) Commit(ctx context.Context, conn *smtp.Conn, env *Envelope, 
 	if err := c.Queue.Enqueue(ctx, msg); err != nil {
 		c.messages.WithLabelValues("tempfail").Inc()
 		log.Error("enqueue failed", "from", env.From, "err", err)
+		if errors.Is(err, queue.ErrNoSpace) {
+			// RFC 3463 X.3.1 mail system full; still 451, retried.
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Insufficient system storage, try again later"}
+		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Could not queue the message, try again later"}
 	}
 	c.messages.WithLabelValues("accepted").Inc()
