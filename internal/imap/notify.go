@@ -173,9 +173,10 @@ func (s *session) notifyScan(initial bool) error {
 			case initial:
 				send = n.spec.status
 			case !cur.counted:
-				// Created since the last look and already holding mail;
-				// a mailbox newly matched is only counted.
-				send = !known && st.Messages > 0 && ev&evMessageNew != 0
+				// Created or newly matched (subscribed, renamed into a
+				// subtree) since the last look: the client knows nothing
+				// of its messages, which may have arrived before this look.
+				send = st.Messages > 0 && ev&evMessageNew != 0
 			default:
 				added := st.UIDNext != cur.uidNext
 				expunged := st.Messages < cur.messages+(st.UIDNext-cur.uidNext)

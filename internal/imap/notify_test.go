@@ -179,9 +179,36 @@ func TestNotifyMailboxName(t *testing.T) {
 	a.expect(`\* LIST \(\) "/" "Archive2" \("OLDNAME" \("Projects"\)\)`)
 	b.cmd("B3 SUBSCRIBE Archive2", `B3 OK .*`)
 	a.expect(`\* LIST \(\\Subscribed\) "/" "Archive2"`)
+	b.cmd("B4 UNSUBSCRIBE Archive2", `B4 OK .*`)
+	a.expect(`\* LIST \(\) "/" "Archive2"`)
+	b.cmd("B5 SUBSCRIBE Archive2", `B5 OK .*`)
+	a.expect(`\* LIST \(\\Subscribed\) "/" "Archive2"`)
 	b.cmd("B4 DELETE Archive2", `B4 OK .*`)
 	a.expect(`\* LIST \(\\NonExistent\) "/" "Archive2"`)
 	a.expectQuiet("Q")
+}
+
+// TestNotifySubscribedFilter: SUBSCRIBED follows subscriptions as they change.
+func TestNotifySubscribedFilter(t *testing.T) {
+	env := startServer(t)
+	c := notifyLogin(t, env, "alice")
+	c.cmd("C CREATE Feeds", `C OK .*`)
+	c.cmd("N NOTIFY SET (subscribed (MessageNew MessageExpunge))", `N OK NOTIFY completed`)
+	env.appendMessage(t, "alice", "Feeds", testMsg)
+	c.expectQuiet("Q1")
+	c.cmd("S SUBSCRIBE Feeds", `S OK .*`)
+	env.appendMessage(t, "alice", "Feeds", testMsg)
+	// Newly watched, Feeds gets a STATUS (MESSAGES 1 or already 2), then
+	// one for the new message unless both were seen in one look.
+	for {
+		line := c.readLine()
+		if strings.HasPrefix(line, `* STATUS "Feeds" (MESSAGES 2 UIDNEXT 3 `) {
+			break
+		}
+		if !strings.HasPrefix(line, `* STATUS "Feeds" (MESSAGES 1 UIDNEXT 2 `) {
+			t.Fatalf("got %q", line)
+		}
+	}
 }
 
 // TestNotifyDuringIdle: NOTIFY events for other mailboxes arrive in IDLE too.
