@@ -52,7 +52,11 @@ func handleNotify(s *session, c *command) error {
 	}
 	ch, cancel := s.store.Watch(s.user, mailstore.AnyMailbox)
 	s.notify = &notifyState{spec: spec, watch: ch, cancel: cancel, boxes: map[int64]notifyBox{}}
-	return s.notifyScan(true)
+	if err := s.notifyScan(true); err != nil {
+		s.stopNotify() // a failed NOTIFY SET leaves none active
+		return err
+	}
+	return nil
 }
 
 // stopNotify ends the active NOTIFY SET, if any.
