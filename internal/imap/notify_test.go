@@ -2,9 +2,13 @@ package imap
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // notifyLogin opens a raw session logged in as user.
@@ -310,4 +314,34 @@ func TestNotifyAutologout(t *testing.T) {
 // hears of another session's APPEND and CREATE without sending a command.
 func TestPythonNotify(t *testing.T) {
 	runPython(t, startServer(t), "notify_client.py", "alice", "alicepw")
+}
+
+// brokenMailboxes is a store whose Mailboxes fails while broken is set.
+type brokenMailboxes struct {
+	mailstore.Store
+	broken *atomic.Bool
+}
+
+func (b brokenMailboxes) Mailboxes(ctx context.Context, user string) ([]mailstore.MailboxInfo, error) {
+	if b.broken.Load() {
+		return nil, errors.New("store unavailable")
+	}
+	return b.Store.Mailboxes(ctx, user)
+}
+
+// TestNotifyOverflow: when the session cannot find out what changed, it
+// says [NOTIFICATIONOVERFLOW] and stops NOTIFY (RFC 5465 §5.8), rather
+// than going quiet or repeating the failure.
+func TestNotifyOverflow(t *testing.T) {
+	env := startServer(t)
+	broken := &atomic.Bool{}
+	env.srv.opts.Backend.(*testBackend).store = brokenMailboxes{env.store, broken}
+	c := notifyLogin(t, env, "alice")
+	c.cmd("N NOTIFY SET (personal (MessageNew MessageExpunge))", `N OK NOTIFY completed`)
+	broken.Store(true)
+	env.appendMessage(t, "alice", "INBOX", testMsg)
+	c.expect(`\* OK \[NOTIFICATIONOVERFLOW\] .*`)
+	broken.Store(false)
+	env.appendMessage(t, "alice", "INBOX", testMsg)
+	c.expectQuiet("Q")
 }
