@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -213,14 +214,7 @@ func parseNotifyGroup(p *parser, decode func(string) (string, error)) (g notifyG
 
 // checkNotifyEvents applies RFC 5465 §5 and §6.1 to one group's events.
 func checkNotifyEvents(events []string, selected bool) error {
-	has := func(name string) bool {
-		for _, e := range events {
-			if e == name {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(name string) bool { return slices.Contains(events, name) }
 	if len(events) == 0 {
 		return errSyntax("empty NOTIFY event list")
 	}
