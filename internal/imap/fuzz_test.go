@@ -198,3 +198,7 @@ func (f *fakeStore) Headers(context.Context, string, int64, []uint32) (map[uint3
 func (f *fakeStore) ClaimRecent(context.Context, string, int64, uint32) (uint32, error) {
 	return 1, nil
 }
+func (f *fakeStore) URLAuthKey(context.Context, string, int64) ([]byte, error) {
+	return make([]byte, 32), nil
+}
+func (f *fakeStore) ResetURLAuthKeys(context.Context, string, int64) error { return nil }
