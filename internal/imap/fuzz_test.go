@@ -50,6 +50,8 @@ func FuzzParseCommand(f *testing.F) {
 			"a STORE 1 +FLAGS (\\Seen)\r\na CANCELUPDATE \"a\"\r\na UID FETCH 1:* (UID) (PARTIAL 1:3)\r\n",
 		"a APPEND INBOX CATENATE (TEXT {3+}\r\nx\r\n URL \"/INBOX/;UID=1/;SECTION=1.MIME/;PARTIAL=0.9\")\r\n" +
 			"a REPLACE 1 Drafts {3+}\r\nx\r\n\r\na UID REPLACE 1 INBOX CATENATE (URL \"imap://alice@localhost/INBOX/;UID=1\")\r\n",
+		"a GENURLAUTH \"imap://alice@localhost/INBOX/;UID=1;EXPIRE=2030-01-01T00:00:00Z;URLAUTH=user+alice\" INTERNAL\r\n" +
+			"a URLFETCH \"imap://alice@localhost/INBOX/;UID=1/;SECTION=1;URLAUTH=authuser:internal:00ff\" x\r\na RESETKEY INBOX INTERNAL\r\na RESETKEY\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

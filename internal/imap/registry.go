@@ -73,6 +73,7 @@ var builtinFeatures = []*feature{
 	&partialFeature,
 	&contextFeature,
 	&catenateFeature,
+	&urlAuthFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.
