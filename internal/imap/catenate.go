@@ -228,14 +228,16 @@ func parseIMAPURL(raw string) (imapURL, error) {
 // fetchURL returns the bytes a local IMAP URL names, reading at most
 // limit bytes of the message. The URL must be this server's and this
 // user's (or name no user), and the user must have the read right on the
-// mailbox (RFC 4469 §5, RFC 4314).
+// mailbox (RFC 4469 §5, RFC 4314), or it must be a valid URLAUTH URL.
 func (s *session) fetchURL(raw string, limit int64) ([]byte, error) {
 	u, err := parseIMAPURL(raw)
 	if err != nil {
 		return nil, errBadURL(raw, "Invalid or unsupported IMAP URL: "+err.Error())
 	}
 	if u.access != "" {
-		return nil, errBadURL(raw, "URLAUTH URLs are for URLFETCH")
+		// A URLAUTH URL may name another user's message (RFC 4469 §5):
+		// it is read as URLFETCH would read it for this user.
+		return s.fetchURLAuth(raw, urlRequester{user: s.user}, limit)
 	}
 	if u.host != "" && !strings.EqualFold(u.host, s.srv.opts.Hostname) {
 		return nil, errBadURL(raw, "Not a URL of this server")

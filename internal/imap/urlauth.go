@@ -107,7 +107,8 @@ func handleGenURLAuth(s *session, c *command) error {
 			return errNo("", "Unknown URLAUTH access identifier "+u.access)
 		case u.host == "" || !strings.EqualFold(u.host, s.srv.opts.Hostname):
 			return errNo("", "Not an absolute URL of this server")
-		case !strings.EqualFold(u.user, s.user):
+		}
+		if owner, err := s.accountName(u.user); err != nil || owner != s.user {
 			return errNo("", "The URL must name the logged-in user")
 		}
 		box, err := s.store.Mailbox(s.ctx, s.user, u.mailbox)
@@ -179,11 +180,15 @@ func (s *session) fetchURLAuth(raw string, r urlRequester, limit int64) ([]byte,
 	if err != nil {
 		return nil, errBadURL(raw, "Malformed token")
 	}
-	box, err := s.store.Mailbox(s.ctx, u.user, u.mailbox)
+	owner, err := s.accountName(u.user)
+	if err != nil {
+		return nil, errBadURL(raw, "No such user")
+	}
+	box, err := s.store.Mailbox(s.ctx, owner, u.mailbox)
 	if err != nil {
 		return nil, errBadURL(raw, "No such mailbox")
 	}
-	key, err := s.store.URLAuthKey(s.ctx, u.user, box.ID)
+	key, err := s.store.URLAuthKey(s.ctx, owner, box.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +196,7 @@ func (s *session) fetchURLAuth(raw string, r urlRequester, limit int64) ([]byte,
 	if !hmac.Equal(got, want) {
 		return nil, errBadURL(raw, "Wrong or revoked token")
 	}
-	return s.readURL(raw, u, mailboxRef{owner: u.user, store: s.store, info: box, rights: allRights}, limit)
+	return s.readURL(raw, u, mailboxRef{owner: owner, store: s.store, info: box, rights: allRights}, limit)
 }
 
 // handleResetKey: RESETKEY [SP mailbox *(SP mechanism)] gives the mailbox

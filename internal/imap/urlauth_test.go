@@ -87,6 +87,15 @@ func TestTranscriptURLAuth(t *testing.T) {
 	bob.expect(fmt.Sprintf(`\* URLFETCH %s NIL %s \{\d+\}`, regexp.QuoteMeta(fmt.Sprintf("%q", tampered)), regexp.QuoteMeta(fmt.Sprintf("%q", part))),
 		`Grüße.*`, `f4 OK URLFETCH completed`)
 
+	// CATENATE takes URLAUTH URLs of another user's messages (RFC 4469 §5).
+	bob.cmd(fmt.Sprintf("a1 APPEND INBOX CATENATE (URL %q)", whole), `a1 OK \[APPENDUID \d+ 1\] APPEND completed`)
+	bob.cmd(fmt.Sprintf("a2 APPEND INBOX CATENATE (URL %q)", tampered), `a2 NO \[BADURL .*`)
+	// The URL's user is the account however it is spelled.
+	upper := alice.genURLAuth("g5", "imap://ALICE@imap.test/INBOX/;uid=1;urlauth=authuser")
+	if got := bob.urlFetch("f9", upper); got != testMsg {
+		t.Errorf("URLFETCH with ALICE = %q", got)
+	}
+
 	// Refusals of GENURLAUTH and RESETKEY.
 	for i, bad := range []string{
 		`"imap://bob@imap.test/INBOX/;uid=1;urlauth=authuser" INTERNAL`,    // not alice's
