@@ -96,6 +96,19 @@ func TestTranscriptURLAuth(t *testing.T) {
 		t.Errorf("URLFETCH with ALICE = %q", got)
 	}
 
+	// ;EXPIRE= is signed with the rest and ends the URL's life.
+	future := alice.genURLAuth("g6", "imap://alice@imap.test/INBOX/;uid=1;expire=2999-01-01T00:00:00Z;urlauth=authuser")
+	past := alice.genURLAuth("g7", "imap://alice@imap.test/INBOX/;uid=1;expire=2000-01-01T00:00:00Z;urlauth=authuser")
+	if got := bob.urlFetch("e1", future); got != testMsg {
+		t.Errorf("URLFETCH before EXPIRE = %q", got)
+	}
+	if got := bob.urlFetch("e2", past); got != "NIL" {
+		t.Errorf("URLFETCH after EXPIRE = %q, want NIL", got)
+	}
+	if got := bob.urlFetch("e3", strings.Replace(past, "2000", "2999", 1)); got != "NIL" {
+		t.Errorf("URLFETCH with a moved EXPIRE = %q, want NIL", got)
+	}
+
 	// Refusals of GENURLAUTH and RESETKEY.
 	for i, bad := range []string{
 		`"imap://bob@imap.test/INBOX/;uid=1;urlauth=authuser" INTERNAL`,    // not alice's

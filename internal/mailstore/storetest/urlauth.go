@@ -54,6 +54,16 @@ func testURLAuthKeys(t *testing.T, h *harness) {
 		t.Error("reset of all mailboxes kept a key")
 	}
 
+	// A mailbox deleted and made again under the same name has a new key.
+	// (A store may reuse the mailbox ID.)
+	old := h.urlAuthKey("alice", work.ID)
+	if err := h.s.DeleteMailbox(h.ctx, "alice", "Work"); err != nil {
+		t.Fatal(err)
+	}
+	if again := h.create("alice", "Work"); bytes.Equal(h.urlAuthKey("alice", again.ID), old) {
+		t.Error("recreated mailbox kept the old key")
+	}
+
 	h.account("bob")
 	_, err := h.s.URLAuthKey(h.ctx, "bob", inbox.ID)
 	wantErr(t, "foreign mailbox key", err, mailstore.ErrNoMailbox)
