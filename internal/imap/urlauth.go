@@ -102,7 +102,7 @@ func handleGenURLAuth(s *session, c *command) error {
 		case err != nil:
 			return errNo("", "Invalid IMAP URL: "+err.Error())
 		case u.access == "" || u.token != "":
-			return errNo("", "Not a rump URLAUTH URL (…;URLAUTH=access)")
+			return errNo("", "Not a rump URLAUTH URL (...;URLAUTH=access)")
 		case !validAccess(u.access):
 			return errNo("", "Unknown URLAUTH access identifier "+u.access)
 		case u.host == "" || !strings.EqualFold(u.host, s.srv.opts.Hostname):
