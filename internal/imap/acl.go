@@ -48,6 +48,12 @@ func (s *session) identifier(p *parser) (string, error) {
 	if strings.EqualFold(raw, anyone) {
 		return anyone, nil
 	}
+	return s.accountName(raw)
+}
+
+// accountName canonicalizes a user name as typed (in an ACL identifier
+// or an IMAP URL) to the account name the store knows.
+func (s *session) accountName(raw string) (string, error) {
 	if r, ok := s.srv.opts.Backend.(UserResolver); ok {
 		id, err := r.ResolveUser(s.ctx, raw)
 		if err != nil {

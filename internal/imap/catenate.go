@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -112,13 +113,40 @@ type imapURL struct {
 	hasPartial  bool
 	offset      uint32
 	length      uint32 // 0: to the end
+
+	// The URLAUTH parts (RFC 4467 §2.1): ;EXPIRE=date-time, then
+	// ;URLAUTH=access, then :mechanism:token unless it is a rump URL.
+	expire      time.Time
+	access      string // "" when the URL has no ;URLAUTH=
+	mech, token string
+	rump        string // the URL up to and with the access identifier
 }
 
-// parseIMAPURL parses raw. URLAUTH and other servers' URLs are not
-// supported and fail like a malformed URL.
+// parseIMAPURL parses raw, with its URLAUTH parts if any. Search URLs and
+// other URLs not naming a message fail like a malformed URL.
 func parseIMAPURL(raw string) (imapURL, error) {
 	var u imapURL
 	rest := raw
+	if i := strings.Index(strings.ToUpper(rest), ";URLAUTH="); i >= 0 {
+		auth := rest[i+len(";URLAUTH="):]
+		parts := strings.Split(auth, ":")
+		if parts[0] == "" || (len(parts) != 1 && len(parts) != 3) {
+			return u, errors.New("bad URLAUTH")
+		}
+		u.access = parts[0]
+		u.rump = rest[:i+len(";URLAUTH=")+len(u.access)]
+		if len(parts) == 3 {
+			u.mech, u.token = parts[1], parts[2]
+		}
+		rest = rest[:i]
+		if j := strings.Index(strings.ToUpper(rest), ";EXPIRE="); j >= 0 {
+			t, err := time.Parse(time.RFC3339, rest[j+len(";EXPIRE="):])
+			if err != nil {
+				return u, errors.New("bad EXPIRE")
+			}
+			u.expire, rest = t, rest[:j]
+		}
+	}
 	if len(rest) >= 7 && strings.EqualFold(rest[:7], "imap://") {
 		rest = rest[7:]
 		slash := strings.IndexByte(rest, '/')
@@ -187,7 +215,7 @@ func parseIMAPURL(raw string) (imapURL, error) {
 				return u, errors.New("bad PARTIAL")
 			}
 			u.hasPartial, u.offset, u.length = true, uint32(o), uint32(l)
-		default: // URLAUTH, EXPIRE, a search URL...
+		default: // a search URL...
 			return u, errors.New("unsupported URL part " + key)
 		}
 	}
@@ -200,11 +228,16 @@ func parseIMAPURL(raw string) (imapURL, error) {
 // fetchURL returns the bytes a local IMAP URL names, reading at most
 // limit bytes of the message. The URL must be this server's and this
 // user's (or name no user), and the user must have the read right on the
-// mailbox (RFC 4469 §5, RFC 4314).
+// mailbox (RFC 4469 §5, RFC 4314), or it must be a valid URLAUTH URL.
 func (s *session) fetchURL(raw string, limit int64) ([]byte, error) {
 	u, err := parseIMAPURL(raw)
 	if err != nil {
 		return nil, errBadURL(raw, "Invalid or unsupported IMAP URL: "+err.Error())
+	}
+	if u.access != "" {
+		// A URLAUTH URL may name another user's message (RFC 4469 §5):
+		// it is read as URLFETCH would read it for this user.
+		return s.fetchURLAuth(raw, urlRequester{user: s.user}, limit)
 	}
 	if u.host != "" && !strings.EqualFold(u.host, s.srv.opts.Hostname) {
 		return nil, errBadURL(raw, "Not a URL of this server")
@@ -216,6 +249,13 @@ func (s *session) fetchURL(raw string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, errBadURL(raw, "No such mailbox or no right to read it")
 	}
+	return s.readURL(raw, u, ref, limit)
+}
+
+// readURL returns the message, section or partial u names in ref's
+// mailbox, reading at most limit bytes of the message; NO [BADURL] when
+// there is no such message or section.
+func (s *session) readURL(raw string, u imapURL, ref mailboxRef, limit int64) ([]byte, error) {
 	if u.uidValidity != 0 && u.uidValidity != ref.info.UIDValidity {
 		return nil, errBadURL(raw, "UIDVALIDITY has changed")
 	}

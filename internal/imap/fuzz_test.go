@@ -52,6 +52,8 @@ func FuzzParseCommand(f *testing.F) {
 			"a REPLACE 1 Drafts {3+}\r\nx\r\n\r\na UID REPLACE 1 INBOX CATENATE (URL \"imap://alice@localhost/INBOX/;UID=1\")\r\n",
 		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName))\r\n" +
 			"a NOOP\r\na NOTIFY SET (subtree (INBOX x) (MessageNew MessageExpunge FlagChange)) (subscribed (SubscriptionChange))\r\na NOTIFY NONE\r\n",
+		"a GENURLAUTH \"imap://alice@localhost/INBOX/;UID=1;EXPIRE=2030-01-01T00:00:00Z;URLAUTH=user+alice\" INTERNAL\r\n" +
+			"a URLFETCH \"imap://alice@localhost/INBOX/;UID=1/;SECTION=1;URLAUTH=authuser:internal:00ff\" x\r\na RESETKEY INBOX INTERNAL\r\na RESETKEY\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -200,3 +202,7 @@ func (f *fakeStore) Headers(context.Context, string, int64, []uint32) (map[uint3
 func (f *fakeStore) ClaimRecent(context.Context, string, int64, uint32) (uint32, error) {
 	return 1, nil
 }
+func (f *fakeStore) URLAuthKey(context.Context, string, int64) ([]byte, error) {
+	return make([]byte, 32), nil
+}
+func (f *fakeStore) ResetURLAuthKeys(context.Context, string, int64) error { return nil }

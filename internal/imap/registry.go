@@ -74,6 +74,7 @@ var builtinFeatures = []*feature{
 	&contextFeature,
 	&catenateFeature,
 	&notifyFeature,
+	&urlAuthFeature,
 }
 
 // registry maps command names ("FETCH", "UID FETCH") to their specs.

@@ -267,6 +267,15 @@ type Store interface {
 	// concurrent claimers get disjoint ranges; upTo 0 only reads it.
 	ClaimRecent(ctx context.Context, user string, mailboxID int64, upTo uint32) (uint32, error)
 
+	// URLAuthKey returns user's secret key for the mailbox, the mailbox
+	// access key of IMAP URLAUTH (RFC 4467 §7), creating a random one on
+	// first use. It is kept until ResetURLAuthKeys or the mailbox is deleted.
+	URLAuthKey(ctx context.Context, user string, mailboxID int64) ([]byte, error)
+	// ResetURLAuthKeys forgets user's key of the mailbox (of all user's
+	// mailboxes when mailboxID is 0), so URLs made with it stop working
+	// (RFC 4467 RESETKEY).
+	ResetURLAuthKeys(ctx context.Context, user string, mailboxID int64) error
+
 	// Watch returns a channel that receives a value (coalesced) after any
 	// committed change to the mailbox, until cancel is called. With
 	// AnyMailbox it signals after any change to the user's mailboxes,

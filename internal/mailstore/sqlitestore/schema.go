@@ -149,6 +149,15 @@ CREATE TABLE subscriptions (
 INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
 ALTER TABLE mailboxes DROP COLUMN subscribed;
 `,
+	// 6: mailbox access keys of IMAP URLAUTH (urlauth.go), one per
+	// mailbox (a mailbox has one owner); they go with the mailbox. IF NOT
+	// EXISTS: tests that rewind user_version replay it.
+	`
+CREATE TABLE IF NOT EXISTS urlauth_keys (
+	mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
+	key        BLOB NOT NULL
+) STRICT;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,10 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 	beforeBoxes, _ := s.Mailboxes(ctx, "alice")
 	beforeMsgs, _ := s.Messages(ctx, "alice", work.ID)
+	beforeKey, err := s.URLAuthKey(ctx, "alice", work.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +93,9 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 	if !slices.Equal(beforeBoxes, afterBoxes) {
 		t.Errorf("mailboxes changed across reopen:\n%+v\n%+v", beforeBoxes, afterBoxes)
+	}
+	if key, err := s2.URLAuthKey(ctx, "alice", work.ID); err != nil || !bytes.Equal(key, beforeKey) {
+		t.Errorf("URLAUTH key changed across reopen (%v): old URLs would stop working", err)
 	}
 	afterMsgs, _ := s2.Messages(ctx, "alice", work.ID)
 	if len(afterMsgs) != len(beforeMsgs) {

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"SearchTextChanges", testSearchTextChanges},
 		{"Headers", testHeaders},
 		{"Recent", testRecent},
+		{"URLAuthKeys", testURLAuthKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
