@@ -149,7 +149,7 @@ func (c *Committer) Commit(ctx context.Context, conn *smtp.Conn, env *Envelope, 
 	buf.Grow(len(raw) + 256)
 	c.writeReceived(&buf, conn, env, id, now)
 	buf.Write(raw)
-	msg := &queue.Message{ID: id, From: env.From, Recipients: env.Rcpts, Received: now, SMTPUTF8: env.UTF8, Body: buf.Bytes()}
+	msg := &queue.Message{ID: id, From: env.From, Recipients: env.Rcpts, Received: now, SMTPUTF8: env.UTF8, RequireTLS: env.RequireTLS, Body: buf.Bytes()}
 	if err := c.Queue.Enqueue(ctx, msg); err != nil {
 		c.messages.WithLabelValues("tempfail").Inc()
 		log.Error("enqueue failed", "from", env.From, "err", err)
