@@ -74,6 +74,11 @@ func (r *Runner) sendDSN(ctx context.Context, m *Message, action Action, results
 			if rc.Diagnostic == "" {
 				rc.Diagnostic = expiredPrefix
 			}
+			// RFC 8689 §5: a REQUIRETLS message that no host could take
+			// over verified TLS is returned with 5.7.30, which says why.
+			if _, reply := SplitRemote(rc.Diagnostic); StatusCode(reply, "4.0.0") == "4.7.30" {
+				rc.Status = "5.7.30"
+			}
 		}
 		for _, orig := range m.Recipients {
 			if orig.Address == res.Recipient {
