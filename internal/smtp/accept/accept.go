@@ -37,7 +37,8 @@ type Envelope struct {
 	seen  map[string]bool
 	Start time.Time
 
-	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689); see CanRelay.
+	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689), queued with the
+	// message for outbound to enforce.
 	RequireTLS bool
 }
 
