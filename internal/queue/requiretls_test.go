@@ -9,27 +9,34 @@ import (
 )
 
 // TestRequireTLSExpiryDSN: a REQUIRETLS message that no host could take
-// over verified TLS stays queued until MaxAge and then bounces with 5.7.30
-// (RFC 8689 §5), not the generic 4.4.7, so the sender learns why.
+// over verified TLS stays queued until MaxAge and then bounces with the
+// RFC 8689 §4.2.1 code for the reason, 5.7.10 (no usable TLS) or 5.7.30
+// (no REQUIRETLS), not the generic 4.4.7, so the sender learns why.
 func TestRequireTLSExpiryDSN(t *testing.T) {
-	const reason = "451 4.7.30 REQUIRETLS: host mx.remote.test[192.0.2.1] offered no working STARTTLS; not sent in plaintext"
-	f := newFixture(t, func(string) (queue.Status, string) { return queue.Pending, reason })
-	m := f.enqueue(t, "alice@local.test", "bob@remote.test")
-	for f.clock.Now().Sub(m.Received) <= 5*24*time.Hour {
-		f.clock.Add(time.Hour)
-		f.process(t)
-	}
-	got, _ := f.store.Get(t.Context(), m.ID)
-	if rc := got.Recipients[0]; rc.Status != queue.Failed {
-		t.Fatalf("after MaxAge: %+v", rc)
-	}
-	if len(f.d.dsns) != 2 {
-		t.Fatalf("%d DSNs, want the delay warning and the bounce", len(f.d.dsns))
-	}
-	body := f.d.dsns[1].body
-	for _, want := range []string{"Action: failed", "Status: 5.7.30", "REQUIRETLS: host mx.remote.test"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("bounce lacks %q:\n%s", want, body)
-		}
+	for status, reason := range map[string]string{
+		"5.7.10": "451 4.7.10 REQUIRETLS: host mx.remote.test[192.0.2.1] offered no working STARTTLS; not sent in plaintext",
+		"5.7.30": "451 4.7.30 REQUIRETLS: host mx.remote.test[192.0.2.1] does not offer REQUIRETLS",
+	} {
+		t.Run(status, func(t *testing.T) {
+			f := newFixture(t, func(string) (queue.Status, string) { return queue.Pending, reason })
+			m := f.enqueue(t, "alice@local.test", "bob@remote.test")
+			for f.clock.Now().Sub(m.Received) <= 5*24*time.Hour {
+				f.clock.Add(time.Hour)
+				f.process(t)
+			}
+			got, _ := f.store.Get(t.Context(), m.ID)
+			if rc := got.Recipients[0]; rc.Status != queue.Failed {
+				t.Fatalf("after MaxAge: %+v", rc)
+			}
+			if len(f.d.dsns) != 2 {
+				t.Fatalf("%d DSNs, want the delay warning and the bounce", len(f.d.dsns))
+			}
+			body := f.d.dsns[1].body
+			for _, want := range []string{"Action: failed", "Status: " + status, "REQUIRETLS: host mx.remote.test"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("bounce lacks %q:\n%s", want, body)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"testing"
 
+	"github.com/rookery-mail/rookery/internal/dnstest"
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
@@ -43,8 +44,8 @@ func TestRequireTLSRelayedOverVerifiedTLS(t *testing.T) {
 
 // A REQUIRETLS message is never sent in plaintext nor over TLS whose
 // certificate does not verify for the MX name: it stays queued with a
-// 4.7.30 reason, while an ordinary message on the same session is
-// delivered.
+// 4.7.10 reason (RFC 8689 §4.2.1), while an ordinary message on the same
+// session is delivered.
 func TestRequireTLSNotSentInPlaintext(t *testing.T) {
 	for name, tc := range map[string]struct {
 		cfg   mtaConfig
@@ -57,7 +58,7 @@ func TestRequireTLSNotSentInPlaintext(t *testing.T) {
 			m, dns, port := oneMX(t, tc.cfg)
 			c := newClient(t, dns, port)
 			res := deliver(t, c, requireTLSMsg("q1", "a@example.test"), msg("q2", "b@example.test"))
-			want(t, res["q1 a@example.test"], queue.Pending, "4.7.30")
+			want(t, res["q1 a@example.test"], queue.Pending, "4.7.10")
 			want(t, res["q2 b@example.test"], queue.Delivered, "")
 			if got := m.received(); len(got) != 1 || got[0].rcpts[0] != "b@example.test" {
 				t.Fatalf("only the ordinary message may arrive: %+v", got)
@@ -75,5 +76,27 @@ func TestRequireTLSNeedsAdvertisedExtension(t *testing.T) {
 	want(t, res["q1 a@example.test"], queue.Pending, "4.7.30")
 	if got := m.received(); len(got) != 0 {
 		t.Fatalf("delivered without REQUIRETLS: %+v", got)
+	}
+}
+
+// RFC 8689 §4.2.1: when the preferred MX host cannot take a REQUIRETLS
+// message, the next one that can gets it; ordinary mail still goes to the
+// preferred host.
+func TestRequireTLSTriesOtherMX(t *testing.T) {
+	plain, port := startMTA(t, "127.0.0.1", 0, mtaConfig{})
+	secure, _ := startMTA(t, "127.0.0.2", port, mtaConfig{tls: true, requireTLS: true})
+	dns := dnstest.Start(t, dnstest.Records{
+		MX: map[string][]dnstest.MX{"example.test": {{Pref: 10, Host: "plain.example.test"}, {Pref: 20, Host: "mx.example.test"}}},
+		A:  map[string][]string{"plain.example.test": {"127.0.0.1"}, "mx.example.test": {"127.0.0.2"}},
+	})
+	c := newClient(t, dns, port, trusting(t, secure))
+	res := deliver(t, c, requireTLSMsg("q1", "a@example.test"), msg("q2", "b@example.test"))
+	want(t, res["q1 a@example.test"], queue.Delivered, "")
+	want(t, res["q2 b@example.test"], queue.Delivered, "")
+	if got := secure.received(); len(got) != 1 || got[0].rcpts[0] != "a@example.test" || !got[0].opts.RequireTLS {
+		t.Fatalf("secure host received %+v", got)
+	}
+	if got := plain.received(); len(got) != 1 || got[0].rcpts[0] != "b@example.test" {
+		t.Fatalf("plain host received %+v", got)
 	}
 }
