@@ -105,8 +105,11 @@ func (r *Runner) sendDSN(ctx context.Context, m *Message, action Action, results
 		}
 		remote = !local
 	}
+	// RFC 8689 §4.3: a DSN carries the original's header, so that of a
+	// REQUIRETLS message is protected the same way.
 	dsn := &Message{
 		ID: NewID(now), From: "", Received: now, Size: int64(len(body)), Body: body, SMTPUTF8: m.SMTPUTF8,
+		RequireTLS: m.RequireTLS,
 		Recipients: []Recipient{{Address: m.From, Orig: m.From, Remote: remote}},
 	}
 	if err := r.store.Enqueue(ctx, dsn); err != nil {
