@@ -68,6 +68,7 @@ var queueShow = command{
 		fmt.Fprintf(w, "received: %s (age %s)\n", stamp(m.Received), age(now.Sub(m.Received)))
 		fmt.Fprintf(w, "size: %d\n", m.Size)
 		fmt.Fprintf(w, "held: %s\n", yesNo(m.Held))
+		fmt.Fprintf(w, "requiretls: %s\n", yesNo(m.RequireTLS)) // outbound only over verified TLS (RFC 8689)
 		fmt.Fprintf(w, "delay warning sent: %s\n", yesNo(m.Warned))
 		for _, rc := range m.Recipients {
 			fmt.Fprintf(w, "recipient: %s\n", rc.Address)

@@ -27,7 +27,7 @@ func queueEnv(t *testing.T) Env {
 	}
 	body := "From: alice@remote.test\r\nSubject: hi\r\n\r\nhello\r\n"
 	for _, m := range []*queue.Message{
-		{ID: "q1", From: "alice@remote.test", Received: queueT0, Body: []byte(body),
+		{ID: "q1", From: "alice@remote.test", Received: queueT0, Body: []byte(body), RequireTLS: true,
 			Recipients: []queue.Recipient{{Address: "bob@local.test", Orig: "info@local.test"}, {Address: "gone@local.test", Orig: "gone@local.test"}}},
 		{ID: "q2", From: "", Received: queueT0.Add(time.Hour), Body: []byte("Subject: bounce\r\n\r\nx\r\n"),
 			Recipients: []queue.Recipient{{Address: "carol@remote.test", Orig: "carol@remote.test", Remote: true}}},
@@ -72,6 +72,7 @@ from: <alice@remote.test>
 received: 2026-11-27T08:00:00Z (age 2h30m)
 size: 47
 held: no
+requiretls: yes
 delay warning sent: no
 recipient: bob@local.test
   original: info@local.test

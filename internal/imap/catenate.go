@@ -41,8 +41,7 @@ func parseCatenate(p *parser) ([]catPart, error) {
 		}
 		switch strings.ToUpper(w) {
 		case "TEXT":
-			p.consume('~')
-			t, err := p.literal()
+			t, err := p.literal8()
 			parts = append(parts, catPart{text: t})
 			return err
 		case "URL":

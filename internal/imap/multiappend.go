@@ -94,16 +94,15 @@ func parseAppendMessage(p *parser) (appendMsg, error) {
 		if err := p.expect('('); err != nil {
 			return m, err
 		}
-		if err := p.expect('~'); err != nil {
-			return m, err
+		if p.peek() != '~' {
+			return m, errSyntax("expected literal8")
 		}
 		if m.body, m.spooled, err = p.messageLiteral(); err != nil {
 			return m, err
 		}
 		return m, p.expect(')')
 	}
-	p.consume('~') // literal8 (RFC 3516) is accepted like a literal
-	m.body, m.spooled, err = p.messageLiteral()
+	m.body, m.spooled, err = p.messageLiteral() // literal or literal8 (RFC 3516)
 	return m, err
 }
 

@@ -1,6 +1,8 @@
 package imap
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -160,8 +162,30 @@ func (p *parser) quoted() (string, error) {
 	return "", errSyntax("unterminated quoted string")
 }
 
-// literal reads "{n}\r\n" or "{n+}\r\n" and the n bytes that follow.
+// literal reads "{n}\r\n" or "{n+}\r\n" and the n bytes that follow. A
+// literal is CHAR8, which excludes NUL (RFC 9051 §4.3); only a literal8
+// (literal8) may carry it.
 func (p *parser) literal() ([]byte, error) {
+	data, err := p.literalBytes()
+	if err == nil && bytes.IndexByte(data, 0) >= 0 {
+		return nil, errLiteralNUL
+	}
+	return data, err
+}
+
+// literal8 reads a literal or, after "~", a literal8 (RFC 3516 §4.4),
+// whose bytes may include NUL.
+func (p *parser) literal8() ([]byte, error) {
+	if p.consume('~') {
+		return p.literalBytes()
+	}
+	return p.literal()
+}
+
+// errLiteralNUL refuses NUL in a plain literal as the syntax error it is.
+var errLiteralNUL = errSyntax("NUL is not allowed in a literal; send binary data in a literal8 ~{n} (BINARY)")
+
+func (p *parser) literalBytes() ([]byte, error) {
 	n, err := p.literalHead()
 	if err != nil {
 		return nil, err
@@ -177,18 +201,25 @@ func (p *parser) literal() ([]byte, error) {
 	return data, nil
 }
 
-// messageLiteral is literal for a message (APPEND), which may have been
-// spooled to a file: then spooled is set and data is nil.
+// messageLiteral is literal8 for a message (APPEND), which may have been
+// spooled to a file: then spooled is set and data is nil. A spooled plain
+// literal is scanned for NUL like one in memory.
 func (p *parser) messageLiteral() (data []byte, spooled *spooledLiteral, err error) {
 	save := p.i
+	binary := p.consume('~')
 	if _, err := p.literalHead(); err != nil {
 		return nil, nil, err
 	}
 	if sl := p.spoolAt(); sl != nil {
+		if !binary {
+			if has, err := sl.hasNUL(); err != nil || has {
+				return nil, nil, cmp.Or(err, errLiteralNUL)
+			}
+		}
 		return nil, sl, nil
 	}
 	p.i = save
-	data, err = p.literal()
+	data, err = p.literal8()
 	return data, nil, err
 }
 

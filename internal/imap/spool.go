@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -87,6 +88,25 @@ func (sp *spooler) release() {
 
 // reader returns the literal's content.
 func (l *spooledLiteral) reader() io.Reader { return io.NewSectionReader(l.f, 0, l.size) }
+
+// hasNUL reports whether the literal holds a NUL byte, which only a
+// literal8 may (parser.messageLiteral).
+func (l *spooledLiteral) hasNUL() (bool, error) {
+	buf := make([]byte, literalChunk)
+	r := l.reader()
+	for {
+		n, err := r.Read(buf)
+		if bytes.IndexByte(buf[:n], 0) >= 0 {
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("spool literal: %w", err)
+		}
+	}
+}
 
 // byteBudget is a server-wide byte budget; reserve never waits.
 type byteBudget struct {

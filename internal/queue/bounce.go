@@ -50,6 +50,10 @@ func (r *Runner) notify(ctx context.Context, msgs []*Message, results []Result, 
 	}
 }
 
+// requireTLSCodes are the temporary codes outbound gives a REQUIRETLS
+// message it could not send (outbound/requiretls.go).
+var requireTLSCodes = map[string]bool{"4.7.10": true, "4.7.30": true}
+
 // sendDSN composes and enqueues one DSN about results[idx] of m. A message
 // from the null sender gets none (RFC 5321 §4.5.5; RFC 3464 §2): that is
 // logged and counts as done.
@@ -74,6 +78,13 @@ func (r *Runner) sendDSN(ctx context.Context, m *Message, action Action, results
 			if rc.Diagnostic == "" {
 				rc.Diagnostic = expiredPrefix
 			}
+			// RFC 8689 §4.2.1: a REQUIRETLS message that no host could
+			// take is returned with 5.7.10 (no usable TLS) or 5.7.30 (no
+			// REQUIRETLS), which say why better than 4.4.7.
+			_, reply := SplitRemote(rc.Diagnostic)
+			if code := StatusCode(reply, "4.0.0"); requireTLSCodes[code] {
+				rc.Status = "5" + code[1:]
+			}
 		}
 		for _, orig := range m.Recipients {
 			if orig.Address == res.Recipient {
@@ -94,8 +105,11 @@ func (r *Runner) sendDSN(ctx context.Context, m *Message, action Action, results
 		}
 		remote = !local
 	}
+	// RFC 8689 §4.3: a DSN carries the original's header, so that of a
+	// REQUIRETLS message is protected the same way.
 	dsn := &Message{
 		ID: NewID(now), From: "", Received: now, Size: int64(len(body)), Body: body, SMTPUTF8: m.SMTPUTF8,
+		RequireTLS: m.RequireTLS,
 		Recipients: []Recipient{{Address: m.From, Orig: m.From, Remote: remote}},
 	}
 	if err := r.store.Enqueue(ctx, dsn); err != nil {

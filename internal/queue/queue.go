@@ -28,6 +28,9 @@ type Message struct {
 	Received   time.Time
 	Size       int64
 	SMTPUTF8   bool
+	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689): every hop must use
+	// verified TLS, so outbound never relays the message in plaintext.
+	RequireTLS bool
 	// Held messages are never Due until released (rookery queue hold).
 	Held bool
 	// Warned records that the one "delayed" DSN for this message was sent.

@@ -36,15 +36,16 @@ type deliverer struct {
 }
 
 type dsn struct {
-	to   queue.Recipient
-	body string
+	to         queue.Recipient
+	body       string
+	requireTLS bool
 }
 
 func (d *deliverer) Deliver(_ context.Context, msgs []*queue.Message) []queue.Result {
 	var out []queue.Result
 	for _, m := range msgs {
 		if m.From == "" && strings.Contains(string(m.Body), "From: \"Mail Delivery System\"") {
-			d.dsns = append(d.dsns, dsn{m.Recipients[0], string(m.Body)})
+			d.dsns = append(d.dsns, dsn{m.Recipients[0], string(m.Body), m.RequireTLS})
 			out = append(out, queue.Result{MessageID: m.ID, Recipient: m.Recipients[0].Address, Status: queue.Delivered})
 			continue
 		}

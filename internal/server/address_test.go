@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -60,8 +59,8 @@ func TestSubmissionAddressSyntax(t *testing.T) {
 
 // TestRequireTLSPlaintextRefused: REQUIRETLS (RFC 8689) asks for TLS on
 // every hop; over plaintext it is refused with 530 5.7.10, over STARTTLS
-// it is accepted for local delivery; a recipient this server would relay
-// (a forward) gets 550 5.7.30, since outbound does not enforce REQUIRETLS.
+// it is accepted for local and relayed recipients alike, and the queue
+// keeps the mark so outbound relays only over verified TLS.
 func TestRequireTLSPlaintextRefused(t *testing.T) {
 	e := startEnv(t, nil)
 	if err := e.srv.Directory().AddAlias(t.Context(), "fwd@example.test", []string{"friend@far.test"}); err != nil {
@@ -84,15 +83,13 @@ func TestRequireTLSPlaintextRefused(t *testing.T) {
 	if err := c.Mail("x@remote.test", &smtp.MailOptions{RequireTLS: true}); err != nil {
 		t.Fatalf("MAIL FROM REQUIRETLS over TLS: %v", err)
 	}
-	var se *smtp.SMTPError
-	if err := c.Rcpt("fwd@example.test", nil); !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 30}) {
-		t.Errorf("RCPT of a forward with REQUIRETLS: %v, want 550 5.7.30", err)
-	}
-	if err := c.Rcpt("alice@example.test", nil); err != nil {
-		t.Errorf("RCPT of a local account with REQUIRETLS: %v", err)
+	for _, rcpt := range []string{"fwd@example.test", "alice@example.test"} {
+		if err := c.Rcpt(rcpt, nil); err != nil {
+			t.Errorf("RCPT %s with REQUIRETLS: %v", rcpt, err)
+		}
 	}
 
-	// Submission: a remote recipient would be relayed, so the same.
+	// Submission: a remote recipient is queued with the mark.
 	sub, err := submitClient(t, e, "alice@example.test", testPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -100,10 +97,22 @@ func TestRequireTLSPlaintextRefused(t *testing.T) {
 	if err := sub.Mail("alice@example.test", &smtp.MailOptions{RequireTLS: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sub.Rcpt("friend@far.test", nil); !errors.As(err, &se) || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 30}) {
-		t.Errorf("submission RCPT of a remote recipient with REQUIRETLS: %v, want 550 5.7.30", err)
+	if err := sub.Rcpt("friend@far.test", nil); err != nil {
+		t.Fatalf("submission RCPT of a remote recipient with REQUIRETLS: %v", err)
 	}
-	if err := sub.Rcpt("bob@example.test", nil); err != nil {
-		t.Errorf("submission RCPT of a local account with REQUIRETLS: %v", err)
+	w, err := sub.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("From: alice@example.test\r\nTo: friend@far.test\r\nSubject: secret\r\n\r\nhi\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.srv.queue.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || !all[0].RequireTLS || !all[0].Recipients[0].Remote {
+		t.Fatalf("queue: %+v, want one remote message marked RequireTLS", all)
 	}
 }

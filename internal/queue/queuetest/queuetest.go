@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 		{"UnknownID", testUnknownID},
 		{"RetryNowWarnedDelete", testRetryNowWarnedDelete},
 		{"StatsPurge", testStatsPurge},
+		{"RequireTLS", testRequireTLS},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,5 +151,22 @@ func testStatsPurge(t *testing.T, s queue.Store) {
 	}
 	if all, _ := s.List(ctx); len(all) != 2 {
 		t.Fatalf("Purge must keep messages with pending recipients: %d left", len(all))
+	}
+}
+
+// testRequireTLS: the REQUIRETLS mark survives the store, as outbound reads
+// it from Due to refuse plaintext delivery (RFC 8689).
+func testRequireTLS(t *testing.T, s queue.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	m := message("t1", now, "a@x.test")
+	m.RequireTLS = true
+	enqueue(t, s, m, message("t2", now.Add(time.Second), "b@x.test"))
+	due, err := s.Due(ctx, now.Add(time.Hour), 10)
+	if err != nil || len(due) != 2 || !due[0].RequireTLS || due[1].RequireTLS {
+		t.Fatalf("Due = %+v, %v; want t1 with RequireTLS, t2 without", due, err)
+	}
+	if got, err := s.Get(ctx, "t1"); err != nil || !got.RequireTLS {
+		t.Fatalf("Get = %+v, %v; want RequireTLS", got, err)
 	}
 }

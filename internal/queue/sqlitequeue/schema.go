@@ -34,15 +34,17 @@ CREATE INDEX IF NOT EXISTS recipients_due ON recipients(status, next_attempt);
 `
 
 // schemaVersion is the PRAGMA user_version this code writes.
-const schemaVersion = 2
+const schemaVersion = 3
 
-// v2Columns are the columns version 2 guarantees, added by ALTER TABLE
-// when missing (SQLite allows ADD COLUMN with a constant default).
-var v2Columns = []struct{ table, column, def string }{
+// addedColumns are the columns versions 2 and 3 guarantee, added by ALTER
+// TABLE when missing (SQLite allows ADD COLUMN with a constant default).
+// Version 3 added messages.require_tls (RFC 8689 REQUIRETLS).
+var addedColumns = []struct{ table, column, def string }{
 	{"recipients", "remote", "INTEGER NOT NULL DEFAULT 0"},
 	{"recipients", "last_attempt", "INTEGER NOT NULL DEFAULT 0"},
 	{"messages", "held", "INTEGER NOT NULL DEFAULT 0"},
 	{"messages", "warned", "INTEGER NOT NULL DEFAULT 0"},
+	{"messages", "require_tls", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate brings the database to schemaVersion in one transaction, so a
@@ -67,7 +69,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, schemaV1); err != nil {
 		return err
 	}
-	for _, c := range v2Columns {
+	for _, c := range addedColumns {
 		if err := addColumn(ctx, tx, c.table, c.column, c.def); err != nil {
 			return err
 		}

@@ -122,8 +122,8 @@ func (q *Queue) insert(batch []*enqueueReq) error {
 	defer tx.Rollback()
 	for _, r := range batch {
 		m := r.msg
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages(id, mail_from, received, size, smtputf8, body) VALUES (?,?,?,?,?,?)`,
-			m.ID, m.From, m.Received.UnixNano(), len(m.Body), m.SMTPUTF8, m.Body); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages(id, mail_from, received, size, smtputf8, require_tls, body) VALUES (?,?,?,?,?,?,?)`,
+			m.ID, m.From, m.Received.UnixNano(), len(m.Body), m.SMTPUTF8, m.RequireTLS, m.Body); err != nil {
 			return fmt.Errorf("queue insert %s: %w", m.ID, err)
 		}
 		for _, rc := range m.Recipients {
@@ -167,7 +167,7 @@ func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 
 // messageColumns are the columns scanMessages reads, m being messages and
 // r recipients.
-const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.held, m.warned,
+const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.require_tls, m.held, m.warned,
 	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt`
 
 func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
@@ -180,7 +180,7 @@ func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 			rc               queue.Recipient
 			received, na, la int64
 		)
-		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.Held, &m.Warned,
+		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.RequireTLS, &m.Held, &m.Warned,
 			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}

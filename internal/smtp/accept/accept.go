@@ -37,7 +37,8 @@ type Envelope struct {
 	seen  map[string]bool
 	Start time.Time
 
-	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689); see CanRelay.
+	// RequireTLS is MAIL FROM's REQUIRETLS (RFC 8689), queued with the
+	// message for outbound to enforce.
 	RequireTLS bool
 }
 
@@ -149,7 +150,7 @@ func (c *Committer) Commit(ctx context.Context, conn *smtp.Conn, env *Envelope, 
 	buf.Grow(len(raw) + 256)
 	c.writeReceived(&buf, conn, env, id, now)
 	buf.Write(raw)
-	msg := &queue.Message{ID: id, From: env.From, Recipients: env.Rcpts, Received: now, SMTPUTF8: env.UTF8, Body: buf.Bytes()}
+	msg := &queue.Message{ID: id, From: env.From, Recipients: env.Rcpts, Received: now, SMTPUTF8: env.UTF8, RequireTLS: env.RequireTLS, Body: buf.Bytes()}
 	if err := c.Queue.Enqueue(ctx, msg); err != nil {
 		c.messages.WithLabelValues("tempfail").Inc()
 		log.Error("enqueue failed", "from", env.From, "err", err)

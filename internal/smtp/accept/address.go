@@ -31,18 +31,6 @@ func CheckMail(conn *smtp.Conn, from string, opts *smtp.MailOptions, nullOK bool
 	return checkAddress(from, opts != nil && opts.UTF8, smtp.EnhancedCode{5, 1, 7})
 }
 
-// CanRelay refuses a recipient the outbound role would relay to (a remote
-// recipient or an alias's forward) when the transaction has REQUIRETLS:
-// RFC 8689 §4.2 asks for a verified TLS session to a host that offers
-// REQUIRETLS on every hop, which outbound does not enforce yet. Refusing
-// at RCPT tells the sender now instead of relaying without the protection.
-func (e *Envelope) CanRelay() error {
-	if e.RequireTLS {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 30}, Message: "REQUIRETLS support required: this server cannot relay with REQUIRETLS yet"}
-	}
-	return nil
-}
-
 // CheckRcpt checks a RCPT TO address's syntax; utf8 is whether MAIL FROM
 // had SMTPUTF8. The bare "Postmaster" of RFC 5321 §4.1.1.3 passes.
 func CheckRcpt(to string, utf8 bool) error {

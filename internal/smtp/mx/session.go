@@ -68,12 +68,6 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		se.log.Info("rcpt rejected", "from", se.env.From, "rcpt", to, "code", reply.Code, "err", err)
 		return reply
 	}
-	if len(res.Forward) > 0 {
-		if err := se.env.CanRelay(); err != nil {
-			se.log.Info("rcpt rejected: forward with REQUIRETLS", "from", se.env.From, "rcpt", to)
-			return err
-		}
-	}
 	if err := se.checkRoom(ctx, to, res, se.size); err != nil {
 		se.s.metrics.rejected.WithLabelValues(fmt.Sprint(err.Code)).Inc()
 		se.log.Info("rcpt rejected: over quota", "from", se.env.From, "rcpt", to, "code", err.Code)

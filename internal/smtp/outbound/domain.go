@@ -72,6 +72,10 @@ func (c *Client) worker(ctx context.Context, rt *route, ch <-chan job) []queue.R
 			c.logTx(j, rt.domain, nil, down, 0)
 			continue
 		}
+		if j.msg.RequireTLS && requireTLSErr(cn) != nil {
+			out = append(out, c.sendRequireTLS(ctx, rt, cn, j)...)
+			continue
+		}
 		res, broken := c.send(ctx, cn, rt.domain, j)
 		out = append(out, res...)
 		if broken {

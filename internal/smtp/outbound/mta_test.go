@@ -45,6 +45,8 @@ type mtaConfig struct {
 	tlsMax  uint16 // highest TLS version the server accepts
 	utf8    bool
 	maxSize int64
+	// requireTLS advertises REQUIRETLS (go-smtp does so only after STARTTLS).
+	requireTLS bool
 }
 
 // startMTA serves on ip:port (port 0 picks one) until the test ends.
@@ -57,6 +59,7 @@ func startMTA(t *testing.T, ip string, port int, cfg mtaConfig) (*mta, int) {
 	m.srv.Domain = "mx." + ip
 	m.srv.EnableSMTPUTF8 = cfg.utf8
 	m.srv.MaxMessageBytes = cfg.maxSize
+	m.srv.EnableREQUIRETLS = cfg.requireTLS
 	if cfg.tls {
 		m.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MaxVersion: cfg.tlsMax}
 	}

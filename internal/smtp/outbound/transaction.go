@@ -36,6 +36,11 @@ func (c *Client) transact(cn *conn, j job) ([]queue.Result, *deliveryError) {
 		}
 		cn.dirty = false
 	}
+	if j.msg.RequireTLS {
+		if de := requireTLSErr(cn); de != nil {
+			return fail(de)
+		}
+	}
 	size := int64(len(j.msg.Body))
 	// RFC 6531 §3.4: a message that needs SMTPUTF8 cannot go to a server
 	// without it.
@@ -47,8 +52,8 @@ func (c *Client) transact(cn *conn, j job) ([]queue.Result, *deliveryError) {
 		return fail(permErr(552, "5.3.4", "message size %d exceeds size limit %d of host %s[%s]", size, max, cn.host, cn.ip))
 	}
 	// go-smtp adds BODY=8BITMIME whenever the server offers 8BITMIME (RFC
-	// 6152), and SIZE (RFC 1870) when offered.
-	if err := cn.c.Mail(j.msg.From, &smtp.MailOptions{Size: size, UTF8: j.msg.SMTPUTF8}); err != nil {
+	// 6152), and SIZE (RFC 1870) when offered; REQUIRETLS was checked above.
+	if err := cn.c.Mail(j.msg.From, &smtp.MailOptions{Size: size, UTF8: j.msg.SMTPUTF8, RequireTLS: j.msg.RequireTLS}); err != nil {
 		return fail(err)
 	}
 	cn.dirty = true

@@ -120,11 +120,6 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		se.log.Info("rcpt rejected", "rcpt", to, "err", err)
 		return accept.RcptError(err)
 	}
-	if remote || len(res.Forward) > 0 {
-		if err := se.env.CanRelay(); err != nil {
-			return err
-		}
-	}
 	if remote {
 		se.env.AddRemote(to)
 	} else {
