@@ -39,6 +39,7 @@ type Config struct {
 	TLS        TLS        `toml:"tls"`
 	SMTP       SMTP       `toml:"smtp"`
 	Submission Submission `toml:"submission"`
+	LMTP       LMTP       `toml:"lmtp"`
 	Outbound   Outbound   `toml:"outbound"`
 	Queue      Queue      `toml:"queue"`
 	IMAP       IMAP       `toml:"imap"`
@@ -92,6 +93,16 @@ type Submission struct {
 	// AllowInsecureAuth offers AUTH on 587 before STARTTLS. Off by default:
 	// passwords only travel encrypted.
 	AllowInsecureAuth bool `toml:"allow_insecure_auth"`
+}
+
+// LMTP configures the mailstore role's LMTP listener.
+type LMTP struct {
+	// IdempotencyPeers are the networks of the Rookery nodes that deliver
+	// here; their MAIL FROM ENVID (their queue id) keys the delivery, so a
+	// retry after a lost reply stores nothing twice. Empty (the default):
+	// no client's ENVID is trusted, as a relay passes on the original
+	// sender's, which need not be unique.
+	IdempotencyPeers []netip.Prefix `toml:"idempotency_peers"`
 }
 
 // Outbound configures delivery to other systems.

@@ -92,6 +92,8 @@ func (s *Server) startLMTP() error {
 		Timeout:        s.cfg.SMTP.ReadTimeout.Duration,
 		Logger:         s.log,
 		Registerer:     s.reg,
+
+		IdempotencyPeers: s.cfg.LMTP.IdempotencyPeers,
 	})
 	s.serve("lmtp", l, srv.Serve, srv.Shutdown)
 	return nil

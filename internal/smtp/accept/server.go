@@ -31,6 +31,10 @@ type ListenerOptions struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	Logger            *slog.Logger
+	// DSN offers RFC 3461's parameters on an LMTP listener too (MX and
+	// submission always offer them): Rookery peers send ENVID as an
+	// idempotency key.
+	DSN bool
 }
 
 // NewListener builds the server for a role's backend: SMTPUTF8, 8BITMIME,
@@ -49,8 +53,8 @@ func NewListener(be smtp.Backend, o ListenerOptions) *Listener {
 	srv.EnableSMTPUTF8 = true
 	if !o.LMTP {
 		srv.EnableREQUIRETLS = true
-		srv.EnableDSN = true
 	}
+	srv.EnableDSN = !o.LMTP || o.DSN
 	if o.Logger != nil {
 		srv.ErrorLog = slogAdapter{o.Logger}
 	}

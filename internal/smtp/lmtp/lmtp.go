@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -33,6 +34,10 @@ type Options struct {
 	Timeout        time.Duration
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
+	// IdempotencyPeers are the networks of Rookery nodes whose MAIL FROM
+	// ENVID is the transaction's idempotency key (see idempotencyKey).
+	// Empty: none, and the listener does not offer DSN parameters.
+	IdempotencyPeers []netip.Prefix
 }
 
 // Server is the LMTP listener.
@@ -56,6 +61,7 @@ func New(opts Options) *Server {
 		Hostname: opts.Hostname, LMTP: true,
 		MaxMessageSize: opts.MaxMessageSize, MaxRecipients: opts.MaxRecipients,
 		ReadTimeout: opts.Timeout, WriteTimeout: opts.Timeout, Logger: opts.Logger,
+		DSN: len(opts.IdempotencyPeers) > 0,
 	})
 	return s
 }
@@ -65,6 +71,7 @@ type session struct {
 	conn  *smtp.Conn
 	log   *slog.Logger
 	env   accept.Envelope
+	key   string // idempotency key, "" for none
 	rcpts []rcpt // in RCPT order: LMTP answers once per RCPT
 }
 
@@ -80,15 +87,19 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{s: s, conn: c, log: s.opts.Logger.With("role", "lmtp", "remote", c.Conn().RemoteAddr().String())}, nil
 }
 
-func (se *session) Reset()        { se.env, se.rcpts = accept.Envelope{}, nil }
+func (se *session) Reset()        { se.env, se.key, se.rcpts = accept.Envelope{}, "", nil }
 func (se *session) Logout() error { return nil }
 
 func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 	if err := accept.CheckMail(se.conn, from, opts, true); err != nil {
 		return err
 	}
+	key, err := se.s.idempotencyKey(se.conn, opts)
+	if err != nil {
+		return err
+	}
 	se.env.Begin(from, opts != nil && opts.UTF8)
-	se.rcpts = nil
+	se.key, se.rcpts = key, nil
 	return nil
 }
 
@@ -135,7 +146,11 @@ func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 		return err
 	}
 	now := time.Now()
-	msg := &queue.Message{ID: queue.NewID(now), From: se.env.From, Recipients: se.env.Rcpts, Received: now,
+	id := queue.NewID(now)
+	if se.key != "" {
+		id = keyedID(se.key)
+	}
+	msg := &queue.Message{ID: id, From: se.env.From, Recipients: se.env.Rcpts, Received: now,
 		SMTPUTF8: se.env.UTF8, Body: raw}
 	byAcct := map[string]queue.Result{}
 	for _, res := range se.s.opts.Deliverer.Deliver(context.Background(), []*queue.Message{msg}) {
@@ -147,7 +162,7 @@ func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 			status.SetStatus(rc.orig, reply)
 		}
 	}
-	se.log.Info("lmtp delivery", "id", msg.ID, "from", se.env.From, "rcpts", len(se.rcpts), "size", len(msg.Body))
+	se.log.Info("lmtp delivery", "id", msg.ID, "envid", se.key, "from", se.env.From, "rcpts", len(se.rcpts), "size", len(msg.Body))
 	return nil
 }
 
