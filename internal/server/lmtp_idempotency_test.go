@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -19,15 +20,28 @@ func trustLoopback(c *config.Config) {
 // ENVID set to envid ("" for none) and wants 250 for both.
 func lmtpSend(t *testing.T, e *testEnv, envid string) {
 	t.Helper()
+	c := lmtpDial(t, e)
+	defer c.Close()
+	lmtpTransaction(t, c, envid)
+}
+
+// lmtpDial connects and greets.
+func lmtpDial(t *testing.T, e *testEnv) *smtp.Client {
+	t.Helper()
 	conn, err := net.Dial("tcp", e.addr("lmtp"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := smtp.NewClientLMTP(conn)
-	defer c.Close()
 	if err := c.Hello("peer.test"); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// lmtpTransaction is one transaction on c, as lmtpSend.
+func lmtpTransaction(t *testing.T, c *smtp.Client, envid string) {
+	t.Helper()
 	var opts *smtp.MailOptions
 	if envid != "" {
 		opts = &smtp.MailOptions{EnvelopeID: envid}
@@ -114,4 +128,44 @@ func TestLMTPUntrustedEnvelopeIDIgnored(t *testing.T) {
 	lmtpSend(t, e, "same")
 	lmtpSend(t, e, "same")
 	wantInboxes(t, e, 2)
+}
+
+// TestLMTPKeyIsPerTransaction: a key does not outlive its transaction; the
+// next one on the same connection without ENVID is a new message.
+func TestLMTPKeyIsPerTransaction(t *testing.T) {
+	e := startEnv(t, trustLoopback)
+	c := lmtpDial(t, e)
+	defer c.Close()
+	lmtpTransaction(t, c, "q-9")
+	lmtpTransaction(t, c, "")
+	lmtpTransaction(t, c, "q-9")
+	wantInboxes(t, e, 2)
+}
+
+// TestLMTPLongEnvelopeIDRefused: a peer's ENVID over RFC 3461's 100
+// characters is a 501 at MAIL, not a silently truncated key.
+func TestLMTPLongEnvelopeIDRefused(t *testing.T) {
+	e := startEnv(t, trustLoopback)
+	c := lmtpDial(t, e)
+	defer c.Close()
+	err := c.Mail("x@remote.test", &smtp.MailOptions{EnvelopeID: strings.Repeat("k", 101)})
+	if smtpCode(err) != 501 {
+		t.Fatalf("MAIL with a 101-character ENVID: %v, want 501", err)
+	}
+}
+
+// TestLMTPNoDSNWithoutPeers: with no idempotency peers (the default) LMTP
+// offers no DSN parameters, as before.
+func TestLMTPNoDSNWithoutPeers(t *testing.T) {
+	e := startEnv(t, nil)
+	c := lmtpDial(t, e)
+	defer c.Close()
+	if ok, _ := c.Extension("DSN"); ok {
+		t.Fatal("LHLO offers DSN without idempotency peers")
+	}
+	c2 := lmtpDial(t, startEnv(t, trustLoopback))
+	defer c2.Close()
+	if ok, _ := c2.Extension("DSN"); !ok {
+		t.Fatal("LHLO does not offer DSN to send ENVID with")
+	}
 }
