@@ -68,7 +68,7 @@ func (s *Store) Mailbox(ctx context.Context, user, name string) (mailstore.Mailb
 
 // mailboxByName returns ErrNoAccount, ErrInvalidName or ErrNoMailbox.
 func mailboxByName(ctx context.Context, q querier, user, name string) (mailstore.MailboxInfo, error) {
-	norm, err := normalizeName(name)
+	norm, err := mailstore.NormalizeName(name)
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
@@ -92,14 +92,14 @@ func mailboxByName(ctx context.Context, q querier, user, name string) (mailstore
 func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
 	err := s.write(ctx, "create mailbox", func(w *writeTx) error {
-		norm, err := normalizeName(name)
+		norm, err := mailstore.NormalizeName(name)
 		if err != nil {
 			return err
 		}
 		if err := mailstore.CheckNameBounds(norm); err != nil {
 			return err // before its parents are made
 		}
-		su, err := normalizeSpecialUse(specialUse)
+		su, err := mailstore.NormalizeSpecialUse(specialUse)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string
 
 // createParents creates the missing ancestors of a normalized name.
 func (w *writeTx) createParents(ctx context.Context, acct int64, name string) error {
-	for _, p := range parents(name) {
+	for _, p := range mailstore.Parents(name) {
 		exists, err := w.mailboxExists(ctx, acct, p)
 		if err != nil {
 			return err
@@ -237,7 +237,7 @@ func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string
 		if err != nil {
 			return err
 		}
-		dst, err := normalizeName(newName)
+		dst, err := mailstore.NormalizeName(newName)
 		if err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func (s *Store) SetSubscribed(ctx context.Context, user, name string, subscribed
 				return err
 			}
 			name = mb.Name
-		} else if norm, err := normalizeName(name); err == nil {
+		} else if norm, err := mailstore.NormalizeName(name); err == nil {
 			name = norm
 		}
 		acct, err := accountID(ctx, w.tx, user)
