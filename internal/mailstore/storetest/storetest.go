@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentEnsureAccount", testConcurrentEnsureAccount},
 		{"BodyRoundTrip", testBodyRoundTrip},
+		{"BlobMissing", testBlobMissing},
 		{"CheckHealthy", testCheckHealthy},
 		{"ACLSetReplaceRemove", testACLSetReplaceRemove},
 		{"ACLRenameDelete", testACLRenameDelete},
