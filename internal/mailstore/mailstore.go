@@ -53,7 +53,12 @@ var DefaultMailboxes = []struct{ Name, SpecialUse string }{
 
 // MailboxInfo is a mailbox's identity and counters.
 type MailboxInfo struct {
-	ID            int64
+	ID int64
+	// ObjectID is the MAILBOXID (RFC 8474 §4): opaque, set at creation
+	// (NewMailboxObjectID), kept across RENAME and never given to another
+	// mailbox. It is stored, not derived from ID, so it survives a move
+	// between stores and engines.
+	ObjectID      string
 	Name          string // UTF-8, levels separated by Separator
 	SpecialUse    string // `\Sent`, ... or ""
 	Subscribed    bool

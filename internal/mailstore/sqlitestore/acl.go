@@ -95,7 +95,7 @@ func (s *Store) SharedWith(ctx context.Context, user string) ([]mailstore.Shared
 	defer tx.Rollback()
 	// group_concat joins the (at most two) entries; normalizeRights
 	// merges them. Subscribed is false: subscriptions are the owner's.
-	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.name, m.special_use, 0,
+	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.object_id, m.name, m.special_use, 0,
 			m.uidvalidity, m.uidnext, m.highestmodseq, group_concat(acl.rights, '')
 		FROM acl JOIN mailboxes m ON m.id = acl.mailbox_id JOIN accounts a ON a.id = m.account_id
 		WHERE acl.identifier IN (?, 'anyone') AND a.name <> ?
@@ -109,7 +109,7 @@ func (s *Store) SharedWith(ctx context.Context, user string) ([]mailstore.Shared
 		var sm mailstore.SharedMailbox
 		mb := &sm.MailboxInfo
 		var rights string
-		if err := rows.Scan(&sm.Owner, &mb.ID, &mb.Name, &mb.SpecialUse, &mb.Subscribed,
+		if err := rows.Scan(&sm.Owner, &mb.ID, &mb.ObjectID, &mb.Name, &mb.SpecialUse, &mb.Subscribed,
 			&mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq, &rights); err != nil {
 			return nil, fmt.Errorf("mailboxes shared with %q: %w", user, err)
 		}

@@ -11,14 +11,14 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-const mailboxCols = `id, name, special_use, ` + subscribedCol + `, uidvalidity, uidnext, highestmodseq`
+const mailboxCols = `id, object_id, name, special_use, ` + subscribedCol + `, uidvalidity, uidnext, highestmodseq`
 
 // subscribedCol reads MailboxInfo.Subscribed in a query on mailboxes.
 const subscribedCol = `EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
-	err := sc.Scan(&mb.ID, &mb.Name, &mb.SpecialUse, &mb.Subscribed, &mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq)
+	err := sc.Scan(&mb.ID, &mb.ObjectID, &mb.Name, &mb.SpecialUse, &mb.Subscribed, &mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq)
 	return mb, err
 }
 
@@ -170,11 +170,12 @@ func (w *writeTx) createMailbox(ctx context.Context, acct int64, name, specialUs
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
-	mb := mailstore.MailboxInfo{Name: name, SpecialUse: specialUse, UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
+	mb := mailstore.MailboxInfo{ObjectID: mailstore.NewMailboxObjectID(), Name: name, SpecialUse: specialUse,
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
 	err = w.tx.QueryRowContext(ctx, `INSERT INTO mailboxes
-		(account_id, name, special_use, uidvalidity, uidnext, highestmodseq)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, `+subscribedCol,
-		acct, name, specialUse, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID, &mb.Subscribed)
+		(account_id, object_id, name, special_use, uidvalidity, uidnext, highestmodseq)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, `+subscribedCol,
+		acct, mb.ObjectID, name, specialUse, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID, &mb.Subscribed)
 	if err != nil {
 		return mailstore.MailboxInfo{}, fmt.Errorf("insert mailbox %q: %w", name, err)
 	}

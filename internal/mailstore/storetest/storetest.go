@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"DeleteMailbox", testDeleteMailbox},
 		{"RenameMailbox", testRenameMailbox},
 		{"RenameInbox", testRenameInbox},
+		{"MailboxObjectID", testMailboxObjectID},
 		{"Subscriptions", testSubscriptions},
 		{"AppendStatus", testAppendStatus},
 		{"UIDNext", testUIDNext},
