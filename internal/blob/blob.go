@@ -15,7 +15,8 @@ var ErrNotFound = errors.New("blob: not found")
 // Store keeps message bodies. Engines: fsblob (files under the data dir),
 // later s3blob (an S3-compatible object store).
 type Store interface {
-	// Put stores the bytes read from r and returns their ID and size. It
+	// Put stores the bytes read from r and returns their ID (ID's scheme,
+	// the same in every engine) and size. It
 	// returns only after the blob is durable (fsync'd or acknowledged).
 	Put(ctx context.Context, r io.Reader) (id string, size int64, err error)
 	// Open returns a reader for the blob. The caller closes it.

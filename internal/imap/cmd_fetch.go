@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -127,7 +126,7 @@ func (s *session) writeFetch(idx []int, items []fetchItem, flagsChanged map[uint
 func (s *session) readBlob(m mailstore.Message) ([]byte, error) {
 	rc, err := s.store.OpenBlob(s.ctx, m.BlobID)
 	if err != nil {
-		if errors.Is(err, blob.ErrNotFound) {
+		if errors.Is(err, mailstore.ErrBlobMissing) {
 			return nil, errNo("UNAVAILABLE", "Message content not available")
 		}
 		return nil, err

@@ -19,7 +19,7 @@ func TestTranscriptCondstore(t *testing.T) {
 	a.cmd("a1 SELECT INBOX (CONDSTORE)",
 		`\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 3 EXISTS`, `\* 0 RECENT`, `\* OK \[UNSEEN 1\] .*`,
 		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 4\] .*`, `\* OK \[HIGHESTMODSEQ 4\] .*`,
-		`\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`,
+		`\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`,
 		`a1 OK \[READ-WRITE\] SELECT completed`)
 	a.cmd("a2 FETCH 1:* (FLAGS MODSEQ)",
 		`\* 1 FETCH \(UID 1 FLAGS \(\) MODSEQ \(2\)\)`,

@@ -80,13 +80,13 @@ func TestTranscriptIMAP4rev2(t *testing.T) {
 	c := dialRaw(t, env.addr)
 	c.login("alice")
 	c.cmd("a1 ENABLE IMAP4rev2", `\* ENABLED IMAP4rev2`, `a1 OK ENABLE completed`)
-	c.cmd("a2 CREATE Entwürfe", `a2 OK \[MAILBOXID \(F\d+-\d+\)\] CREATE completed`)
+	c.cmd("a2 CREATE Entwürfe", `a2 OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] CREATE completed`)
 	c.cmd("a3 SELECT INBOX",
 		`\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 2 EXISTS`, `\* LIST \(\) "/" "INBOX"`,
-		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`, `a3 OK \[READ-WRITE\] SELECT completed`)
+		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`, `a3 OK \[READ-WRITE\] SELECT completed`)
 	c.cmd("a4 SEARCH UNSEEN", `\* ESEARCH \(TAG "a4"\) ALL 2`, `a4 OK SEARCH completed`)
 	c.cmd("a5 UID SEARCH DELETED", `\* ESEARCH \(TAG "a5"\) UID`, `a5 OK UID SEARCH completed`)
 	c.cmd(`a6 EXAMINE "Entwürfe"`,
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS \(\)\] .*`, `\* 0 EXISTS`, `\* LIST \(\) "/" "Entwürfe"`,
-		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 1\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`, `a6 OK \[READ-ONLY\] EXAMINE completed`)
+		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 1\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`, `a6 OK \[READ-ONLY\] EXAMINE completed`)
 }

@@ -119,7 +119,7 @@ func newFakeStore() *fakeStore {
 	}}
 }
 
-var fakeInbox = mailstore.MailboxInfo{ID: 1, Name: "INBOX", Subscribed: true, UIDValidity: 7, UIDNext: 6, HighestModSeq: 3}
+var fakeInbox = mailstore.MailboxInfo{ID: 1, ObjectID: "Finbox", Name: "INBOX", Subscribed: true, UIDValidity: 7, UIDNext: 6, HighestModSeq: 3}
 
 func (f *fakeStore) Name() string                                              { return "fake" }
 func (f *fakeStore) EnsureAccount(context.Context, string) error               { return nil }
@@ -132,7 +132,7 @@ func (f *fakeStore) Subscriptions(context.Context, string) ([]string, error) {
 	return []string{"INBOX", "Gone/Child"}, nil
 }
 func (f *fakeStore) Mailboxes(context.Context, string) ([]mailstore.MailboxInfo, error) {
-	return []mailstore.MailboxInfo{fakeInbox, {ID: 2, Name: "Work/Projects", SpecialUse: `\Archive`}}, nil
+	return []mailstore.MailboxInfo{fakeInbox, {ID: 2, ObjectID: "Fwork", Name: "Work/Projects", SpecialUse: `\Archive`}}, nil
 }
 func (f *fakeStore) Mailbox(_ context.Context, _ string, name string) (mailstore.MailboxInfo, error) {
 	if name == "INBOX" {

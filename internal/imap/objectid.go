@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"strconv"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -16,13 +15,9 @@ var objectIDFeature = feature{
 	caps: func(s *session) []string { return []string{"OBJECTID"} },
 }
 
-// mailboxObjectID is the MAILBOXID (RFC 8474 §4): it must survive RENAME and
-// never name another mailbox later. The row id survives RENAME but SQLite
-// may reuse it after a DELETE; UIDVALIDITY comes from a store-wide counter
-// that only grows, so the pair is never reused.
-func mailboxObjectID(info mailstore.MailboxInfo) string {
-	return "F" + strconv.FormatInt(info.ID, 10) + "-" + strconv.FormatUint(uint64(info.UIDValidity), 10)
-}
+// mailboxObjectID is the MAILBOXID (RFC 8474 §4), which the store keeps
+// with the mailbox: it survives RENAME and never names another mailbox.
+func mailboxObjectID(info mailstore.MailboxInfo) string { return info.ObjectID }
 
 // mailboxIDCode is the response code of CREATE's OK and of SELECT (RFC
 // 8474 §4.1, §4.2).

@@ -29,7 +29,7 @@ func TestTranscriptQresync(t *testing.T) {
 	b.readUntilTagged("b2") // B caches UIDVALIDITY and HIGHESTMODSEQ 6
 	b.cmd("b3 EXAMINE Sent", `\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS \(\)\] .*`,
 		`\* 0 EXISTS`, `\* 0 RECENT`, `\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 1\] .*`,
-		`\* OK \[HIGHESTMODSEQ 1\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`, `b3 OK \[READ-ONLY\] EXAMINE completed`)
+		`\* OK \[HIGHESTMODSEQ 1\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`, `b3 OK \[READ-ONLY\] EXAMINE completed`)
 
 	a := dialRaw(t, env.addr)
 	a.login("alice")
@@ -44,7 +44,7 @@ func TestTranscriptQresync(t *testing.T) {
 	b.cmd(fmt.Sprintf("b4 SELECT INBOX (QRESYNC (%d 6 1:4))", uv),
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 4 EXISTS`, `\* 0 RECENT`,
 		`\* OK \[UNSEEN 1\] .*`, `\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 6\] .*`,
-		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`,
+		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`,
 		`\* VANISHED \(EARLIER\) 2`,
 		`\* 2 FETCH \(UID 3 FLAGS \(\$Later\) MODSEQ \(11\)\)`,
 		`\* 3 FETCH \(UID 4 FLAGS \(\\Flagged\) MODSEQ \(8\)\)`, // UID 5 changed too, but B said it knows only 1:4
@@ -54,7 +54,7 @@ func TestTranscriptQresync(t *testing.T) {
 	b.cmd(fmt.Sprintf("b5 EXAMINE INBOX (QRESYNC (%d 9 (1:3 1,3,4)))", uv),
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 4 EXISTS`, `\* 0 RECENT`,
 		`\* OK \[UNSEEN 1\] .*`, `\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 6\] .*`,
-		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`,
+		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`,
 		`\* 2 FETCH \(UID 3 FLAGS \(\$Later\) MODSEQ \(11\)\)`,
 		`\* 4 FETCH \(UID 5 FLAGS \(\\Seen\) MODSEQ \(10\)\)`,
 		`b5 OK \[READ-ONLY\] EXAMINE completed`)
@@ -62,7 +62,7 @@ func TestTranscriptQresync(t *testing.T) {
 	b.cmd(fmt.Sprintf("b6 SELECT INBOX (QRESYNC (%d 2))", uv+1),
 		`\* OK \[CLOSED\] .*`, `\* FLAGS .*`, `\* OK \[PERMANENTFLAGS .*`, `\* 4 EXISTS`, `\* 0 RECENT`,
 		`\* OK \[UNSEEN 1\] .*`, `\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 6\] .*`,
-		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`, `b6 OK \[READ-WRITE\] SELECT completed`)
+		`\* OK \[HIGHESTMODSEQ 11\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`, `b6 OK \[READ-WRITE\] SELECT completed`)
 
 	// After ENABLE QRESYNC, expunges arrive as VANISHED, unsolicited or not.
 	a.cmd(`a7 STORE 1 +FLAGS.SILENT (\Deleted)`, `a7 OK STORE completed`) // MODSEQ 12

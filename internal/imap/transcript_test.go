@@ -26,12 +26,12 @@ func TestTranscriptBasic(t *testing.T) {
 		`\* LIST \(\\HasNoChildren \\Trash\) "/" "Trash"`,
 		`a3 OK LIST completed`)
 	c.cmd(`a4 LIST "" ""`, `\* LIST \(\\Noselect\) "/" ""`, `a4 OK LIST completed`)
-	c.cmd("a5 CREATE Work/Projects", `a5 OK \[MAILBOXID \(F\d+-\d+\)\] CREATE completed`)
-	c.cmd("a6 CREATE work/projects", `a6 NO \[ALREADYEXISTS\] .*|a6 OK \[MAILBOXID \(F\d+-\d+\)\] CREATE completed`)
+	c.cmd("a5 CREATE Work/Projects", `a5 OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] CREATE completed`)
+	c.cmd("a6 CREATE work/projects", `a6 NO \[ALREADYEXISTS\] .*|a6 OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] CREATE completed`)
 	c.cmd("a6b DELETE work", `a6b OK DELETE completed|a6b NO .*`)
 	c.cmd(`a7 LIST "" W%`, `\* LIST \(\\Noselect \\HasChildren\) "/" "Work"|\* LIST \(\\HasChildren\) "/" "Work"`, `a7 OK LIST completed`)
 	c.cmd(`a7b LIST Work/ %`, `\* LIST \(\\HasNoChildren\) "/" "Work/Projects"`, `a7b OK LIST completed`)
-	c.cmd("a8 CREATE Entw&APw-rfe", `a8 OK \[MAILBOXID \(F\d+-\d+\)\] CREATE completed`)
+	c.cmd("a8 CREATE Entw&APw-rfe", `a8 OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] CREATE completed`)
 	c.cmd(`a9 LIST "" Entw*`, `\* LIST \(\\HasNoChildren\) "/" "Entw&APw-rfe"`, `a9 OK LIST completed`)
 	c.cmd(`a10 STATUS INBOX (MESSAGES UIDNEXT UNSEEN RECENT SIZE)`,
 		`\* STATUS "INBOX" \(MESSAGES 0 UIDNEXT 1 UNSEEN 0 RECENT 0 SIZE 0\)`, `a10 OK STATUS completed`)
@@ -47,7 +47,7 @@ func TestTranscriptBasic(t *testing.T) {
 		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft\)`,
 		`\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\\*\)\] .*`,
 		`\* 2 EXISTS`, `\* 2 RECENT`, `\* OK \[UNSEEN 1\] .*`,
-		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`,
+		`\* OK \[UIDVALIDITY \d+\] .*`, `\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`,
 		`c1 OK \[READ-WRITE\] SELECT completed`)
 	c.cmd("c2 FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)",
 		fmt.Sprintf(`\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\) RFC822.SIZE %d INTERNALDATE "02-Jan-2023 15:04:05 \+0000"\)`, len(testMsg)),
@@ -72,7 +72,7 @@ func TestTranscriptBasic(t *testing.T) {
 	c.cmd("c13 FETCH 1 FLAGS", `c13 BAD Invalid sequence number`)
 	c.cmd("c14 EXAMINE Trash",
 		`\* FLAGS .*`, `\* OK \[PERMANENTFLAGS \(\)\] .*`, `\* 2 EXISTS`, `\* 2 RECENT`, `\* OK \[UNSEEN 2\] .*`, `\* OK \[UIDVALIDITY \d+\] .*`,
-		`\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F\d+-\d+\)\] .*`, `c14 OK \[READ-ONLY\] EXAMINE completed`)
+		`\* OK \[UIDNEXT 3\] .*`, `\* OK \[HIGHESTMODSEQ \d+\] .*`, `\* OK \[MAILBOXID \(F[A-Za-z0-9_-]+\)\] .*`, `c14 OK \[READ-ONLY\] EXAMINE completed`)
 	c.cmd("c15 STORE 1 +FLAGS \\Seen", `c15 NO \[READ-ONLY\] .*`)
 	c.cmd("c16 UNSELECT", `c16 OK UNSELECT completed`)
 	c.cmd("c17 NAMESPACE", `\* NAMESPACE \(\("" "/"\)\) \(\("Other Users/" "/"\)\) NIL`, `c17 OK NAMESPACE completed`)

@@ -28,6 +28,10 @@ var (
 	// full. Unlike ErrOverQuota it is the node's state, not the account's:
 	// the same write may succeed once space is freed.
 	ErrNoSpace = errors.New("mailstore: no space left on device")
+	// ErrBlobMissing: OpenBlob found no body under that id in the blob
+	// store. Engines wrap their blob store's own not-found error with it,
+	// so protocols answer without knowing which blob store is in use.
+	ErrBlobMissing = errors.New("mailstore: message body missing")
 )
 
 // Separator is the hierarchy delimiter of mailbox names ("Archive/2024").
@@ -49,7 +53,12 @@ var DefaultMailboxes = []struct{ Name, SpecialUse string }{
 
 // MailboxInfo is a mailbox's identity and counters.
 type MailboxInfo struct {
-	ID            int64
+	ID int64
+	// ObjectID is the MAILBOXID (RFC 8474 §4): opaque, set at creation
+	// (NewMailboxObjectID), kept across RENAME and never given to another
+	// mailbox. It is stored, not derived from ID, so it survives a move
+	// between stores and engines.
+	ObjectID      string
 	Name          string // UTF-8, levels separated by Separator
 	SpecialUse    string // `\Sent`, ... or ""
 	Subscribed    bool
@@ -208,7 +217,8 @@ type Store interface {
 	Messages(ctx context.Context, user string, mailboxID int64) ([]Message, error)
 	// Changes reports what changed in the mailbox after sinceModSeq.
 	Changes(ctx context.Context, user string, mailboxID int64, sinceModSeq uint64) (Changes, error)
-	// OpenBlob returns a message body by its Message.BlobID.
+	// OpenBlob returns a message body by its Message.BlobID; an error
+	// wrapping ErrBlobMissing if the blob store has no such body.
 	OpenBlob(ctx context.Context, blobID string) (io.ReadCloser, error)
 
 	// Append adds one message to a mailbox (IMAP APPEND).

@@ -3,6 +3,8 @@ package mailstore
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Bounds on the mailbox names an account can create, engine-neutral so
@@ -57,4 +59,64 @@ func CheckNameBounds(name string) error {
 		return &LimitError{fmt.Sprintf("Mailbox name is deeper than %d levels", MaxNameLevels)}
 	}
 	return nil
+}
+
+// NormalizeName validates a mailbox name and returns its stored form: a
+// first level equal to INBOX in any case becomes "INBOX" (RFC 3501 §5.1),
+// so "inbox/Sub" is "INBOX/Sub" as in Dovecot and Cyrus. Every engine
+// calls it so all of them accept and spell names alike.
+func NormalizeName(name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("%w: empty", ErrInvalidName)
+	}
+	if !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: %q is not UTF-8", ErrInvalidName, name)
+	}
+	for _, r := range name {
+		// RFC 3501 §5.1.2: * and % are LIST wildcards.
+		if r < 0x20 || r == 0x7f || r == '*' || r == '%' {
+			return "", fmt.Errorf("%w: %q contains %q", ErrInvalidName, name, r)
+		}
+	}
+	levels := strings.Split(name, Separator)
+	for _, l := range levels {
+		if l == "" {
+			return "", fmt.Errorf("%w: %q has an empty level", ErrInvalidName, name)
+		}
+	}
+	if strings.EqualFold(levels[0], Inbox) {
+		levels[0] = Inbox
+	}
+	return strings.Join(levels, Separator), nil
+}
+
+// Parents returns the ancestors of a normalized name, outermost first:
+// "a/b/c" → ["a", "a/b"]. CREATE makes them (RFC 3501 §6.3.3).
+func Parents(name string) []string {
+	var out []string
+	for i := 0; i < len(name); i++ {
+		if strings.HasPrefix(name[i:], Separator) {
+			out = append(out, name[:i])
+		}
+	}
+	return out
+}
+
+// specialUses are the RFC 6154 §2 attributes a mailbox may carry.
+var specialUses = map[string]string{
+	`\all`: `\All`, `\archive`: `\Archive`, `\drafts`: `\Drafts`, `\flagged`: `\Flagged`,
+	`\junk`: `\Junk`, `\sent`: `\Sent`, `\trash`: `\Trash`,
+}
+
+// NormalizeSpecialUse returns the canonical spelling of an RFC 6154
+// special-use attribute ("" stays ""), or an error for an unknown one:
+// RFC 6154 §3 USEATTR has the server reject those.
+func NormalizeSpecialUse(su string) (string, error) {
+	if su == "" {
+		return "", nil
+	}
+	if c, ok := specialUses[strings.ToLower(su)]; ok {
+		return c, nil
+	}
+	return "", fmt.Errorf("unknown special-use attribute %q", su)
 }

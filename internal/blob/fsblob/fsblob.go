@@ -5,8 +5,6 @@ package fsblob
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -69,21 +67,6 @@ func Open(dir string) (*Store, error) {
 // Dir returns the directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
 
-// validID reports whether id is a lower-case hex SHA-256, which also keeps
-// callers from naming paths outside the store.
-func validID(id string) bool {
-	if len(id) != sha256.Size*2 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Store) fanout(id string) string { return filepath.Join(s.dir, id[0:2], id[2:4]) }
 
 func (s *Store) path(id string) string { return filepath.Join(s.fanout(id), id) }
@@ -108,7 +91,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, er
 		}
 	}()
 
-	h := sha256.New()
+	h := blob.NewHasher()
 	size, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
 	if err != nil {
 		return "", 0, fmt.Errorf("fsblob: put: write: %w", err)
@@ -119,7 +102,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, er
 	if err := tmp.Close(); err != nil {
 		return "", 0, fmt.Errorf("fsblob: put: close: %w", err)
 	}
-	id = hex.EncodeToString(h.Sum(nil))
+	id = h.ID()
 
 	dir := s.fanout(id)
 	if err := s.ensureDir(dir); err != nil {
@@ -191,7 +174,7 @@ func (s *Store) Open(ctx context.Context, id string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("fsblob: open %q: %w", id, blob.ErrNotFound)
 	}
 	f, err := os.Open(s.path(id))
@@ -210,7 +193,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	s.mu.Lock()
@@ -228,7 +211,7 @@ func (s *Store) DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) 
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return false, nil
 	}
 	p := s.path(id)
@@ -263,7 +246,7 @@ func (s *Store) Walk(ctx context.Context, fn func(id string, modTime time.Time) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || !validID(d.Name()) {
+		if d.IsDir() || !blob.ValidID(d.Name()) {
 			return nil
 		}
 		fi, err := d.Info()

@@ -3,28 +3,9 @@ package sqlitestore
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// aclRights are the RFC 4314 §2.1 right letters a stored entry may hold.
-const aclRights = "lrswipkxtea"
-
-// normalizeRights returns rights sorted (in byte order) without
-// duplicates, or an error for a letter that is not an RFC 4314 right;
-// protocol layers translate obsolete or extended forms before this.
-func normalizeRights(rights string) (string, error) {
-	b := []byte(rights)
-	for _, c := range b {
-		if !strings.ContainsRune(aclRights, rune(c)) {
-			return "", fmt.Errorf("invalid ACL right %q", c)
-		}
-	}
-	slices.Sort(b)
-	return string(slices.Compact(b)), nil
-}
 
 // SetACL sets identifier's rights on owner's mailbox; empty rights remove
 // the entry. Watchers of the mailbox are notified so sessions that have it
@@ -33,7 +14,7 @@ func (s *Store) SetACL(ctx context.Context, owner, mailbox, identifier, rights s
 	if identifier == "" {
 		return fmt.Errorf("set acl: empty identifier")
 	}
-	norm, err := normalizeRights(rights)
+	norm, err := mailstore.NormalizeRights(rights)
 	if err != nil {
 		return fmt.Errorf("set acl: %w", err)
 	}
@@ -93,9 +74,9 @@ func (s *Store) SharedWith(ctx context.Context, user string) ([]mailstore.Shared
 		return nil, fmt.Errorf("shared with: %w", err)
 	}
 	defer tx.Rollback()
-	// group_concat joins the (at most two) entries; normalizeRights
+	// group_concat joins the (at most two) entries; NormalizeRights
 	// merges them. Subscribed is false: subscriptions are the owner's.
-	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.name, m.special_use, 0,
+	rows, err := tx.QueryContext(ctx, `SELECT a.name, m.id, m.object_id, m.name, m.special_use, 0,
 			m.uidvalidity, m.uidnext, m.highestmodseq, group_concat(acl.rights, '')
 		FROM acl JOIN mailboxes m ON m.id = acl.mailbox_id JOIN accounts a ON a.id = m.account_id
 		WHERE acl.identifier IN (?, 'anyone') AND a.name <> ?
@@ -109,11 +90,11 @@ func (s *Store) SharedWith(ctx context.Context, user string) ([]mailstore.Shared
 		var sm mailstore.SharedMailbox
 		mb := &sm.MailboxInfo
 		var rights string
-		if err := rows.Scan(&sm.Owner, &mb.ID, &mb.Name, &mb.SpecialUse, &mb.Subscribed,
+		if err := rows.Scan(&sm.Owner, &mb.ID, &mb.ObjectID, &mb.Name, &mb.SpecialUse, &mb.Subscribed,
 			&mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq, &rights); err != nil {
 			return nil, fmt.Errorf("mailboxes shared with %q: %w", user, err)
 		}
-		if sm.Rights, err = normalizeRights(rights); err != nil {
+		if sm.Rights, err = mailstore.NormalizeRights(rights); err != nil {
 			return nil, fmt.Errorf("mailbox %d: stored %w", mb.ID, err)
 		}
 		out = append(out, sm)

@@ -25,6 +25,7 @@ var invariantQueries = []string{
 	`SELECT 'delivery id ' || quote(delivery_id) || ' used ' || count(*) || ' times'
 		FROM messages WHERE delivery_id IS NOT NULL GROUP BY delivery_id HAVING count(*) > 1`,
 	`SELECT 'mailbox ' || id || ' UIDVALIDITY 0' FROM mailboxes WHERE uidvalidity = 0`,
+	`SELECT 'mailbox ' || id || ' has no MAILBOXID' FROM mailboxes WHERE object_id = ''`,
 	`SELECT 'account ' || account_id || ' UIDVALIDITY ' || uidvalidity || ' used by ' || count(*) || ' mailboxes'
 		FROM mailboxes GROUP BY account_id, uidvalidity HAVING count(*) > 1`,
 	`SELECT 'account ' || a.name || ' has no INBOX' FROM accounts a

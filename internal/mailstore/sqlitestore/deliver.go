@@ -107,7 +107,7 @@ func (w *writeTx) duplicate(ctx context.Context, deliveryID string) (mailbox str
 // Append adds one message to a mailbox (RFC 3501 §6.3.11). A DeliveryID
 // already stored returns the existing message's UID and adds nothing.
 func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg mailstore.NewMessage) (uint32, error) {
-	flags, err := normalizeFlags(msg.Flags)
+	flags, err := mailstore.NormalizeFlags(msg.Flags)
 	if err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}
@@ -147,7 +147,7 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 	flags := make([][]string, len(deliveries))
 	bodies := make([]io.Reader, len(deliveries))
 	for i, d := range deliveries {
-		f, err := normalizeFlags(d.Message.Flags)
+		f, err := mailstore.NormalizeFlags(d.Message.Flags)
 		switch {
 		case err != nil:
 			results[i].Err = err

@@ -178,7 +178,8 @@ func TestMigrationQueuesExistingMail(t *testing.T) {
 	// Back to schema version 2, as a store written by the previous release.
 	for _, q := range []string{`ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 0`, `DROP TABLE subscriptions`,
 		`ALTER TABLE mailboxes DROP COLUMN recent_uid`, `DROP TRIGGER messages_fts_pending`, `DROP TRIGGER messages_sent`, `DROP TABLE fts`,
-		`DROP TABLE fts_docs`, `DROP TABLE fts_pending`, `ALTER TABLE messages DROP COLUMN sent`, `PRAGMA user_version = 2`} {
+		`DROP TABLE fts_docs`, `DROP TABLE fts_pending`, `ALTER TABLE messages DROP COLUMN sent`, `DROP INDEX mailboxes_object_id`, `ALTER TABLE mailboxes DROP COLUMN object_id`,
+		`PRAGMA user_version = 2`} {
 		if _, err := s.wdb.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -11,14 +11,14 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-const mailboxCols = `id, name, special_use, ` + subscribedCol + `, uidvalidity, uidnext, highestmodseq`
+const mailboxCols = `id, object_id, name, special_use, ` + subscribedCol + `, uidvalidity, uidnext, highestmodseq`
 
 // subscribedCol reads MailboxInfo.Subscribed in a query on mailboxes.
 const subscribedCol = `EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
-	err := sc.Scan(&mb.ID, &mb.Name, &mb.SpecialUse, &mb.Subscribed, &mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq)
+	err := sc.Scan(&mb.ID, &mb.ObjectID, &mb.Name, &mb.SpecialUse, &mb.Subscribed, &mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq)
 	return mb, err
 }
 
@@ -68,7 +68,7 @@ func (s *Store) Mailbox(ctx context.Context, user, name string) (mailstore.Mailb
 
 // mailboxByName returns ErrNoAccount, ErrInvalidName or ErrNoMailbox.
 func mailboxByName(ctx context.Context, q querier, user, name string) (mailstore.MailboxInfo, error) {
-	norm, err := normalizeName(name)
+	norm, err := mailstore.NormalizeName(name)
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
@@ -92,14 +92,14 @@ func mailboxByName(ctx context.Context, q querier, user, name string) (mailstore
 func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
 	err := s.write(ctx, "create mailbox", func(w *writeTx) error {
-		norm, err := normalizeName(name)
+		norm, err := mailstore.NormalizeName(name)
 		if err != nil {
 			return err
 		}
 		if err := mailstore.CheckNameBounds(norm); err != nil {
 			return err // before its parents are made
 		}
-		su, err := normalizeSpecialUse(specialUse)
+		su, err := mailstore.NormalizeSpecialUse(specialUse)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string
 
 // createParents creates the missing ancestors of a normalized name.
 func (w *writeTx) createParents(ctx context.Context, acct int64, name string) error {
-	for _, p := range parents(name) {
+	for _, p := range mailstore.Parents(name) {
 		exists, err := w.mailboxExists(ctx, acct, p)
 		if err != nil {
 			return err
@@ -170,11 +170,12 @@ func (w *writeTx) createMailbox(ctx context.Context, acct int64, name, specialUs
 	if err != nil {
 		return mailstore.MailboxInfo{}, err
 	}
-	mb := mailstore.MailboxInfo{Name: name, SpecialUse: specialUse, UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
+	mb := mailstore.MailboxInfo{ObjectID: mailstore.NewMailboxObjectID(), Name: name, SpecialUse: specialUse,
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1}
 	err = w.tx.QueryRowContext(ctx, `INSERT INTO mailboxes
-		(account_id, name, special_use, uidvalidity, uidnext, highestmodseq)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, `+subscribedCol,
-		acct, name, specialUse, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID, &mb.Subscribed)
+		(account_id, object_id, name, special_use, uidvalidity, uidnext, highestmodseq)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, `+subscribedCol,
+		acct, mb.ObjectID, name, specialUse, uv, mb.UIDNext, mb.HighestModSeq).Scan(&mb.ID, &mb.Subscribed)
 	if err != nil {
 		return mailstore.MailboxInfo{}, fmt.Errorf("insert mailbox %q: %w", name, err)
 	}
@@ -237,7 +238,7 @@ func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string
 		if err != nil {
 			return err
 		}
-		dst, err := normalizeName(newName)
+		dst, err := mailstore.NormalizeName(newName)
 		if err != nil {
 			return err
 		}
@@ -344,7 +345,7 @@ func (s *Store) SetSubscribed(ctx context.Context, user, name string, subscribed
 				return err
 			}
 			name = mb.Name
-		} else if norm, err := normalizeName(name); err == nil {
+		} else if norm, err := mailstore.NormalizeName(name); err == nil {
 			name = norm
 		}
 		acct, err := accountID(ctx, w.tx, user)

@@ -17,7 +17,8 @@ func TestMigrationRecent(t *testing.T) {
 	inbox := appendBodies(t, s, "Subject: a\r\n\r\nolder\r\n", "Subject: b\r\n\r\nolder\r\n")
 	// Back to schema version 3, as a store written by the previous release.
 	for _, q := range []string{`ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 0`, `DROP TABLE subscriptions`,
-		`ALTER TABLE mailboxes DROP COLUMN recent_uid`, `PRAGMA user_version = 3`} {
+		`ALTER TABLE mailboxes DROP COLUMN recent_uid`, `DROP INDEX mailboxes_object_id`, `ALTER TABLE mailboxes DROP COLUMN object_id`,
+		`PRAGMA user_version = 3`} {
 		if _, err := s.wdb.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -158,6 +158,15 @@ CREATE TABLE IF NOT EXISTS urlauth_keys (
 	key        BLOB NOT NULL
 ) STRICT;
 `,
+	// 7: the MAILBOXID (RFC 8474) as its own value, so it no longer
+	// depends on the row id and survives a move between stores. Existing
+	// mailboxes keep the id IMAP derived from row id and UIDVALIDITY until
+	// now, so clients see no change; new ones get a random id.
+	`
+ALTER TABLE mailboxes ADD COLUMN object_id TEXT NOT NULL DEFAULT '';
+UPDATE mailboxes SET object_id = 'F' || id || '-' || uidvalidity;
+CREATE UNIQUE INDEX mailboxes_object_id ON mailboxes(object_id);
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.

@@ -27,7 +27,7 @@ func (s *Store) SetFlags(ctx context.Context, user string, mailboxID int64, uids
 func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 	req mailstore.ConditionalFlags) (changed []mailstore.Message, modified []uint32, err error) {
 	uids, op, flags := req.UIDs, req.Op, req.Flags
-	change, err := normalizeFlags(flags)
+	change, err := mailstore.NormalizeFlags(flags)
 	if err != nil {
 		return nil, nil, fmt.Errorf("set flags: %w", err)
 	}
@@ -63,7 +63,7 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 				modified = append(modified, uid)
 				continue
 			}
-			next, changed := applyFlags(m.Flags, op, change)
+			next, changed := mailstore.ApplyFlags(m.Flags, op, change)
 			if !changed {
 				continue
 			}

@@ -258,7 +258,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	if err := blobs.Delete(ctx, msgs[0].BlobID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.wdb.Exec(`UPDATE mailboxes SET uidnext = 1, highestmodseq = 0 WHERE id = ?`, inbox.ID); err != nil {
+	if _, err := s.wdb.Exec(`UPDATE mailboxes SET uidnext = 1, highestmodseq = 0, object_id = '' WHERE id = ?`, inbox.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.wdb.Exec(`UPDATE accounts SET used_storage = 7`); err != nil {
@@ -273,7 +273,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	}
 	joined := strings.Join(problems, "\n")
 	for _, want := range []string{"missing", "UIDNEXT", "HIGHESTMODSEQ", "account alice usage 7 bytes 1 messages, stored 1 bytes 1 messages",
-		"is neither indexed nor queued"} {
+		"is neither indexed nor queued", "has no MAILBOXID"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("Check did not report %q:\n%s", want, joined)
 		}

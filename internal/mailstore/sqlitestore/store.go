@@ -174,9 +174,13 @@ func (s *Store) Watch(user string, mailboxID int64) (<-chan struct{}, func()) {
 	return s.hub.Watch(user, mailboxID)
 }
 
-// OpenBlob returns a message body by its BlobID.
+// OpenBlob returns a message body by its BlobID, or an error wrapping
+// mailstore.ErrBlobMissing if the blob store has none.
 func (s *Store) OpenBlob(ctx context.Context, blobID string) (io.ReadCloser, error) {
 	rc, err := s.blobs.Open(ctx, blobID)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("open blob %s: %w: %w", blobID, mailstore.ErrBlobMissing, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", blobID, err)
 	}

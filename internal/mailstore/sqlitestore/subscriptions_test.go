@@ -14,7 +14,8 @@ func TestMigrationSubscriptions(t *testing.T) {
 	s, _ := testStore(t, dir)
 	appendBodies(t, s) // creates alice
 	for _, q := range []string{`ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 0`,
-		`UPDATE mailboxes SET subscribed = (name IN ('INBOX', 'Sent'))`, `DROP TABLE subscriptions`, `PRAGMA user_version = 4`} {
+		`UPDATE mailboxes SET subscribed = (name IN ('INBOX', 'Sent'))`, `DROP TABLE subscriptions`, `DROP INDEX mailboxes_object_id`, `ALTER TABLE mailboxes DROP COLUMN object_id`,
+		`PRAGMA user_version = 4`} {
 		if _, err := s.wdb.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
