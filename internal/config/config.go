@@ -153,6 +153,12 @@ type Mailstore struct {
 	// MaxMailboxes bounds the mailboxes of one account (default 10000),
 	// so one user cannot grow the store without end.
 	MaxMailboxes int `toml:"max_mailboxes"`
+	// GCInterval is how often message bodies no message references any
+	// more are collected (default 1h); GCGrace is how long such a body is
+	// kept first (default 1h, at least 1m), so a delivery of the same
+	// bytes that is between writing its body and committing keeps it.
+	GCInterval Duration `toml:"gc_interval"`
+	GCGrace    Duration `toml:"gc_grace"`
 }
 
 // Log configures logging.
@@ -246,6 +252,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Mailstore.MaxMailboxes == 0 {
 		c.Mailstore.MaxMailboxes = mailstore.DefaultMaxMailboxes
+	}
+	if c.Mailstore.GCInterval.Duration == 0 {
+		c.Mailstore.GCInterval.Duration = time.Hour
+	}
+	if c.Mailstore.GCGrace.Duration == 0 {
+		c.Mailstore.GCGrace.Duration = time.Hour
 	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
@@ -346,6 +358,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Mailstore.MaxMailboxes < 1 {
 		bad("mailstore.max_mailboxes", "expected at least 1, got %d", c.Mailstore.MaxMailboxes)
+	}
+	if c.Mailstore.GCInterval.Duration < 0 {
+		bad("mailstore.gc_interval", "expected a positive duration, got %s", c.Mailstore.GCInterval)
+	}
+	if c.Mailstore.GCGrace.Duration < time.Minute {
+		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// cutoffStore records the cutoffs CollectGarbage is called with.
+type cutoffStore struct {
+	mailstore.Store
+	mu      sync.Mutex
+	cutoffs []time.Time
+	err     error
+}
+
+func (s *cutoffStore) CollectGarbage(_ context.Context, orphanedBefore time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutoffs = append(s.cutoffs, orphanedBefore)
+	return 0, s.err
+}
+
+func (s *cutoffStore) calls() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.cutoffs...)
+}
+
+// TestBlobCollectorSchedule: every store is collected each interval with
+// the cutoff now - grace, a failing store does not stop the others, and
+// Run returns when its context ends.
+func TestBlobCollectorSchedule(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	good, failing := &cutoffStore{}, &cutoffStore{err: errors.New("disk on fire")}
+	c := &blobCollector{stores: map[string]mailstore.Store{"good": good, "failing": failing},
+		interval: 10 * time.Millisecond, grace: time.Hour, now: func() time.Time { return now },
+		log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(good.calls()) < 3 || len(failing.calls()) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("collections after 10s: good %d, failing %d; want 3 each", len(good.calls()), len(failing.calls()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	for _, got := range append(good.calls(), failing.calls()...) {
+		if want := now.Add(-time.Hour); !got.Equal(want) {
+			t.Errorf("cutoff %v, want now - grace = %v", got, want)
+		}
+	}
+}
+
+// TestNodeCollectsExpungedBodies: a running node deletes an expunged
+// message's body on its own once the grace period is over.
+func TestNodeCollectsExpungedBodies(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "rookery.toml")
+	body := "hostname = \"mx.example.test\"\ndata_dir = \".\"\n[mailstore]\ngc_interval = \"20ms\"\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.gc.now = func() time.Time { return time.Now().Add(cfg.Mailstore.GCGrace.Duration + time.Minute) }
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(ctx)
+
+	st := srv.stores[DefaultMailstore]
+	if err := st.EnsureAccount(ctx, "alice@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := st.Mailbox(ctx, "alice@example.test", mailstore.Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, err := st.Append(ctx, "alice@example.test", inbox.ID, mailstore.NewMessage{Body: strings.NewReader("Subject: gone\r\n\r\nsoon\r\n"),
+		Flags: []string{`\Deleted`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := st.Messages(ctx, "alice@example.test", inbox.ID)
+	if err != nil || len(msgs) != 1 || msgs[0].UID != uid {
+		t.Fatalf("Messages = %+v, %v", msgs, err)
+	}
+	id := msgs[0].BlobID
+	file := filepath.Join(cfg.DataDir, "mailstores", DefaultMailstore, "blobs", id[:2], id[2:4], id)
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("body file: %v", err)
+	}
+	if _, err := st.Expunge(ctx, "alice@example.test", inbox.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expunged message's body still on disk 10s later")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
