@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rookery-mail/rookery/internal/blob"
 )
 
 // gcBatch bounds the candidates one CollectGarbage transaction handles, so
@@ -50,23 +52,28 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 		}
 		var kept []string
 		for _, id := range ids {
-			deleted, err := s.deleteBlob(ctx, id, orphanedBefore)
+			deleted, keep, err := s.deleteBlob(ctx, id, orphanedBefore)
 			if err != nil {
-				// Put it back so the next run tries again.
-				kept = append(kept, id)
 				s.log.Warn("collect garbage: delete blob", "blob", id, "err", err)
-				continue
 			}
 			if deleted {
 				total++
-			} else {
+			}
+			if keep {
 				kept = append(kept, id)
 			}
 		}
-		if err := s.requeueOrphans(ctx, kept); err != nil {
+		// Even when ctx ended: a claimed blob not put back is listed
+		// nowhere and only Sweep would find it.
+		if err := s.requeueOrphans(context.WithoutCancel(ctx), kept); err != nil {
 			return total, fmt.Errorf("collect garbage: %w", err)
 		}
-		if len(ids) < gcBatch {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		// A batch that deleted nothing would be claimed again at once
+		// when the cutoff is in the future.
+		if len(ids) < gcBatch || len(kept) == len(ids) {
 			break
 		}
 	}
@@ -113,12 +120,31 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 	return ids, err
 }
 
-// deleteBlob deletes one claimed blob, guarded when the store allows.
-func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (bool, error) {
-	if g, ok := s.blobs.(GuardedDeleter); ok {
-		return g.DeleteIfOlder(ctx, id, cutoff)
+// deleteBlob deletes one claimed blob, guarded when the store allows. keep
+// says the blob is still there (re-written within the grace, or the
+// delete failed) and must go back on the list; a blob already gone (a
+// Sweep got it) needs nothing more.
+func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
+	g, ok := s.blobs.(GuardedDeleter)
+	if !ok {
+		if err := s.blobs.Delete(ctx, id); err != nil {
+			return false, true, err
+		}
+		return true, false, nil
 	}
-	return true, s.blobs.Delete(ctx, id)
+	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
+	if err != nil || deleted {
+		return deleted, err != nil, err
+	}
+	rc, err := s.blobs.Open(ctx, id)
+	if errors.Is(err, blob.ErrNotFound) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, true, err
+	}
+	rc.Close()
+	return false, true, nil
 }
 
 // requeueOrphans puts back blobs claimed but not deleted, unless a message

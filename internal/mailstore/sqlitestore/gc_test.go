@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -117,5 +118,48 @@ func TestRedeliveryDuringGraceKeepsBlob(t *testing.T) {
 	rc.Close()
 	if problems, err := s.Check(ctx); err != nil || len(problems) != 0 {
 		t.Errorf("Check = %v, %v", problems, err)
+	}
+}
+
+// TestCollectGarbageBatches: a backlog larger than one batch is collected
+// in one call.
+func TestCollectGarbageBatches(t *testing.T) {
+	ctx := context.Background()
+	s, blobs := testStore(t, t.TempDir())
+	for i := range gcBatch + 1 {
+		id, _, err := blobs.Put(ctx, strings.NewReader(fmt.Sprint("body ", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.wdb.ExecContext(ctx, `INSERT INTO blob_orphans (blob_id, orphaned_at) VALUES (?, ?)`, id, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CollectGarbage(ctx, time.Now().Add(time.Second)); err != nil || n != gcBatch+1 {
+		t.Fatalf("CollectGarbage = %d, %v; want %d", n, err, gcBatch+1)
+	}
+	if n := count(t, s, `SELECT count(*) FROM blob_orphans`); n != 0 {
+		t.Errorf("%d candidates left", n)
+	}
+}
+
+// TestCollectGarbageForgetsMissingBlobs: a candidate whose blob is already
+// gone (a Sweep took it) leaves the list instead of coming back forever.
+func TestCollectGarbageForgetsMissingBlobs(t *testing.T) {
+	ctx := context.Background()
+	s, _ := testStore(t, t.TempDir())
+	for i := range gcBatch {
+		if _, err := s.wdb.ExecContext(ctx, `INSERT INTO blob_orphans (blob_id, orphaned_at) VALUES (?, ?)`,
+			fmt.Sprintf("%064x", i), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if n, err := s.CollectGarbage(cctx, time.Now().Add(time.Second)); err != nil || n != 0 {
+		t.Fatalf("CollectGarbage = %d, %v; want 0", n, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM blob_orphans`); n != 0 {
+		t.Errorf("%d candidates of missing blobs left", n)
 	}
 }
