@@ -159,6 +159,10 @@ type Mailstore struct {
 	// bytes that is between writing its body and committing keeps it.
 	GCInterval Duration `toml:"gc_interval"`
 	GCGrace    Duration `toml:"gc_grace"`
+	// GCSweepInterval is how often the whole blob store is walked for
+	// bodies no message uses that a crash left unlisted (default 168h);
+	// its cost grows with the number of stored messages.
+	GCSweepInterval Duration `toml:"gc_sweep_interval"`
 }
 
 // Log configures logging.
@@ -258,6 +262,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Mailstore.GCGrace.Duration == 0 {
 		c.Mailstore.GCGrace.Duration = time.Hour
+	}
+	if c.Mailstore.GCSweepInterval.Duration == 0 {
+		c.Mailstore.GCSweepInterval.Duration = 7 * 24 * time.Hour
 	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
@@ -361,6 +368,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Mailstore.GCInterval.Duration < 0 {
 		bad("mailstore.gc_interval", "expected a positive duration, got %s", c.Mailstore.GCInterval)
+	}
+	if c.Mailstore.GCSweepInterval.Duration < c.Mailstore.GCInterval.Duration {
+		bad("mailstore.gc_sweep_interval", "expected at least gc_interval (%s), got %s", c.Mailstore.GCInterval, c.Mailstore.GCSweepInterval)
 	}
 	if c.Mailstore.GCGrace.Duration < time.Minute {
 		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)

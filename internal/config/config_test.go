@@ -31,8 +31,8 @@ func TestMinimalConfigGetsDefaults(t *testing.T) {
 	if c.Mailstore.MaxMailboxes != 10000 {
 		t.Errorf("mailstore.max_mailboxes = %d, want 10000", c.Mailstore.MaxMailboxes)
 	}
-	if c.Mailstore.GCInterval.Duration != time.Hour || c.Mailstore.GCGrace.Duration != time.Hour {
-		t.Errorf("mailstore gc_interval, gc_grace = %s, %s; want 1h, 1h", c.Mailstore.GCInterval, c.Mailstore.GCGrace)
+	if m := c.Mailstore; m.GCInterval.Duration != time.Hour || m.GCGrace.Duration != time.Hour || m.GCSweepInterval.Duration != 168*time.Hour {
+		t.Errorf("mailstore gc_interval, gc_grace, gc_sweep_interval = %s, %s, %s; want 1h, 1h, 168h", m.GCInterval, m.GCGrace, m.GCSweepInterval)
 	}
 	if !c.HasRole("mx") || !c.HasRole("imap") {
 		t.Fatalf("all roles expected by default, got %v", c.Roles)
@@ -53,6 +53,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\nmax_mailboxes = -1\n", "mailstore.max_mailboxes: expected at least 1"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_grace = \"10s\"\n", "mailstore.gc_grace: expected at least 1m"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_interval = \"-1h\"\n", "mailstore.gc_interval: expected a positive duration"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_interval = \"2h\"\ngc_sweep_interval = \"1h\"\n", "mailstore.gc_sweep_interval: expected at least gc_interval"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\npostmaster = \"admin\"\n", "postmaster: expected an account's address"},
 	} {
 		_, err := Load(write(t, tc.body))

@@ -30,6 +30,19 @@ func (s *cutoffStore) CollectGarbage(_ context.Context, orphanedBefore time.Time
 	return 0, s.err
 }
 
+// sweepStore is a cutoffStore with a full sweep, counting sweeps.
+type sweepStore struct {
+	cutoffStore
+	sweeps int
+}
+
+func (s *sweepStore) Sweep(_ context.Context, grace time.Duration) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweeps++
+	return 0, nil
+}
+
 func (s *cutoffStore) calls() []time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -41,9 +54,9 @@ func (s *cutoffStore) calls() []time.Time {
 // Run returns when its context ends.
 func TestBlobCollectorSchedule(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	good, failing := &cutoffStore{}, &cutoffStore{err: errors.New("disk on fire")}
+	good, failing := &sweepStore{}, &cutoffStore{err: errors.New("disk on fire")}
 	c := &blobCollector{stores: map[string]mailstore.Store{"good": good, "failing": failing},
-		interval: 10 * time.Millisecond, grace: time.Hour, now: func() time.Time { return now },
+		interval: 10 * time.Millisecond, grace: time.Hour, sweepEvery: 24 * time.Hour, now: func() time.Time { return now },
 		log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -65,6 +78,16 @@ func TestBlobCollectorSchedule(t *testing.T) {
 		if want := now.Add(-time.Hour); !got.Equal(want) {
 			t.Errorf("cutoff %v, want now - grace = %v", got, want)
 		}
+	}
+	if good.sweeps != 0 {
+		t.Errorf("swept %d times before the sweep interval", good.sweeps)
+	}
+	// A day later (fake clock): one sweep, then none until the next day.
+	now = now.Add(24 * time.Hour)
+	c.collect(context.Background())
+	c.collect(context.Background())
+	if good.sweeps != 1 {
+		t.Errorf("swept %d times in the day after the sweep interval, want 1", good.sweeps)
 	}
 }
 

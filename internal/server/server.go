@@ -112,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	s.stores[DefaultMailstore] = store
 	s.gc = &blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
-		now: time.Now, log: log.With("role", "mailstore")}
+		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "queue"), 0o750); err != nil {
 		return nil, err
 	}

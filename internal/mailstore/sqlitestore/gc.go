@@ -170,7 +170,8 @@ func (s *Store) requeueOrphans(ctx context.Context, ids []string) error {
 // cannot: bodies of deliveries that crashed before their commit, blobs of
 // a collection that crashed between its commit and the delete, and blobs
 // orphaned before the schema tracked orphans. Its cost grows with every
-// blob stored, so run it seldom (rookery does not schedule it).
+// blob stored, so run it seldom (the server does, every
+// [mailstore] gc_sweep_interval).
 func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	cb, ok := s.blobs.(CollectableBlobs)
 	if !ok {
