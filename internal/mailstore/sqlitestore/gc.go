@@ -193,8 +193,11 @@ func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	}
 	// A blob unreferenced now can only gain a reference through a new Put
 	// (which refreshes its time, so DeleteIfOlder skips it): Copy and Move
-	// need an existing reference.
-	stmt, err := s.rdb.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?)`)
+	// need an existing reference. A listed candidate is left to
+	// CollectGarbage, whose grace counts from the last reference, not
+	// from the write.
+	stmt, err := s.rdb.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)
+		OR EXISTS (SELECT 1 FROM blob_orphans WHERE blob_id = ?1)`)
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}

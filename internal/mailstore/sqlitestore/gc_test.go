@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +162,27 @@ func TestCollectGarbageForgetsMissingBlobs(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT count(*) FROM blob_orphans`); n != 0 {
 		t.Errorf("%d candidates of missing blobs left", n)
+	}
+}
+
+// TestSweepLeavesCandidatesTheirGrace: a body written long ago and
+// expunged just now is CollectGarbage's, after the grace; Sweep, which
+// goes by the write time, leaves it.
+func TestSweepLeavesCandidatesTheirGrace(t *testing.T) {
+	ctx := context.Background()
+	s, blobs := testStore(t, t.TempDir())
+	inbox := appendBodies(t, s, "Subject: old\r\n\r\nwritten long ago\r\n")
+	msgs, _ := s.Messages(ctx, "alice", inbox)
+	id := msgs[0].BlobID
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(filepath.Join(blobs.Dir(), id[:2], id[2:4], id), old, old); err != nil {
+		t.Fatal(err)
+	}
+	expungeAll(t, s, inbox)
+	if n, err := s.Sweep(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("Sweep of a fresh candidate = %d, %v; want 0", n, err)
+	}
+	if n, err := s.CollectGarbage(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("CollectGarbage = %d, %v; want 1", n, err)
 	}
 }

@@ -300,6 +300,10 @@ func TestSweep(t *testing.T) {
 	if _, err := s.Expunge(ctx, "alice", inbox.ID, nil); err != nil {
 		t.Fatal(err)
 	}
+	// As if a crash had left the blob unlisted (see CollectGarbage).
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM blob_orphans`); err != nil {
+		t.Fatal(err)
+	}
 	// Fresh blobs are protected by the grace period.
 	if n, err := s.Sweep(ctx, time.Hour); err != nil || n != 0 {
 		t.Fatalf("Sweep with fresh blobs = %d, %v", n, err)
