@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
@@ -20,8 +22,20 @@ type blobCollector struct {
 	sweepEvery time.Duration
 	now        func() time.Time // tests move the clock past the grace
 	log        *slog.Logger
+	deleted    *prometheus.CounterVec // by mailstore and pass (collect, sweep)
+	failed     *prometheus.CounterVec
 
 	lastSweep time.Time
+}
+
+// newBlobCollector registers the collector's metrics with reg.
+func newBlobCollector(c blobCollector, reg prometheus.Registerer) *blobCollector {
+	c.deleted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rookery_mailstore_blobs_deleted_total",
+		Help: "Message bodies garbage collection deleted, by mailstore and pass (collect, sweep)."}, []string{"mailstore", "pass"})
+	c.failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rookery_mailstore_gc_failures_total",
+		Help: "Garbage collection passes that failed, by mailstore and pass (collect, sweep)."}, []string{"mailstore", "pass"})
+	reg.MustRegister(c.deleted, c.failed)
+	return &c
 }
 
 // sweeper is an engine with a full walk of its blobs (sqlitestore.Sweep).
@@ -56,17 +70,20 @@ func (c *blobCollector) collect(ctx context.Context) {
 	cutoff := now.Add(-c.grace)
 	for name, st := range c.stores {
 		if sw, ok := st.(sweeper); ok && sweep {
-			if n, err := sw.Sweep(ctx, c.grace); err != nil && ctx.Err() == nil {
-				c.log.Error("mailstore blob sweep failed", "mailstore", name, "deleted", n, "err", err)
-			}
+			n, err := sw.Sweep(ctx, c.grace)
+			c.count(ctx, name, "sweep", n, err)
 		}
 		n, err := st.CollectGarbage(ctx, cutoff)
-		if err != nil {
-			if ctx.Err() == nil {
-				c.log.Error("mailstore garbage collection failed", "mailstore", name, "deleted", n, "err", err)
-			}
-			continue
-		}
-		c.log.Debug("mailstore garbage collection", "mailstore", name, "deleted", n)
+		c.count(ctx, name, "collect", n, err)
+	}
+}
+
+// count records one pass's outcome; a pass cut short by shutdown is no
+// failure.
+func (c *blobCollector) count(ctx context.Context, store, pass string, deleted int, err error) {
+	c.deleted.WithLabelValues(store, pass).Add(float64(deleted))
+	if err != nil && ctx.Err() == nil {
+		c.failed.WithLabelValues(store, pass).Inc()
+		c.log.Error("mailstore garbage collection failed", "mailstore", store, "pass", pass, "deleted", deleted, "err", err)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -55,9 +58,9 @@ func (s *cutoffStore) calls() []time.Time {
 func TestBlobCollectorSchedule(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	good, failing := &sweepStore{}, &cutoffStore{err: errors.New("disk on fire")}
-	c := &blobCollector{stores: map[string]mailstore.Store{"good": good, "failing": failing},
+	c := newBlobCollector(blobCollector{stores: map[string]mailstore.Store{"good": good, "failing": failing},
 		interval: 10 * time.Millisecond, grace: time.Hour, sweepEvery: 24 * time.Hour, now: func() time.Time { return now },
-		log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+		log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}, prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
@@ -88,6 +91,12 @@ func TestBlobCollectorSchedule(t *testing.T) {
 	c.collect(context.Background())
 	if good.sweeps != 1 {
 		t.Errorf("swept %d times in the day after the sweep interval, want 1", good.sweeps)
+	}
+	if n := testutil.ToFloat64(c.failed.WithLabelValues("failing", "collect")); n < 3 {
+		t.Errorf("rookery_mailstore_gc_failures_total of the failing store = %v, want at least 3", n)
+	}
+	if n := testutil.ToFloat64(c.failed.WithLabelValues("good", "collect")); n != 0 {
+		t.Errorf("rookery_mailstore_gc_failures_total of the good store = %v", n)
 	}
 }
 
@@ -142,12 +151,17 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		_, err := os.Stat(file)
+		// The counter moves just after the file goes.
+		if errors.Is(err, os.ErrNotExist) && testutil.ToFloat64(srv.gc.deleted.WithLabelValues(DefaultMailstore, "collect")) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("expunged message's body still on disk 10s later")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if n := testutil.ToFloat64(srv.gc.deleted.WithLabelValues(DefaultMailstore, "collect")); n != 1 {
+		t.Errorf("rookery_mailstore_blobs_deleted_total = %v, want 1", n)
 	}
 }

@@ -111,8 +111,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, err
 	}
 	s.stores[DefaultMailstore] = store
-	s.gc = &blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
-		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}
+	s.gc = newBlobCollector(blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
+		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}, s.reg)
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "queue"), 0o750); err != nil {
 		return nil, err
 	}
