@@ -3,14 +3,15 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -100,12 +101,12 @@ func TestBlobCollectorSchedule(t *testing.T) {
 	}
 }
 
-// TestNodeCollectsExpungedBodies: a running node deletes an expunged
-// message's body on its own once the grace period is over.
+// TestNodeCollectsExpungedBodies: a running node deletes the body of a
+// message expunged over IMAP on its own once the grace period is over.
 func TestNodeCollectsExpungedBodies(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "rookery.toml")
-	body := "hostname = \"mx.example.test\"\ndata_dir = \".\"\n[mailstore]\ngc_interval = \"20ms\"\n"
+	body := "hostname = \"mx.example.test\"\ndata_dir = \".\"\n[listen]\nimap = \"127.0.0.1:0\"\n[mailstore]\ngc_interval = \"20ms\"\n"
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -118,27 +119,37 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.Directory().AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Directory().AddAccount(ctx, "alice@example.test", testPassword, ""); err != nil {
+		t.Fatal(err)
+	}
 	srv.gc.now = func() time.Time { return time.Now().Add(cfg.Mailstore.GCGrace.Duration + time.Minute) }
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown(ctx)
 
-	st := srv.stores[DefaultMailstore]
-	if err := st.EnsureAccount(ctx, "alice@example.test"); err != nil {
+	c := imapLogin(t, srv.Addr("imap").String(), "alice@example.test", nil)
+	msg := "Subject: gone\r\n\r\nsoon\r\n"
+	app := c.Append("INBOX", int64(len(msg)), nil)
+	if _, err := io.WriteString(app, msg); err != nil {
 		t.Fatal(err)
 	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Wait(); err != nil {
+		t.Fatalf("APPEND: %v", err)
+	}
+	st := srv.stores[DefaultMailstore]
 	inbox, err := st.Mailbox(ctx, "alice@example.test", mailstore.Inbox)
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, err := st.Append(ctx, "alice@example.test", inbox.ID, mailstore.NewMessage{Body: strings.NewReader("Subject: gone\r\n\r\nsoon\r\n"),
-		Flags: []string{`\Deleted`}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	msgs, err := st.Messages(ctx, "alice@example.test", inbox.ID)
-	if err != nil || len(msgs) != 1 || msgs[0].UID != uid {
+	if err != nil || len(msgs) != 1 {
 		t.Fatalf("Messages = %+v, %v", msgs, err)
 	}
 	id := msgs[0].BlobID
@@ -146,8 +157,14 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("body file: %v", err)
 	}
-	if _, err := st.Expunge(ctx, "alice@example.test", inbox.ID, nil); err != nil {
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatalf("STORE: %v", err)
+	}
+	if _, err := c.Expunge().Collect(); err != nil {
+		t.Fatalf("EXPUNGE: %v", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
