@@ -186,3 +186,19 @@ func TestSweepLeavesCandidatesTheirGrace(t *testing.T) {
 		t.Fatalf("CollectGarbage = %d, %v; want 1", n, err)
 	}
 }
+
+// TestCheckReportsReferencedCandidate: Check notices a garbage candidate
+// that a message uses (the triggers should never leave one).
+func TestCheckReportsReferencedCandidate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := testStore(t, t.TempDir())
+	inbox := appendBodies(t, s, "Subject: used\r\n\r\nstill here\r\n")
+	msgs, _ := s.Messages(ctx, "alice", inbox)
+	if _, err := s.wdb.ExecContext(ctx, `INSERT INTO blob_orphans (blob_id, orphaned_at) VALUES (?, 0)`, msgs[0].BlobID); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := s.Check(ctx)
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "garbage candidate") {
+		t.Errorf("Check = %q, %v; want the referenced candidate reported", problems, err)
+	}
+}
