@@ -164,6 +164,16 @@ type Mailstore struct {
 	// MaxMailboxes bounds the mailboxes of one account (default 10000),
 	// so one user cannot grow the store without end.
 	MaxMailboxes int `toml:"max_mailboxes"`
+	// GCInterval is how often message bodies no message references any
+	// more are collected (default 1h); GCGrace is how long such a body is
+	// kept first (default 1h, at least 1m), so a delivery of the same
+	// bytes that is between writing its body and committing keeps it.
+	GCInterval Duration `toml:"gc_interval"`
+	GCGrace    Duration `toml:"gc_grace"`
+	// GCSweepInterval is how often the whole blob store is walked for
+	// bodies no message uses that a crash left unlisted (default 168h);
+	// its cost grows with the number of stored messages.
+	GCSweepInterval Duration `toml:"gc_sweep_interval"`
 }
 
 // Log configures logging.
@@ -257,6 +267,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Mailstore.MaxMailboxes == 0 {
 		c.Mailstore.MaxMailboxes = mailstore.DefaultMaxMailboxes
+	}
+	if c.Mailstore.GCInterval.Duration == 0 {
+		c.Mailstore.GCInterval.Duration = time.Hour
+	}
+	if c.Mailstore.GCGrace.Duration == 0 {
+		c.Mailstore.GCGrace.Duration = time.Hour
+	}
+	if c.Mailstore.GCSweepInterval.Duration == 0 {
+		c.Mailstore.GCSweepInterval.Duration = 7 * 24 * time.Hour
 	}
 	if c.IMAP.MaxLiteralSize == 0 {
 		c.IMAP.MaxLiteralSize = 50 << 20
@@ -357,6 +376,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Mailstore.MaxMailboxes < 1 {
 		bad("mailstore.max_mailboxes", "expected at least 1, got %d", c.Mailstore.MaxMailboxes)
+	}
+	if c.Mailstore.GCInterval.Duration < 0 {
+		bad("mailstore.gc_interval", "expected a positive duration, got %s", c.Mailstore.GCInterval)
+	}
+	if c.Mailstore.GCSweepInterval.Duration < c.Mailstore.GCInterval.Duration {
+		bad("mailstore.gc_sweep_interval", "expected at least gc_interval (%s), got %s", c.Mailstore.GCInterval, c.Mailstore.GCSweepInterval)
+	}
+	if c.Mailstore.GCGrace.Duration < time.Minute {
+		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, body string) string {
@@ -30,6 +31,9 @@ func TestMinimalConfigGetsDefaults(t *testing.T) {
 	if c.Mailstore.MaxMailboxes != 10000 {
 		t.Errorf("mailstore.max_mailboxes = %d, want 10000", c.Mailstore.MaxMailboxes)
 	}
+	if m := c.Mailstore; m.GCInterval.Duration != time.Hour || m.GCGrace.Duration != time.Hour || m.GCSweepInterval.Duration != 168*time.Hour {
+		t.Errorf("mailstore gc_interval, gc_grace, gc_sweep_interval = %s, %s, %s; want 1h, 1h, 168h", m.GCInterval, m.GCGrace, m.GCSweepInterval)
+	}
 	if !c.HasRole("mx") || !c.HasRole("imap") {
 		t.Fatalf("all roles expected by default, got %v", c.Roles)
 	}
@@ -47,6 +51,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[log]\nlevel = \"loud\"\n", "log.level"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[auth]\nfailures_per_account = -1\n", "auth.failures_per_account: expected failed logins an hour"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\nmax_mailboxes = -1\n", "mailstore.max_mailboxes: expected at least 1"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_grace = \"10s\"\n", "mailstore.gc_grace: expected at least 1m"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_interval = \"-1h\"\n", "mailstore.gc_interval: expected a positive duration"},
+		{"hostname = \"h\"\ndata_dir = \"d\"\n[mailstore]\ngc_interval = \"2h\"\ngc_sweep_interval = \"1h\"\n", "mailstore.gc_sweep_interval: expected at least gc_interval"},
 		{"hostname = \"h\"\ndata_dir = \"d\"\npostmaster = \"admin\"\n", "postmaster: expected an account's address"},
 	} {
 		_, err := Load(write(t, tc.body))

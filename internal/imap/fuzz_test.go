@@ -126,6 +126,7 @@ func (f *fakeStore) EnsureAccount(context.Context, string) error               {
 func (f *fakeStore) DeleteAccount(context.Context, string) error               { return nil }
 func (f *fakeStore) Check(context.Context) ([]string, error)                   { return nil, nil }
 func (f *fakeStore) Close() error                                              { return nil }
+func (f *fakeStore) CollectGarbage(context.Context, time.Time) (int, error)    { return 0, nil }
 func (f *fakeStore) Watch(string, int64) (<-chan struct{}, func())             { return nil, func() {} }
 func (f *fakeStore) SetSubscribed(context.Context, string, string, bool) error { return nil }
 func (f *fakeStore) Subscriptions(context.Context, string) ([]string, error) {

@@ -297,5 +297,14 @@ type Store interface {
 	// delivery IDs) and returns a description of each violation.
 	Check(ctx context.Context) ([]string, error)
 
+	// CollectGarbage deletes the bodies whose last message went away
+	// (expunge, move, mailbox or account delete) before orphanedBefore
+	// and that no message references now, and returns how many it
+	// deleted. A body delivered again before then is kept. The server
+	// runs it on a schedule with orphanedBefore = now - grace; the grace
+	// must exceed the longest time between a delivery's body write and
+	// its commit.
+	CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error)
+
 	Close() error
 }

@@ -53,6 +53,7 @@ type Server struct {
 	outbound  *outbound.Client
 	runner    *queue.Runner
 	disk      *diskspace.Monitor // free space under data_dir
+	gc        *blobCollector     // collects unreferenced message bodies
 	tls       *tls.Config
 	cert      *certificate       // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
@@ -110,6 +111,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, err
 	}
 	s.stores[DefaultMailstore] = store
+	s.gc = newBlobCollector(blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
+		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}, s.reg)
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "queue"), 0o750); err != nil {
 		return nil, err
 	}
@@ -174,9 +177,10 @@ func (s *Server) Start(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.warnPostmaster(ctx)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
 	go func() { defer s.wg.Done(); s.disk.Run(rctx) }()
+	go func() { defer s.wg.Done(); s.gc.Run(rctx) }()
 	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3, s.startHTTP}
 	for _, start := range starts {
 		if err := start(); err != nil {

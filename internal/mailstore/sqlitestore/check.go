@@ -34,6 +34,10 @@ var invariantQueries = []string{
 		FROM messages m WHERE m.seen != (' ' || m.flags || ' ' LIKE '% \Seen %')
 		OR m.deleted != (' ' || m.flags || ' ' LIKE '% \Deleted %')`,
 	`SELECT 'foreign key violation in ' || "table" || ' row ' || rowid FROM pragma_foreign_key_check`,
+	// The migration 7 triggers take a blob off the garbage list when a
+	// message references it again (gc.go).
+	`SELECT DISTINCT 'blob ' || o.blob_id || ' is a garbage candidate but a message uses it'
+		FROM blob_orphans o JOIN messages m ON m.blob_id = o.blob_id`,
 	// The quota usage kept by the migration 2 triggers.
 	`SELECT 'account ' || a.name || ' usage ' || a.used_storage || ' bytes ' || a.used_messages || ' messages, stored '
 		|| coalesce(sum(m.size), 0) || ' bytes ' || count(m.id) || ' messages'

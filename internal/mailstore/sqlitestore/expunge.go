@@ -7,7 +7,8 @@ import (
 
 // Expunge removes the messages flagged \Deleted among uids (all when uids
 // is nil), records tombstones with the new MODSEQ (RFC 7162 §3.2.10) and
-// returns the expunged UIDs ascending. Bodies are left to CollectGarbage.
+// returns the expunged UIDs ascending. A body no message references any more
+// becomes a CollectGarbage candidate (the messages_blob_orphan trigger).
 func (s *Store) Expunge(ctx context.Context, user string, mailboxID int64, uids []uint32) ([]uint32, error) {
 	var out []uint32
 	err := s.write(ctx, "expunge", func(w *writeTx) error {

@@ -341,18 +341,28 @@ func (s *Store) forgetBlobs(ctx context.Context, blobIDs []string) error {
 	}
 	return s.write(ctx, "forget text", func(w *writeTx) error {
 		for _, id := range blobIDs {
-			for _, q := range []string{
-				`DELETE FROM fts WHERE rowid = (SELECT id FROM fts_docs WHERE blob_id = ?1) AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
-				`DELETE FROM fts_docs WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
-				`DELETE FROM fts_pending WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
-			} {
-				if _, err := w.tx.ExecContext(ctx, q, id); err != nil {
-					return fmt.Errorf("blob %s: %w", id, err)
-				}
+			if err := w.forgetText(ctx, id); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// forgetText drops one blob's index entries unless a message references
+// it. A later message with the same blob queues it again (the
+// messages_fts_pending trigger).
+func (w *writeTx) forgetText(ctx context.Context, blobID string) error {
+	for _, q := range []string{
+		`DELETE FROM fts WHERE rowid = (SELECT id FROM fts_docs WHERE blob_id = ?1) AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
+		`DELETE FROM fts_docs WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
+		`DELETE FROM fts_pending WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)`,
+	} {
+		if _, err := w.tx.ExecContext(ctx, q, blobID); err != nil {
+			return fmt.Errorf("forget text of blob %s: %w", blobID, err)
+		}
+	}
+	return nil
 }
 
 // SearchText answers SEARCH BODY (TextBody) and TEXT (TextAll) from the

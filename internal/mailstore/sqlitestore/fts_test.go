@@ -130,9 +130,9 @@ func TestIndexerCatchesUp(t *testing.T) {
 	}
 }
 
-// TestCollectGarbageForgetsText: a collected blob leaves the index; a
+// TestSweepForgetsText: a collected blob leaves the index; a
 // blob still referenced keeps its entry.
-func TestCollectGarbageForgetsText(t *testing.T) {
+func TestSweepForgetsText(t *testing.T) {
 	ctx := context.Background()
 	s, blobs := testStore(t, t.TempDir())
 	inbox := appendBodies(t, s, "Subject: keep\r\n\r\nkept text\r\n", "Subject: drop\r\n\r\ndropped text\r\n")
@@ -146,6 +146,10 @@ func TestCollectGarbageForgetsText(t *testing.T) {
 	if _, err := s.Expunge(ctx, "alice", inbox, nil); err != nil {
 		t.Fatal(err)
 	}
+	// As if a crash had left the blob unlisted (see CollectGarbage).
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM blob_orphans`); err != nil {
+		t.Fatal(err)
+	}
 	old := time.Now().Add(-2 * time.Hour)
 	for _, m := range msgs {
 		id := m.BlobID
@@ -153,8 +157,8 @@ func TestCollectGarbageForgetsText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.CollectGarbage(ctx, time.Hour); err != nil || n != 1 {
-		t.Fatalf("CollectGarbage = %d, %v; want 1", n, err)
+	if n, err := s.Sweep(ctx, time.Hour); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM fts_docs WHERE blob_id = ?`, msgs[1].BlobID); n != 0 {
 		t.Error("collected blob still indexed")

@@ -167,6 +167,26 @@ ALTER TABLE mailboxes ADD COLUMN object_id TEXT NOT NULL DEFAULT '';
 UPDATE mailboxes SET object_id = 'F' || id || '-' || uidvalidity;
 CREATE UNIQUE INDEX mailboxes_object_id ON mailboxes(object_id);
 `,
+	// 8: blobs whose last message went away, with the time (unix
+	// nanoseconds), for CollectGarbage (gc.go). Triggers keep it on every
+	// path: expunge, move, mailbox and account delete drop references;
+	// deliver, append and copy add them back. Blobs already unreferenced
+	// before this migration are left to Sweep.
+	`
+CREATE TABLE IF NOT EXISTS blob_orphans (
+	blob_id     TEXT PRIMARY KEY,
+	orphaned_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_orphans_time ON blob_orphans (orphaned_at);
+CREATE TRIGGER IF NOT EXISTS messages_blob_orphan AFTER DELETE ON messages
+WHEN NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = OLD.blob_id) BEGIN
+	INSERT OR REPLACE INTO blob_orphans (blob_id, orphaned_at)
+	VALUES (OLD.blob_id, CAST(unixepoch('subsec') * 1000000000 AS INTEGER));
+END;
+CREATE TRIGGER IF NOT EXISTS messages_blob_adopt AFTER INSERT ON messages BEGIN
+	DELETE FROM blob_orphans WHERE blob_id = NEW.blob_id;
+END;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction.

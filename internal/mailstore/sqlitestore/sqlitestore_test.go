@@ -280,7 +280,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	}
 }
 
-func TestCollectGarbage(t *testing.T) {
+func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	s, blobs := testStore(t, t.TempDir())
 	if err := s.EnsureAccount(ctx, "alice"); err != nil {
@@ -300,9 +300,13 @@ func TestCollectGarbage(t *testing.T) {
 	if _, err := s.Expunge(ctx, "alice", inbox.ID, nil); err != nil {
 		t.Fatal(err)
 	}
+	// As if a crash had left the blob unlisted (see CollectGarbage).
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM blob_orphans`); err != nil {
+		t.Fatal(err)
+	}
 	// Fresh blobs are protected by the grace period.
-	if n, err := s.CollectGarbage(ctx, time.Hour); err != nil || n != 0 {
-		t.Fatalf("CollectGarbage with fresh blobs = %d, %v", n, err)
+	if n, err := s.Sweep(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("Sweep with fresh blobs = %d, %v", n, err)
 	}
 	old := time.Now().Add(-2 * time.Hour)
 	for _, id := range []string{keep, drop} {
@@ -311,9 +315,9 @@ func TestCollectGarbage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := s.CollectGarbage(ctx, time.Hour)
+	n, err := s.Sweep(ctx, time.Hour)
 	if err != nil || n != 1 {
-		t.Fatalf("CollectGarbage = %d, %v; want 1", n, err)
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
 	}
 	if _, err := blobs.Open(ctx, drop); err == nil {
 		t.Error("unreferenced blob survived")

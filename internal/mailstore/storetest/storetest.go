@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 		{"Headers", testHeaders},
 		{"Recent", testRecent},
 		{"URLAuthKeys", testURLAuthKeys},
+		{"CollectGarbage", testCollectGarbage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
