@@ -19,33 +19,63 @@ var pg struct {
 	admin   string // DSN of the cluster's "postgres" database
 	err     error
 	started time.Duration
+	spares  chan spare // empty databases made ahead of need by makeSpares
+}
+
+// spare is an empty database made ahead of need, or why it could not be made.
+type spare struct {
+	name string
+	err  error
 }
 
 // Postgres returns the DSN of a new, empty database on the test binary's
 // PostgreSQL cluster, starting the cluster on first use. The database is
-// dropped when the test ends.
+// dropped after the test ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
 	pg.once.Do(startPostgres)
 	if pg.err != nil {
 		unavailable(t, "PostgreSQL", pg.err, pgHint)
 	}
+	s := <-pg.spares
+	if s.err != nil {
+		t.Fatalf("testsvc: create database: %v", s.err)
+	}
+	// Renamed after the test, so a failing test's statements in the server log
+	// and in pg_stat_activity say whose they are.
 	name := uniqueName(t, "_", 63)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := adminExec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("testsvc: create database %s: %v", name, err)
+	if err := adminExec(ctx, "ALTER DATABASE "+pgIdent(s.name)+" RENAME TO "+pgIdent(name)); err != nil {
+		t.Fatalf("testsvc: rename database %s: %v", s.name, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		// FORCE: a test that leaked a connection must not fail the next one.
-		if err := adminExec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("testsvc: drop database %s: %v", name, err)
-		}
+		// In the background, and its error unreported: the whole cluster is
+		// discarded when the binary exits, so the drop only bounds disk use.
+		// FORCE: a test that leaked a connection must not keep its database.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = adminExec(ctx, "DROP DATABASE "+pgIdent(name)+" WITH (FORCE)")
+		}()
 	})
 	return pgDSN(pg.admin, name)
 }
+
+// makeSpares keeps empty databases ready: CREATE DATABASE copies a template
+// with fsync on, which takes a second or more on a busy machine; made while
+// the previous test runs, that second is mostly hidden.
+func makeSpares() {
+	for {
+		name := fmt.Sprintf("spare_%d", seq.Add(1))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := adminExec(ctx, "CREATE DATABASE "+pgIdent(name))
+		cancel()
+		pg.spares <- spare{name, err}
+	}
+}
+
+func pgIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 func startPostgres() {
 	start := time.Now()
@@ -72,6 +102,8 @@ func startPostgres() {
 	}
 	pg.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	pg.started = time.Since(start)
+	pg.spares = make(chan spare, 1)
+	go makeSpares()
 }
 
 // pgDSN is the admin DSN pointed at database name.

@@ -35,7 +35,10 @@ func TestPostgres(t *testing.T) {
 		t.Fatalf("v = %q, %v", v, err)
 	}
 
-	other, err := pgx.Connect(ctx, Postgres(t))
+	start := time.Now()
+	dsn2 := Postgres(t)
+	t.Logf("second database ready in %v", time.Since(start))
+	other, err := pgx.Connect(ctx, dsn2)
 	if err != nil {
 		t.Fatal(err)
 	}
