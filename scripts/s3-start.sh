@@ -14,6 +14,9 @@ secret=${S3_TEST_SECRET_KEY:-rookery-test-secret}
 gw=${VERSITYGW:-$(command -v versitygw || echo "$HOME/.cache/rookery-ci/bin/versitygw")}
 [ -x "$gw" ] || { echo "$0: versitygw not found; install it: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0" >&2; exit 3; }
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+# Something already answering on the port would pass the readiness check below.
+if listening; then echo "$0: 127.0.0.1:$port is already in use" >&2; exit 1; fi
 mkdir -p "$dir/root"
 dir=$(cd "$dir" && pwd)
 setsid "$gw" --access "$access" --secret "$secret" --port "127.0.0.1:$port" posix "$dir/root" \
@@ -22,10 +25,10 @@ pid=$!
 echo "$pid" >"$dir/versitygw.pid"
 for _ in $(seq 1 300); do
 	if ! kill -0 "$pid" 2>/dev/null; then cat "$dir/versitygw.log" >&2; exit 1; fi
-	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+	if listening; then break; fi
 	sleep 0.05
 done
-(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$0: versitygw did not listen on $port" >&2; "$here/s3-stop.sh" "$dir"; exit 1; }
+listening && kill -0 "$pid" 2>/dev/null || { echo "$0: versitygw did not listen on $port" >&2; "$here/s3-stop.sh" "$dir"; exit 1; }
 
 if [ -n "${ROOKERY_WATCH_PID:-}" ]; then
 	setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2/s3-stop.sh" "$3"; rm -rf "$3"' \

@@ -79,11 +79,6 @@ func pgIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 func startPostgres() {
 	start := time.Now()
-	port, err := freePort()
-	if err != nil {
-		pg.err = err
-		return
-	}
 	bin := os.Getenv("PG_BINDIR")
 	if bin == "" {
 		bin = "/usr/lib/postgresql/15/bin"
@@ -92,12 +87,9 @@ func startPostgres() {
 		pg.err = fmt.Errorf("%w: %v", errMissing, err)
 		return
 	}
-	dir, err := publicTempDir("rookery-pg-")
+	port, err := startServer("pg-start.sh", "pg-stop.sh", "rookery-pg-", []string{"PG_BINDIR=" + bin})
 	if err != nil {
 		pg.err = err
-		return
-	}
-	if pg.err = runScript("pg-start.sh", []string{"PG_BINDIR=" + bin}, dir, fmt.Sprint(port)); pg.err != nil {
 		return
 	}
 	pg.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)

@@ -109,17 +109,9 @@ func startS3() {
 		s3.err = err
 		return
 	}
-	port, err := freePort()
+	port, err := startServer("s3-start.sh", "s3-stop.sh", "rookery-s3-", []string{"VERSITYGW=" + gw})
 	if err != nil {
 		s3.err = err
-		return
-	}
-	dir, err := os.MkdirTemp("", "rookery-s3-")
-	if err != nil {
-		s3.err = err
-		return
-	}
-	if s3.err = runScript("s3-start.sh", []string{"VERSITYGW=" + gw}, dir, fmt.Sprint(port)); s3.err != nil {
 		return
 	}
 	s3.endpoint = fmt.Sprintf("127.0.0.1:%d", port)

@@ -88,9 +88,36 @@ func runScript(name string, env []string, args ...string) error {
 	return fmt.Errorf("%s: %v: %s", name, err, msg)
 }
 
+// startServer runs scripts/start with a new directory and a free loopback
+// port and returns the port. Another process can take the port between
+// freePort and the server's bind, so a failed start is retried on a new one.
+func startServer(start, stop, dirPrefix string, env []string) (port int, err error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		if port, err = freePort(); err != nil {
+			return 0, err
+		}
+		dir, err := publicTempDir(dirPrefix)
+		if err != nil {
+			return 0, err
+		}
+		err = runScript(start, env, dir, strconv.Itoa(port))
+		if err == nil {
+			return port, nil
+		}
+		// Whatever the failed start left running or on disk goes first.
+		_ = runScript(stop, nil, dir)
+		_ = os.RemoveAll(dir)
+		if errors.Is(err, errMissing) || attempt == 2 {
+			return 0, err
+		}
+	}
+	panic("unreachable")
+}
+
 // publicTempDir makes a directory under the system temp dir that other users
 // can traverse: the PostgreSQL server runs as "postgres" when tests run as root,
-// and t.TempDir's directories are private to the test's user.
+// and t.TempDir's directories are private to the test's user. The watchdog
+// removes it when the test binary exits.
 func publicTempDir(prefix string) (string, error) {
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
