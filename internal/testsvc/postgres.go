@@ -3,6 +3,7 @@ package testsvc
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -67,7 +68,7 @@ func Postgres(t testing.TB) string {
 // the previous test runs, that second is mostly hidden.
 func makeSpares() {
 	for {
-		name := fmt.Sprintf("spare_%d", seq.Add(1))
+		name := fmt.Sprintf("spare_%d_%d", os.Getpid(), seq.Add(1))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := adminExec(ctx, "CREATE DATABASE "+pgIdent(name))
 		cancel()
@@ -79,6 +80,12 @@ func pgIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 func startPostgres() {
 	start := time.Now()
+	pg.spares = make(chan spare, 1)
+	if dsn := os.Getenv("ROOKERY_TEST_PG_DSN"); dsn != "" {
+		pg.admin = dsn
+		go makeSpares()
+		return
+	}
 	bin := os.Getenv("PG_BINDIR")
 	if bin == "" {
 		bin = "/usr/lib/postgresql/15/bin"
@@ -94,14 +101,17 @@ func startPostgres() {
 	}
 	pg.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	pg.started = time.Since(start)
-	pg.spares = make(chan spare, 1)
 	go makeSpares()
 }
 
 // pgDSN is the admin DSN pointed at database name.
 func pgDSN(admin, name string) string {
-	cfg, _ := pgx.ParseConfig(admin)
-	return fmt.Sprintf("postgres://postgres@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, name)
+	u, err := url.Parse(admin)
+	if err != nil || u.Scheme == "" {
+		panic("testsvc: the PostgreSQL DSN must be a URL (postgres://...): " + admin)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
 
 func adminExec(ctx context.Context, sql string) error {

@@ -104,6 +104,10 @@ func versitygwPath() (string, error) {
 
 func startS3() {
 	start := time.Now()
+	if endpoint := os.Getenv("ROOKERY_TEST_S3"); endpoint != "" {
+		s3.endpoint = endpoint
+		return
+	}
 	gw, err := versitygwPath()
 	if err != nil {
 		s3.err = err

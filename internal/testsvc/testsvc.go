@@ -8,6 +8,10 @@
 // a second of the test binary exiting, however it exits (a panic or a -timeout
 // included), so no TestMain is needed.
 //
+// ROOKERY_TEST_PG_DSN (a superuser's DSN) and ROOKERY_TEST_S3 (host:port of
+// an S3 server taking the test credentials) make every test binary share
+// servers started once, as .ci/run does, instead of starting its own.
+//
 // When a service cannot be found, tests skip with a message saying how to
 // install it; under CI=true they fail instead, so CI can never pass by skipping.
 package testsvc
@@ -129,10 +133,11 @@ func publicTempDir(prefix string) (string, error) {
 var seq atomic.Int64
 
 // uniqueName is a lower-case name for a test's database or bucket, made of
-// [a-z0-9-] or [a-z0-9_] (sep), at most max bytes, unique within the binary.
+// [a-z0-9-] or [a-z0-9_] (sep), at most max bytes, unique on the server.
 func uniqueName(t testing.TB, sep string, max int) string {
 	base := strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), sep), sep)
-	suffix := fmt.Sprintf("%s%d", sep, seq.Add(1))
+	// The PID keeps names apart when several test binaries share a server.
+	suffix := fmt.Sprintf("%s%d%s%d", sep, os.Getpid(), sep, seq.Add(1))
 	if room := max - len("t") - len(sep) - len(suffix); len(base) > room {
 		base = base[:room]
 	}
