@@ -130,15 +130,18 @@ func publicTempDir(prefix string) (string, error) {
 	return dir, os.Chmod(dir, 0o755)
 }
 
-var seq atomic.Int64
+var (
+	seq          atomic.Int64
+	notNameChars = regexp.MustCompile(`[^a-z0-9]+`)
+)
 
 // uniqueName is a lower-case name for a test's database or bucket, made of
-// [a-z0-9-] or [a-z0-9_] (sep), at most max bytes, unique on the server.
-func uniqueName(t testing.TB, sep string, max int) string {
-	base := strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), sep), sep)
+// [a-z0-9-] or [a-z0-9_] (sep), at most limit bytes, unique on the server.
+func uniqueName(t testing.TB, sep string, limit int) string {
+	base := strings.Trim(notNameChars.ReplaceAllString(strings.ToLower(t.Name()), sep), sep)
 	// The PID keeps names apart when several test binaries share a server.
 	suffix := fmt.Sprintf("%s%d%s%d", sep, os.Getpid(), sep, seq.Add(1))
-	if room := max - len("t") - len(sep) - len(suffix); len(base) > room {
+	if room := limit - len("t") - len(sep) - len(suffix); len(base) > room {
 		base = base[:room]
 	}
 	return "t" + sep + strings.Trim(base, sep) + suffix
