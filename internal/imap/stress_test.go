@@ -55,6 +55,7 @@ type stressSession struct {
 	name           string
 	c              *tconn
 	rev2, qresync  bool
+	condstore      bool   // CONDSTORE or QRESYNC enabled
 	selected       string // "" when not selected
 	readOnly       bool
 	announced      map[string]bool
@@ -62,6 +63,7 @@ type stressSession struct {
 	flags          [][]string // seq-1 → flags last told, nil while unknown
 	tagN           int
 	forbidExpunge  bool // the running command is FETCH, STORE or SEARCH
+	fetching       bool // the running command is FETCH or UID FETCH
 	searchBySeq    bool
 	pendingUnknown bool
 }
@@ -73,6 +75,8 @@ type stressRun struct {
 	rng        *rand.Rand
 	log        []string
 	keywordSeq int
+	sessions   []*stressSession
+	idling     bool // one session is in IDLE
 }
 
 func (r *stressRun) logf(format string, args ...any) {
@@ -109,9 +113,11 @@ func runStress(t *testing.T, seed uint64, steps int) {
 			r.command(s, "ENABLE "+m.enable)
 			s.rev2 = strings.Contains(m.enable, "IMAP4rev2")
 			s.qresync = strings.Contains(m.enable, "QRESYNC")
+			s.condstore = strings.Contains(m.enable, "CONDSTORE") || s.qresync
 		}
 		sessions = append(sessions, s)
 	}
+	r.sessions = sessions
 	for _, mb := range stressMailboxes[1:] {
 		r.command(sessions[0], "CREATE "+mb)
 	}
@@ -232,7 +238,7 @@ func (r *stressRun) step(s *stressSession) {
 		}
 	case k < 13:
 		r.command(s, "STATUS "+r.mailbox()+" (MESSAGES UIDNEXT UNSEEN)")
-	case k < 14:
+	case k < 14 && !r.idling:
 		r.idle(s)
 	default:
 		r.syncCheck(s)
@@ -287,6 +293,13 @@ func (r *stressRun) idle(s *stressSession) {
 		}
 		r.untagged(s, l)
 	}
+	// Another session's command: its changes reach the idler as pushes,
+	// read (and checked) below together with the reply to DONE.
+	if o := r.sessions[r.rng.IntN(len(r.sessions))]; o != s {
+		r.idling = true // o must not IDLE too, or pick s
+		r.step(o)
+		r.idling = false
+	}
 	s.c.send("DONE\r\n")
 	r.finish(s, tag, "IDLE")
 }
@@ -310,6 +323,7 @@ func (r *stressRun) command(s *stressSession, cmd string) []string {
 	// (RFC 7162 §3.2.10).
 	s.forbidExpunge = verb == "FETCH" || verb == "STORE" || verb == "SEARCH"
 	s.searchBySeq = verb == "SEARCH"
+	s.fetching = verb == "FETCH" || verb == "UID FETCH"
 	s.c.send(tag + " " + cmd + "\r\n")
 	lines := r.finish(s, tag, verb)
 	if (verb == "SELECT" || verb == "EXAMINE") && strings.HasPrefix(lines[len(lines)-1], tag+" OK") {
@@ -330,7 +344,7 @@ func (r *stressRun) finish(s *stressSession, tag, verb string) []string {
 			if strings.HasPrefix(rest, "BAD") {
 				r.fail(s, "%s answered BAD: %s", verb, l)
 			}
-			s.forbidExpunge, s.searchBySeq = false, false
+			s.forbidExpunge, s.searchBySeq, s.fetching = false, false, false
 			return lines
 		}
 		r.untagged(s, l)
@@ -434,6 +448,15 @@ func (r *stressRun) untagged(s *stressSession, l string) {
 			r.fail(s, "FETCH %d outside 1..%d", n, len(s.uids))
 		}
 		uid, fl, hasFlags := stressFetchItems(m[2])
+		// RFC 7162 §3.2.4 (CONDSTORE) and §3.2.10 (QRESYNC): FETCH
+		// responses the client did not ask for carry MODSEQ, and UID
+		// too once QRESYNC is enabled.
+		if !s.fetching && s.condstore && !strings.Contains(m[2], "MODSEQ (") {
+			r.fail(s, "FETCH without MODSEQ after ENABLE CONDSTORE")
+		}
+		if !s.fetching && s.qresync && uid == 0 {
+			r.fail(s, "FETCH without UID after ENABLE QRESYNC")
+		}
 		if uid != 0 {
 			r.placeUID(s, n, uid)
 		}
