@@ -81,8 +81,8 @@ type stressRun struct {
 
 func (r *stressRun) logf(format string, args ...any) {
 	r.log = append(r.log, fmt.Sprintf(format, args...))
-	if len(r.log) > 80 {
-		r.log = r.log[len(r.log)-80:]
+	if len(r.log) > 400 {
+		r.log = r.log[len(r.log)-400:]
 	}
 }
 
@@ -199,9 +199,16 @@ func (r *stressRun) step(s *stressSession) {
 			return
 		}
 		op := []string{"+FLAGS", "-FLAGS", "FLAGS"}[r.rng.IntN(3)]
-		if r.rng.IntN(2) == 0 {
-			r.command(s, fmt.Sprintf("STORE %s %s %s", set, op, r.flagList()))
-		} else {
+		switch r.rng.IntN(4) {
+		case 0:
+			r.silentStore(s, set, op)
+		case 1:
+			mod := ""
+			if s.condstore {
+				mod = fmt.Sprintf(" (UNCHANGEDSINCE %d)", 1+r.rng.IntN(200))
+			}
+			r.command(s, fmt.Sprintf("STORE %s%s %s %s", set, mod, op, r.flagList()))
+		default:
 			r.command(s, fmt.Sprintf("UID STORE %s %s %s", r.uidSet(s), op, r.flagList()))
 		}
 	case k < 6:
@@ -222,7 +229,9 @@ func (r *stressRun) step(s *stressSession) {
 		}
 		r.command(s, fmt.Sprintf("%s %s %s", verb, set, r.mailbox()))
 	case k < 10:
-		if set := r.seqSet(s); set != "" {
+		if set := r.seqSet(s); set != "" && s.condstore && r.rng.IntN(3) == 0 {
+			r.command(s, fmt.Sprintf("FETCH %s (UID FLAGS) (CHANGEDSINCE %d)", set, 1+r.rng.IntN(200)))
+		} else if set != "" {
 			r.command(s, "FETCH "+set+" (UID FLAGS)")
 		} else {
 			r.command(s, "UID FETCH 1:* FLAGS")
@@ -243,6 +252,59 @@ func (r *stressRun) step(s *stressSession) {
 	default:
 		r.syncCheck(s)
 	}
+}
+
+// silentStore runs STORE .SILENT on sequence numbers and updates the
+// model as the client would: the flags it asked for, on the messages it
+// named, unless a FETCH tells otherwise (RFC 9051 §6.4.6).
+func (r *stressRun) silentStore(s *stressSession, set, op string) {
+	fl := r.flagList()
+	want := strings.Fields(strings.Trim(fl, "()"))
+	parsed, err := parseSeqSet(set)
+	if err != nil {
+		r.fail(s, "bad set %s: %v", set, err)
+	}
+	nums, _ := parsed.seqNums(uint32(len(s.uids)))
+	// EXPUNGE may not come during STORE, so numbers hold still.
+	after := make(map[int][]string) // seq → flags it should have
+	for _, n := range nums {
+		cur := s.flags[n-1]
+		if cur == nil || s.readOnly {
+			continue
+		}
+		var next []string
+		switch op {
+		case "+FLAGS":
+			next = append(slices.Clone(cur), want...)
+		case "-FLAGS":
+			next = slices.DeleteFunc(slices.Clone(cur), func(f string) bool { return slices.Contains(want, f) })
+		default:
+			next = slices.DeleteFunc(slices.Clone(cur), func(f string) bool { return f != `\Recent` })
+			next = append(next, want...)
+		}
+		slices.Sort(next)
+		after[int(n)] = slices.Compact(next)
+	}
+	lines := r.command(s, fmt.Sprintf("STORE %s %s.SILENT %s", set, op, fl))
+	if !strings.HasPrefix(lines[len(lines)-1], fmt.Sprintf("%s%d OK", s.name, s.tagN)) {
+		return
+	}
+	for n, next := range after {
+		if !r.fetchedDuring(lines, n) {
+			s.flags[n-1] = next
+		}
+	}
+}
+
+// fetchedDuring reports whether lines hold a FETCH with FLAGS for message
+// n (numbers as they stood at the end of the command).
+func (r *stressRun) fetchedDuring(lines []string, n int) bool {
+	for _, l := range lines {
+		if m := fetchRE.FindStringSubmatch(l); m != nil && m[1] == strconv.Itoa(n) && strings.Contains(m[2], "FLAGS (") {
+			return true
+		}
+	}
+	return false
 }
 
 // syncCheck: after a NOOP, a FETCH of every message must agree with
@@ -352,13 +414,14 @@ func (r *stressRun) finish(s *stressSession, tag, verb string) []string {
 }
 
 var (
-	fetchRE    = regexp.MustCompile(`^\* (\d+) FETCH \((.*)\)$`)
-	numRespRE  = regexp.MustCompile(`^\* (\d+) (EXISTS|RECENT|EXPUNGE)$`)
-	flagsRE    = regexp.MustCompile(`^\* FLAGS \((.*)\)$`)
-	vanishedRE = regexp.MustCompile(`^\* VANISHED (\(EARLIER\) )?(\S+)$`)
-	esearchRE  = regexp.MustCompile(`^\* ESEARCH \(TAG "[^"]*"\)( UID)? ALL (\S+)$`)
-	uidItemRE  = regexp.MustCompile(`(?:^| )UID (\d+)`)
-	flagItemRE = regexp.MustCompile(`(?:^| )FLAGS \(([^)]*)\)`)
+	fetchRE     = regexp.MustCompile(`^\* (\d+) FETCH \((.*)\)$`)
+	numRespRE   = regexp.MustCompile(`^\* (\d+) (EXISTS|RECENT|EXPUNGE)$`)
+	flagsRE     = regexp.MustCompile(`^\* FLAGS \((.*)\)$`)
+	vanishedRE  = regexp.MustCompile(`^\* VANISHED (\(EARLIER\) )?(\S+)$`)
+	esearchRE   = regexp.MustCompile(`^\* ESEARCH \(TAG "[^"]*"\)( UID)? ALL (\S+)$`)
+	permFlagsRE = regexp.MustCompile(`^\* OK \[PERMANENTFLAGS \(([^)]*)\)\]`)
+	uidItemRE   = regexp.MustCompile(`(?:^| )UID (\d+)`)
+	flagItemRE  = regexp.MustCompile(`(?:^| )FLAGS \(([^)]*)\)`)
 )
 
 // stressFetchItems returns the UID (0 if absent) and flags (nil if absent)
@@ -493,6 +556,25 @@ func (r *stressRun) untagged(s *stressSession, l string) {
 			}
 			if _, ok := set.seqNums(uint32(len(s.uids))); !ok {
 				r.fail(s, "ESEARCH result %s outside 1..%d", m[2], len(s.uids))
+			}
+		}
+		return
+	}
+	if m := permFlagsRE.FindStringSubmatch(l); m != nil {
+		perm := strings.Fields(m[1])
+		if !s.readOnly && !slices.Contains(perm, `\*`) {
+			r.fail(s, `PERMANENTFLAGS without \* in a read-write mailbox`)
+		}
+		for _, f := range perm {
+			if f != `\*` && !s.announced[f] {
+				r.fail(s, "PERMANENTFLAGS lists %s, which FLAGS did not", f)
+			}
+		}
+		if !s.readOnly {
+			for f := range s.announced {
+				if !slices.Contains(perm, f) {
+					r.fail(s, "FLAGS lists %s, PERMANENTFLAGS does not", f)
+				}
 			}
 		}
 		return
