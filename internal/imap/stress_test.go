@@ -2,6 +2,7 @@ package imap
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -229,7 +230,10 @@ func (r *stressRun) step(s *stressSession) {
 		}
 		r.command(s, fmt.Sprintf("%s %s %s", verb, set, r.mailbox()))
 	case k < 10:
-		if set := r.seqSet(s); set != "" && s.condstore && r.rng.IntN(3) == 0 {
+		if set := r.seqSet(s); set != "" && r.rng.IntN(4) == 0 {
+			// Sets \Seen unless read-only; the new flags come with it.
+			r.command(s, "FETCH "+set+" BODY[HEADER.FIELDS (SUBJECT)]")
+		} else if set != "" && s.condstore && r.rng.IntN(3) == 0 {
 			r.command(s, fmt.Sprintf("FETCH %s (UID FLAGS) (CHANGEDSINCE %d)", set, 1+r.rng.IntN(200)))
 		} else if set != "" {
 			r.command(s, "FETCH "+set+" (UID FLAGS)")
@@ -398,7 +402,7 @@ func (r *stressRun) command(s *stressSession, cmd string) []string {
 func (r *stressRun) finish(s *stressSession, tag, verb string) []string {
 	var lines []string
 	for {
-		l := s.c.readLine()
+		l := readResponse(s.c)
 		r.logf("S(%s) %s", s.name, l)
 		lines = append(lines, l)
 		if strings.HasPrefix(l, tag+" ") {
@@ -410,6 +414,25 @@ func (r *stressRun) finish(s *stressSession, tag, verb string) []string {
 			return lines
 		}
 		r.untagged(s, l)
+	}
+}
+
+var literalRE = regexp.MustCompile(`\{(\d+)\}$`)
+
+// readResponse reads one response, replacing any literals in it by "<n>".
+func readResponse(c *tconn) string {
+	c.t.Helper()
+	l := c.readLine()
+	for {
+		m := literalRE.FindStringSubmatchIndex(l)
+		if m == nil {
+			return l
+		}
+		n, _ := strconv.Atoi(l[m[2]:m[3]])
+		if _, err := io.ReadFull(c.br, make([]byte, n)); err != nil {
+			c.t.Fatalf("read literal: %v", err)
+		}
+		l = l[:m[0]] + "<" + strconv.Itoa(n) + ">" + c.readLine()
 	}
 }
 
