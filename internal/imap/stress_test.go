@@ -56,8 +56,11 @@ type stressSession struct {
 	name           string
 	c              *tconn
 	rev2, qresync  bool
-	condstore      bool   // CONDSTORE or QRESYNC enabled
-	selected       string // "" when not selected
+	condstore      bool // CONDSTORE or QRESYNC enabled
+	selecting      bool
+	uidValidity    uint64
+	resync         map[string][2]uint64 // QRESYNC: mailbox → UIDVALIDITY, HIGHESTMODSEQ last seen
+	selected       string               // "" when not selected
 	readOnly       bool
 	announced      map[string]bool
 	uids           []uint32   // seq-1 → UID, 0 while unknown
@@ -109,7 +112,7 @@ func runStress(t *testing.T, seed uint64, steps int) {
 	for _, m := range modes {
 		c := dialRaw(t, env.addr)
 		c.login("alice")
-		s := &stressSession{name: m.name, c: c}
+		s := &stressSession{name: m.name, c: c, resync: map[string][2]uint64{}}
 		if m.enable != "" {
 			r.command(s, "ENABLE "+m.enable)
 			s.rev2 = strings.Contains(m.enable, "IMAP4rev2")
@@ -182,7 +185,13 @@ func (r *stressRun) step(s *stressSession) {
 		if r.rng.IntN(4) == 0 {
 			verb = "EXAMINE"
 		}
-		r.command(s, verb+" "+r.mailbox())
+		mb := r.mailbox()
+		if q, ok := s.resync[mb]; ok && r.rng.IntN(2) == 0 {
+			// RFC 7162 §3.2.5: FETCHes of changed messages and VANISHED
+			// (EARLIER) come with the SELECT, after FLAGS.
+			mb += fmt.Sprintf(" (QRESYNC (%d %d))", q[0], q[1])
+		}
+		r.command(s, verb+" "+mb)
 		return
 	}
 	switch k := r.rng.IntN(16); {
@@ -390,10 +399,20 @@ func (r *stressRun) command(s *stressSession, cmd string) []string {
 	s.forbidExpunge = verb == "FETCH" || verb == "STORE" || verb == "SEARCH"
 	s.searchBySeq = verb == "SEARCH"
 	s.fetching = verb == "FETCH" || verb == "UID FETCH"
+	s.selecting = verb == "SELECT" || verb == "EXAMINE"
 	s.c.send(tag + " " + cmd + "\r\n")
 	lines := r.finish(s, tag, verb)
+	s.selecting = false
 	if (verb == "SELECT" || verb == "EXAMINE") && strings.HasPrefix(lines[len(lines)-1], tag+" OK") {
 		s.selected = strings.Fields(cmd)[1]
+	}
+	if s.qresync && s.selected != "" {
+		for _, l := range lines {
+			if m := highestRE.FindStringSubmatch(l); m != nil {
+				hm, _ := strconv.ParseUint(m[1], 10, 64)
+				s.resync[s.selected] = [2]uint64{s.uidValidity, hm}
+			}
+		}
 	}
 	return lines
 }
@@ -437,14 +456,16 @@ func readResponse(c *tconn) string {
 }
 
 var (
-	fetchRE     = regexp.MustCompile(`^\* (\d+) FETCH \((.*)\)$`)
-	numRespRE   = regexp.MustCompile(`^\* (\d+) (EXISTS|RECENT|EXPUNGE)$`)
-	flagsRE     = regexp.MustCompile(`^\* FLAGS \((.*)\)$`)
-	vanishedRE  = regexp.MustCompile(`^\* VANISHED (\(EARLIER\) )?(\S+)$`)
-	esearchRE   = regexp.MustCompile(`^\* ESEARCH \(TAG "[^"]*"\)( UID)? ALL (\S+)$`)
-	permFlagsRE = regexp.MustCompile(`^\* OK \[PERMANENTFLAGS \(([^)]*)\)\]`)
-	uidItemRE   = regexp.MustCompile(`(?:^| )UID (\d+)`)
-	flagItemRE  = regexp.MustCompile(`(?:^| )FLAGS \(([^)]*)\)`)
+	fetchRE       = regexp.MustCompile(`^\* (\d+) FETCH \((.*)\)$`)
+	numRespRE     = regexp.MustCompile(`^\* (\d+) (EXISTS|RECENT|EXPUNGE)$`)
+	flagsRE       = regexp.MustCompile(`^\* FLAGS \((.*)\)$`)
+	vanishedRE    = regexp.MustCompile(`^\* VANISHED (\(EARLIER\) )?(\S+)$`)
+	esearchRE     = regexp.MustCompile(`^\* ESEARCH \(TAG "[^"]*"\)( UID)? ALL (\S+)$`)
+	permFlagsRE   = regexp.MustCompile(`^\* OK \[PERMANENTFLAGS \(([^)]*)\)\]`)
+	highestRE     = regexp.MustCompile(`\[HIGHESTMODSEQ (\d+)\]`)
+	uidValidityRE = regexp.MustCompile(`^\* OK \[UIDVALIDITY (\d+)\]`)
+	uidItemRE     = regexp.MustCompile(`(?:^| )UID (\d+)`)
+	flagItemRE    = regexp.MustCompile(`(?:^| )FLAGS \(([^)]*)\)`)
 )
 
 // stressFetchItems returns the UID (0 if absent) and flags (nil if absent)
@@ -515,8 +536,11 @@ func (r *stressRun) untagged(s *stressSession, l string) {
 		return
 	}
 	if m := vanishedRE.FindStringSubmatch(l); m != nil {
-		if !s.qresync || m[1] != "" {
+		if !s.qresync || m[1] != "" && !s.selecting {
 			r.fail(s, "unexpected %q", l)
+		}
+		if m[1] != "" {
+			return // about the client's cache, not this session's view
 		}
 		if s.forbidExpunge {
 			r.fail(s, "VANISHED during FETCH/STORE/SEARCH")
@@ -581,6 +605,10 @@ func (r *stressRun) untagged(s *stressSession, l string) {
 				r.fail(s, "ESEARCH result %s outside 1..%d", m[2], len(s.uids))
 			}
 		}
+		return
+	}
+	if m := uidValidityRE.FindStringSubmatch(l); m != nil {
+		s.uidValidity, _ = strconv.ParseUint(m[1], 10, 64)
 		return
 	}
 	if m := permFlagsRE.FindStringSubmatch(l); m != nil {
