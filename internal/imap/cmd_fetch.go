@@ -161,6 +161,10 @@ func (s *session) markSeen(idx []int, items []fetchItem) (map[uint32]bool, error
 	if err != nil {
 		return nil, err
 	}
+	// The new flags carry another session's unreported keywords too.
+	if err := s.announceKeywords(changed); err != nil {
+		return nil, err
+	}
 	out := make(map[uint32]bool, len(changed))
 	for _, m := range changed {
 		if i := s.sel.index(m.UID); i >= 0 {

@@ -113,9 +113,17 @@ func handleStore(s *session, c *command) error {
 		return err
 	}
 	changedUIDs := make(map[uint32]bool, len(changed))
+	// unforeseen: changed messages whose new flags the client cannot
+	// work out from what it was told and what it asked, because another
+	// session changed them meanwhile. .SILENT does not hide those (RFC
+	// 9051 §6.4.6: the flags must stay determinate).
+	unforeseen := make(map[uint32]bool)
 	for _, m := range changed {
 		changedUIDs[m.UID] = true
 		if i := s.sel.index(m.UID); i >= 0 {
+			if !sameFlags(flagsAfter(s.sel.msgs[i].Flags, reqs), m.Flags) {
+				unforeseen[m.UID] = true
+			}
 			s.sel.msgs[i] = m
 		}
 	}
@@ -129,11 +137,13 @@ func handleStore(s *session, c *command) error {
 	// Report the current flags of every message in the set (RFC 3501
 	// §6.4.6), except those that failed UNCHANGEDSINCE. With CONDSTORE
 	// the response carries MODSEQ, and .SILENT still reports the new
-	// MODSEQ of changed messages (RFC 7162 §3.1.3).
+	// MODSEQ of changed messages (RFC 7162 §3.1.3), and the flags of
+	// those another session changed too.
 	var b strings.Builder
 	for _, i := range idx {
 		m := s.sel.withRecent(s.sel.msgs[i])
-		if failed[m.UID] || silent && (!s.condstore || !changedUIDs[m.UID]) {
+		quiet := silent && !unforeseen[m.UID]
+		if failed[m.UID] || quiet && (!s.condstore || !changedUIDs[m.UID]) {
 			continue
 		}
 		b.Reset()
@@ -145,7 +155,7 @@ func handleStore(s *session, c *command) error {
 			b.WriteString(strconv.FormatUint(uint64(m.UID), 10))
 			b.WriteByte(' ')
 		}
-		if !silent {
+		if !quiet {
 			b.WriteString("FLAGS (")
 			b.WriteString(strings.Join(m.Flags, " "))
 			b.WriteString(")")

@@ -72,3 +72,42 @@ func (s *session) announceKeywords(msgs []mailstore.Message) error {
 	sel.writeFlagsResponses(&b)
 	return s.write([]byte(b.String()))
 }
+
+// flagsAfter is what a client expects a message's flags to be after the
+// stores reqs, from the flags cur it was told: flag names compare without
+// case, as the store matches them.
+func flagsAfter(cur []string, reqs []mailstore.ConditionalFlags) []string {
+	next := slices.Clone(cur)
+	has := func(list []string, f string) bool {
+		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, f) })
+	}
+	for _, r := range reqs {
+		switch r.Op {
+		case mailstore.FlagsReplace:
+			next = slices.Clone(r.Flags)
+		case mailstore.FlagsAdd:
+			for _, f := range r.Flags {
+				if !has(next, f) {
+					next = append(next, f)
+				}
+			}
+		case mailstore.FlagsRemove:
+			next = slices.DeleteFunc(next, func(f string) bool { return has(r.Flags, f) })
+		}
+	}
+	return next
+}
+
+// sameFlags reports whether a and b hold the same flags, in any order and
+// case.
+func sameFlags(a, b []string) bool {
+	fold := func(l []string) []string {
+		out := make([]string, len(l))
+		for i, f := range l {
+			out[i] = strings.ToLower(f)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(fold(a), fold(b))
+}

@@ -71,3 +71,29 @@ func TestNewKeywordAnnouncedBeforeFetch(t *testing.T) {
 		`\* 1 FETCH \(FLAGS \(\$Urgent Todo\)\)`,
 		`r2 OK NOOP completed`)
 }
+
+// TestImplicitSeenAnnouncesKeywords: a FETCH that sets \Seen reports the
+// message's flags as stored, which may hold a keyword another session
+// just set; FLAGS announces it before that FETCH (RFC 9051 §7.3.5).
+func TestImplicitSeenAnnouncesKeywords(t *testing.T) {
+	env := startServer(t)
+	env.appendMessage(t, "alice", "INBOX", testMsg)
+	a := dialRaw(t, env.addr)
+	a.login("alice")
+	b := dialRaw(t, env.addr)
+	b.login("alice")
+	for _, c := range []*tconn{a, b} {
+		c.cmd("e1 ENABLE IMAP4rev2", `\* ENABLED IMAP4rev2`, `e1 OK .*`)
+		c.send("s1 SELECT INBOX\r\n")
+		c.readUntilTagged("s1")
+	}
+	b.send("b1 STORE 1 +FLAGS (Later)\r\n")
+	b.readUntilTagged("b1")
+	a.cmd("a1 FETCH 1 BODY[HEADER.FIELDS (SUBJECT)]",
+		`\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft Later\)`,
+		`\* OK \[PERMANENTFLAGS \(.* Later \\\*\)\] .*`,
+		`\* 1 FETCH \(BODY\[HEADER\.FIELDS \("SUBJECT"\)\] \{24\}`,
+		`Subject: Hello there`, ``,
+		` FLAGS \(Later \\Seen\)\)`,
+		`a1 OK FETCH completed`)
+}
