@@ -106,12 +106,12 @@ func handleTop(s *session, arg string) error {
 
 // send writes "+OK" and the message. The snapshot may name a message
 // another session expunged since login: its blob usually outlives the
-// expunge until garbage collection, so it is still served; an engine that
-// reports it gone with ErrNoMessage gets a plain -ERR, anything else is a
-// temporary failure.
+// expunge until garbage collection, so it is still served; once collected
+// (ErrBlobMissing) it gets a plain -ERR, anything else is a temporary
+// failure.
 func (s *session) send(m *dropMsg, bodyLines int, text string) error {
 	rc, err := s.store.OpenBlob(s.ctx, m.blobID)
-	if errors.Is(err, mailstore.ErrNoMessage) {
+	if errors.Is(err, mailstore.ErrBlobMissing) {
 		return errReply("", "Message was expunged by another session.")
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package pop3
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -38,4 +39,28 @@ func TestExpungedByOtherSession(t *testing.T) {
 	if _, msgs := e.inbox(t, "alice"); len(msgs) != 0 {
 		t.Fatalf("%d messages left", len(msgs))
 	}
+}
+
+// TestExpungedAndCollected: once garbage collection has removed the body
+// of a message expunged elsewhere, RETR of it answers a plain -ERR (not a
+// temporary failure) and the session goes on.
+func TestExpungedAndCollected(t *testing.T) {
+	e := startServer(t)
+	uid := e.appendMessage(t, "alice", testMsg)
+	c := dialRaw(t, e.addr)
+	c.login("alice")
+	ctx := context.Background()
+	mb, _ := e.inbox(t, "alice")
+	if _, err := e.store.SetFlags(ctx, "alice", mb.ID, []uint32{uid}, mailstore.FlagsAdd, []string{`\Deleted`}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Expunge(ctx, "alice", mb.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.store.CollectGarbage(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("CollectGarbage = %d, %v; want 1 body deleted", n, err)
+	}
+	c.cmd("RETR 1", `-ERR Message was expunged by another session\.`)
+	c.cmd("STAT", `\+OK 1 \d+`)
+	c.cmd("QUIT", `\+OK .*`)
 }
