@@ -22,6 +22,9 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 		{"RetryNowWarnedDelete", testRetryNowWarnedDelete},
 		{"StatsPurge", testStatsPurge},
 		{"RequireTLS", testRequireTLS},
+		{"Lifecycle", testLifecycle},
+		{"DueOrderAndLimit", testDueOrderAndLimit},
+		{"ConcurrentEnqueue", testConcurrentEnqueue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
