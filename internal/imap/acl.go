@@ -282,6 +282,15 @@ func (sel *selected) writable() error {
 	return nil
 }
 
+// mayRemove checks what taking messages out of the selected mailbox needs
+// (MOVE, REPLACE): a writable selection with "t" and "e" (RFC 4314 §4).
+func (sel *selected) mayRemove() error {
+	if err := sel.writable(); err != nil {
+		return err
+	}
+	return needRights(sel.rights, rightDelMsg|rightExpunge)
+}
+
 // permanentFlags is the PERMANENTFLAGS list of a read-write SELECT: the
 // flags the user's rights let them change, and "\*" (new keywords) with
 // the "w" right.

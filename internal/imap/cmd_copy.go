@@ -45,10 +45,7 @@ func (s *session) copyOrMove(c *command, move bool) error {
 	if move {
 		// RFC 4314 §4: MOVE needs "t" and "e" on the source ("r" was
 		// checked at SELECT).
-		if err := s.sel.writable(); err != nil {
-			return err
-		}
-		if err := needRights(s.sel.rights, rightDelMsg|rightExpunge); err != nil {
+		if err := s.sel.mayRemove(); err != nil {
 			return err
 		}
 	}

@@ -45,10 +45,7 @@ func handleReplace(s *session, c *command) error {
 		return errNo("NONEXISTENT", "No such message") // RFC 8508 §3.2
 	}
 	// RFC 8508 §3.4, RFC 4314: "t" and "e" on the source, "i" on the target.
-	if err := s.sel.writable(); err != nil {
-		return err
-	}
-	if err := needRights(s.sel.rights, rightDelMsg|rightExpunge); err != nil {
+	if err := s.sel.mayRemove(); err != nil {
 		return err
 	}
 	dst, err := s.resolveFor(name, rightInsert)

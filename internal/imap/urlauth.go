@@ -90,12 +90,8 @@ func handleGenURLAuth(s *session, c *command) error {
 		if err := c.p.sp(); err != nil {
 			return err
 		}
-		mech, err := c.p.atom()
-		if err != nil {
+		if err := parseURLMech(c.p); err != nil {
 			return err
-		}
-		if !strings.EqualFold(mech, urlMechInternal) {
-			return errNo("", "Unsupported URLAUTH mechanism "+mech+" (only INTERNAL)")
 		}
 		u, err := parseIMAPURL(raw)
 		switch {
@@ -216,12 +212,8 @@ func handleResetKey(s *session, c *command) error {
 			if err := c.p.sp(); err != nil {
 				return err
 			}
-			mech, err := c.p.atom()
-			if err != nil {
+			if err := parseURLMech(c.p); err != nil {
 				return err
-			}
-			if !strings.EqualFold(mech, urlMechInternal) {
-				return errNo("", "Unsupported URLAUTH mechanism "+mech+" (only INTERNAL)")
 			}
 		}
 		box, err := s.store.Mailbox(s.ctx, s.user, name)
@@ -231,4 +223,17 @@ func handleResetKey(s *session, c *command) error {
 		id = box.ID
 	}
 	return s.store.ResetURLAuthKeys(s.ctx, s.user, id)
+}
+
+// parseURLMech reads a URLAUTH mechanism name; INTERNAL is the only one
+// offered (RFC 4467 §7).
+func parseURLMech(p *parser) error {
+	mech, err := p.atom()
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(mech, urlMechInternal) {
+		return errNo("", "Unsupported URLAUTH mechanism "+mech+" (only INTERNAL)")
+	}
+	return nil
 }

@@ -104,32 +104,11 @@ func TestBlobCollectorSchedule(t *testing.T) {
 // TestNodeCollectsExpungedBodies: a running node deletes the body of a
 // message expunged over IMAP on its own once the grace period is over.
 func TestNodeCollectsExpungedBodies(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "rookery.toml")
-	body := "hostname = \"mx.example.test\"\ndata_dir = \".\"\n[listen]\nimap = \"127.0.0.1:0\"\n[mailstore]\ngc_interval = \"20ms\"\n"
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	srv, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Directory().AddDomain(ctx, "example.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Directory().AddAccount(ctx, "alice@example.test", testPassword, ""); err != nil {
-		t.Fatal(err)
-	}
-	srv.gc.now = func() time.Time { return time.Now().Add(cfg.Mailstore.GCGrace.Duration + time.Minute) }
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown(ctx)
+	e := startEnvWith(t, func(c *config.Config) { c.Mailstore.GCInterval.Duration = 20 * time.Millisecond }, func(srv *Server) {
+		srv.gc.now = func() time.Time { return time.Now().Add(srv.cfg.Mailstore.GCGrace.Duration + time.Minute) }
+	})
+	srv, cfg := e.srv, e.cfg
 
 	c := imapLogin(t, srv.Addr("imap").String(), "alice@example.test", nil)
 	msg := "Subject: gone\r\n\r\nsoon\r\n"

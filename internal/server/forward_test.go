@@ -129,19 +129,12 @@ func TestLMTPRefusesForwardingAlias(t *testing.T) {
 	if err := e.srv.Directory().AddAlias(t.Context(), "fwd@example.test", []string{"bob@example.test", "friend@far.test"}); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.Dial("tcp", e.addr("lmtp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := smtp.NewClientLMTP(conn)
+	c := lmtpDial(t, e)
 	defer c.Close()
-	if err := c.Hello("front.test"); err != nil {
-		t.Fatal(err)
-	}
 	if err := c.Mail("x@remote.test", nil); err != nil {
 		t.Fatal(err)
 	}
-	err = c.Rcpt("fwd@example.test", nil)
+	err := c.Rcpt("fwd@example.test", nil)
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 3, 3}) || !strings.Contains(se.Message, "forwards") {
 		t.Fatalf("RCPT of a forwarding alias over LMTP: %v, want 550 5.3.3 naming the forward", err)

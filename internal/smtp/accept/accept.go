@@ -207,9 +207,3 @@ func sanitizeHelo(h string) string {
 	}
 	return h
 }
-
-// ValidAddress is a syntax check of a reverse or forward path address.
-func ValidAddress(a string) bool {
-	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
-}
