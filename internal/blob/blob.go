@@ -24,3 +24,18 @@ type Store interface {
 	// Delete removes the blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, id string) error
 }
+
+// Keyed stores objects under names the caller picks rather than by their
+// content: the queue keeps each message's body under its queue ID and
+// removes it with the message, which a content address shared by two
+// identical messages could not do safely. Keys are the caller's; an engine
+// may place them under its own prefix.
+type Keyed interface {
+	// PutKey stores the bytes read from r under key, replacing any object
+	// there, and returns their size once they are durable.
+	PutKey(ctx context.Context, key string, r io.Reader) (int64, error)
+	// OpenKey returns a reader for the object; ErrNotFound if there is none.
+	OpenKey(ctx context.Context, key string) (io.ReadCloser, error)
+	// DeleteKey removes the object; a missing one is not an error.
+	DeleteKey(ctx context.Context, key string) error
+}
