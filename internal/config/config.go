@@ -46,8 +46,14 @@ type Config struct {
 	POP3       POP3       `toml:"pop3"`
 	Auth       Auth       `toml:"auth"`
 	Mailstore  Mailstore  `toml:"mailstore"`
-	Storage    Storage    `toml:"storage"`
-	Log        Log        `toml:"log"`
+	// Engines: where the directory, each mailstore and the queue keep
+	// their data (engines.go); by default all embedded under data_dir.
+	Directory  Directory         `toml:"directory"`
+	Mailstores []MailstoreEngine `toml:"mailstores"`
+	Postgres   Postgres          `toml:"postgres"`
+	S3         S3                `toml:"s3"`
+	Storage    Storage           `toml:"storage"`
+	Log        Log               `toml:"log"`
 }
 
 // Listen has one address per listener; an empty address disables it.
@@ -119,6 +125,13 @@ type Outbound struct {
 // maximal_queue_lifetime and delay_warning_time). Empty means the defaults:
 // 5m, 10m, 20m, 40m then hourly; 5 days; a warning after 4h.
 type Queue struct {
+	Engine string `toml:"engine"` // sqlite (data_dir/queue/queue.db) or postgres
+	DSN    string `toml:"dsn"`    // postgres: default [postgres] dsn
+	Schema string `toml:"schema"` // postgres: default "queue"
+	// Bodies is where the postgres queue keeps message bodies:
+	// "s3://bucket/prefix" on [s3].
+	Bodies string `toml:"bodies"`
+
 	Retry        []Duration `toml:"retry"`
 	MaxAge       Duration   `toml:"max_age"`
 	DelayWarning Duration   `toml:"delay_warning"`
@@ -292,6 +305,7 @@ func (c *Config) applyDefaults() {
 	if c.Auth.FailuresPerAccount == 0 {
 		c.Auth.FailuresPerAccount = 100
 	}
+	c.applyEngineDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -386,6 +400,7 @@ func (c *Config) Validate() error {
 	if c.Mailstore.GCGrace.Duration < time.Minute {
 		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)
 	}
+	c.validateEngines(bad)
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)
 	}
