@@ -131,6 +131,10 @@ type Queue struct {
 	// Bodies is where the postgres queue keeps message bodies:
 	// "s3://bucket/prefix" on [s3].
 	Bodies string `toml:"bodies"`
+	// ClaimTTL is how long a runner's claim on due mail lasts (default
+	// 10m): a node that dies holding claims delays that mail by at most
+	// this long before another node takes it over.
+	ClaimTTL Duration `toml:"claim_ttl"`
 
 	Retry        []Duration `toml:"retry"`
 	MaxAge       Duration   `toml:"max_age"`
@@ -306,6 +310,9 @@ func (c *Config) applyDefaults() {
 		c.Auth.FailuresPerAccount = 100
 	}
 	c.applyEngineDefaults()
+	if c.Queue.ClaimTTL.Duration == 0 {
+		c.Queue.ClaimTTL.Duration = 10 * time.Minute
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -372,6 +379,9 @@ func (c *Config) Validate() error {
 		if d.Duration <= 0 {
 			bad("queue.retry", "expected positive durations such as [\"5m\", \"10m\", \"1h\"], got %v", d)
 		}
+	}
+	if c.Queue.ClaimTTL.Duration < 5*time.Second {
+		bad("queue.claim_ttl", "expected at least 5s (a claim must outlast a delivery attempt), got %s", c.Queue.ClaimTTL)
 	}
 	if c.Queue.MaxAge.Duration < 0 {
 		bad("queue.max_age", "expected a positive duration such as \"120h\", got %v", c.Queue.MaxAge)

@@ -35,6 +35,9 @@ type S3 struct {
 	// Insecure talks plain HTTP: only for a server on loopback or a
 	// private network the node trusts.
 	Insecure bool `toml:"insecure"`
+	// CreateBucket creates a missing bucket at startup instead of
+	// refusing to start.
+	CreateBucket bool `toml:"create_bucket"`
 }
 
 // Directory selects the directory engine.
