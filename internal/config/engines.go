@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -79,11 +80,11 @@ func ParseBlobs(v string, dir func(string) string) (BlobLocation, error) {
 		}
 		return BlobLocation{Dir: dir(p)}, nil
 	case strings.HasPrefix(v, "s3://"):
-		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(v, "s3://"), "/")
-		if bucket == "" || strings.Contains(prefix, "//") {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Path, "//") {
 			return BlobLocation{}, fmt.Errorf("expected s3://BUCKET/PREFIX, got %q", v)
 		}
-		return BlobLocation{Bucket: bucket, Prefix: strings.TrimSuffix(prefix, "/")}, nil
+		return BlobLocation{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}, nil
 	}
 	return BlobLocation{}, fmt.Errorf("expected fs:DIRECTORY or s3://BUCKET/PREFIX, got %q", v)
 }

@@ -90,3 +90,21 @@ func TestEnginesInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBlobs(t *testing.T) {
+	for _, tc := range []struct{ in, bucket, prefix string }{
+		{"s3://mail", "mail", ""},
+		{"s3://mail/", "mail", ""},
+		{"s3://mail/node1/blobs/", "mail", "node1/blobs"},
+	} {
+		loc, err := ParseBlobs(tc.in, nil)
+		if err != nil || loc.Bucket != tc.bucket || loc.Prefix != tc.prefix {
+			t.Errorf("ParseBlobs(%q) = %+v, %v; want %q, %q", tc.in, loc, err, tc.bucket, tc.prefix)
+		}
+	}
+	for _, in := range []string{"", "mail/x", "http://mail/x", "s3:///x", "s3://u@mail/x", "s3://mail/x?y=1", "s3://mail/a//b", "fs:"} {
+		if _, err := ParseBlobs(in, nil); err == nil {
+			t.Errorf("ParseBlobs(%q) succeeded", in)
+		}
+	}
+}

@@ -90,10 +90,16 @@ func Blobs(ctx context.Context, cfg *config.Config, m config.MailstoreEngine) (b
 	if err != nil {
 		return nil, err
 	}
+	var st blob.Store
 	if loc.Bucket != "" {
-		return openS3(ctx, cfg, loc)
+		st, err = openS3(ctx, cfg, loc)
+	} else {
+		st, err = fsblob.Open(loc.Dir)
 	}
-	return fsblob.Open(loc.Dir)
+	if err != nil {
+		return nil, err // not a typed nil in a non-nil interface
+	}
+	return st, nil
 }
 
 // Queue opens the configured queue.

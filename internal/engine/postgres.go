@@ -26,7 +26,3 @@ func openPostgresStore(ctx context.Context, cfg *config.Config, m config.Mailsto
 func openPostgresQueue(ctx context.Context, cfg *config.Config) (queue.Store, error) {
 	return nil, errNotYet
 }
-
-func openS3(ctx context.Context, cfg *config.Config, loc config.BlobLocation) (blob.Store, error) {
-	return nil, errNotYet
-}
