@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -76,19 +75,6 @@ type Store struct {
 	prefix      string // "" or ending in "/"
 	memoryLimit int64
 	spoolDir    string
-}
-
-// ParseURL splits a store address of the form s3://bucket/prefix (the form
-// config files use) into bucket and prefix; the prefix may be empty.
-func ParseURL(s string) (bucket, prefix string, err error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", "", fmt.Errorf("s3blob: parse %q: %w", s, err)
-	}
-	if u.Scheme != "s3" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("s3blob: %q is not of the form s3://bucket/prefix", s)
-	}
-	return u.Host, strings.Trim(u.Path, "/"), nil
 }
 
 // Open connects to the server and checks the bucket exists (creating it if

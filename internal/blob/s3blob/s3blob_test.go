@@ -91,24 +91,6 @@ func (e env) assertClean(t *testing.T) {
 	}
 }
 
-func TestParseURL(t *testing.T) {
-	for _, tc := range []struct{ in, bucket, prefix string }{
-		{"s3://mail", "mail", ""},
-		{"s3://mail/", "mail", ""},
-		{"s3://mail/node1/blobs/", "mail", "node1/blobs"},
-	} {
-		b, p, err := ParseURL(tc.in)
-		if err != nil || b != tc.bucket || p != tc.prefix {
-			t.Errorf("ParseURL(%q) = %q, %q, %v; want %q, %q", tc.in, b, p, err, tc.bucket, tc.prefix)
-		}
-	}
-	for _, in := range []string{"", "mail/x", "http://mail/x", "s3:///x", "s3://u@mail/x", "s3://mail/x?y=1"} {
-		if _, _, err := ParseURL(in); err == nil {
-			t.Errorf("ParseURL(%q) succeeded", in)
-		}
-	}
-}
-
 // TestOpenMissingBucket: a misconfigured bucket fails Open, unless the
 // store is told to create it.
 func TestOpenMissingBucket(t *testing.T) {

@@ -35,10 +35,16 @@ func testStore(t testing.TB, dir string) (*Store, *fsblob.Store) {
 	return s, blobs
 }
 
+// TestConformance gives the suite a fresh directory per test; every handle
+// it opens is a separate Open of the same database file and blob directory
+// (own connections, own watch hub), as a second process would see it.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) mailstore.Store {
-		s, _ := testStore(t, t.TempDir())
-		return s
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		dir := t.TempDir()
+		return func(t *testing.T) mailstore.Store {
+			s, _ := testStore(t, dir)
+			return s
+		}
 	})
 }
 

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every mailstore.Store engine
-// must pass: call Run from the engine's tests with a function that opens a
-// fresh, empty store.
+// must pass: call Run from the engine's tests with a function that creates
+// a fresh, empty store and returns an Opener for it.
 package storetest
 
 import (
@@ -16,9 +16,20 @@ import (
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
-// Run runs every conformance test. open must return a new empty store for
-// each call and arrange its cleanup with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
+// Opener opens a handle on one store. Each call returns another,
+// independent handle on the same data, as a second process or node would
+// open it: the same database and blobs, but its own connections and none
+// of the other handles' in-memory state (caches, watch hub) unless the
+// engine shares that by design. The engine closes the handle at t's
+// cleanup.
+type Opener func(t *testing.T) mailstore.Store
+
+// Run runs every conformance test. newStore is called once per test: it
+// creates a fresh, empty store (arranging its removal with t.Cleanup) and
+// returns the Opener for it. Most tests use one handle; the multi-handle
+// tests open a second one and race writers on both, which is how a
+// scaled-out engine runs.
+func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, h *harness)
@@ -77,16 +88,27 @@ func Run(t *testing.T, open func(t *testing.T) mailstore.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, &harness{t: t, s: open(t), ctx: t.Context()})
+			open := newStore(t)
+			tc.fn(t, &harness{t: t, s: open(t), ctx: t.Context(), open: open})
 		})
 	}
 }
 
 // harness wraps a store with fatal-on-error helpers.
 type harness struct {
-	t   *testing.T
-	s   mailstore.Store
-	ctx context.Context
+	t    *testing.T
+	s    mailstore.Store
+	ctx  context.Context
+	open Opener // nil under RunLimits
+}
+
+// other opens another handle on h's store, as a second node would.
+func (h *harness) other() *harness {
+	h.t.Helper()
+	if h.open == nil {
+		h.t.Fatal("storetest: this suite has no second handle")
+	}
+	return &harness{t: h.t, s: h.open(h.t), ctx: h.ctx, open: h.open}
 }
 
 func (h *harness) account(user string) {
