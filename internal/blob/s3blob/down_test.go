@@ -25,6 +25,10 @@ type proxy struct {
 	mu     sync.Mutex
 	hang   bool
 	conns  []net.Conn
+	// sent counts bytes forwarded to the server; onSent, if set, is
+	// called with the running total.
+	sent   atomic.Int64
+	onSent func(total int64)
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -62,12 +66,26 @@ func (p *proxy) serve() {
 			p.mu.Lock()
 			p.conns = append(p.conns, s)
 			p.mu.Unlock()
-			go io.Copy(s, c)
+			go io.Copy(sentCounter{s, p}, c)
 			io.Copy(c, s)
 			c.Close()
 			s.Close()
 		}()
 	}
+}
+
+type sentCounter struct {
+	w io.Writer
+	p *proxy
+}
+
+func (c sentCounter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	total := c.p.sent.Add(int64(n))
+	if c.p.onSent != nil {
+		c.p.onSent(total)
+	}
+	return n, err
 }
 
 // dropConns closes every connection so far; hang makes later ones hang.
@@ -173,3 +191,45 @@ func (h *countHandler) Handle(context.Context, slog.Record) error {
 }
 func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestCanceledMidUpload: a Put canceled while its body is on the wire
+// fails with context.Canceled and leaves nothing readable, not even a
+// truncated object at the blob's address.
+func TestCanceledMidUpload(t *testing.T) {
+	e := newEnv(t)
+	endpoint, _, ak, sk := testsvc.S3(t) // starts nothing new: the same server
+	p := newProxy(t, endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const size = 20 << 20
+	p.onSent = func(total int64) {
+		if total > size/2 { // half the body is on the wire
+			cancel()
+		}
+	}
+	s, err := Open(ctx, Config{
+		Endpoint: p.addr(), Region: "us-east-1", AccessKey: ak, SecretKey: sk, Bucket: e.bucket,
+		Prefix: testPrefix, SpoolDir: e.spoolDir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := io.LimitReader(pattern{}, size)
+	_, _, err = s.Put(ctx, body)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "Put ") {
+		t.Fatalf("Put canceled mid-upload = %v, want context.Canceled from the PUT", err)
+	}
+	h := blob.NewHasher()
+	io.Copy(h, io.LimitReader(pattern{}, size))
+	// A later request through the same server, so the aborted one is done.
+	if _, _, err := e.s.Put(context.Background(), strings.NewReader("later")); err != nil {
+		t.Fatal(err)
+	}
+	if rc, err := e.s.Open(context.Background(), h.ID()); !errors.Is(err, blob.ErrNotFound) {
+		if rc != nil {
+			rc.Close()
+		}
+		t.Errorf("Open after a canceled Put = %v, want ErrNotFound", err)
+	}
+	e.assertClean(t)
+}

@@ -84,6 +84,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("s3blob: endpoint and bucket are required")
 	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" {
+		if err := validKey(prefix); err != nil {
+			return nil, fmt.Errorf("s3blob: prefix: %w", err)
+		}
+		prefix += "/"
+	}
 	cfg = withDefaults(cfg)
 	tr, err := minio.DefaultTransport(cfg.Secure)
 	if err != nil {
@@ -113,10 +120,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
 			return nil, fmt.Errorf("s3blob: create bucket %q: %w", cfg.Bucket, err)
 		}
-	}
-	prefix := strings.Trim(cfg.Prefix, "/")
-	if prefix != "" {
-		prefix += "/"
 	}
 	return &Store{
 		core:        minio.Core{Client: c},
