@@ -59,8 +59,11 @@ type Config struct {
 	// ResponseTimeout bounds every wait on the server: for a response's
 	// headers once a request is sent, and for each write of a request body
 	// to make progress, so a server that accepts but never answers fails
-	// the request. Reading a response body is bounded by the reader's
-	// context only. Default 30s.
+	// the request. A request counts as sent once the kernel has taken it,
+	// so the timeout must also cover draining socket buffers (a few MB)
+	// over the link: the default suits links of a few hundred KB/s and up.
+	// Reading a response body is bounded by the reader's context only.
+	// Default 30s.
 	ResponseTimeout time.Duration
 
 	// Logger receives failed request attempts; nil is slog.Default().
