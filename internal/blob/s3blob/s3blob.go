@@ -21,6 +21,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/blob"
 )
@@ -68,6 +69,9 @@ type Config struct {
 
 	// Logger receives failed request attempts; nil is slog.Default().
 	Logger *slog.Logger
+	// Registerer, if set, gets the request metrics (rookery_s3_*),
+	// labelled store="bucket/prefix".
+	Registerer prometheus.Registerer
 }
 
 // Store is a blob store in one bucket under one prefix. It is safe for
@@ -102,11 +106,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	dialer := &stallDialer{net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}, cfg.ResponseTimeout}
 	tr.DialContext = dialer.DialContext
 	tr.ResponseHeaderTimeout = cfg.ResponseTimeout
+	m, err := newMetrics(cfg.Registerer, strings.TrimSuffix(cfg.Bucket+"/"+prefix, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("s3blob: metrics: %w", err)
+	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.Secure,
 		Region:     cfg.Region,
-		Transport:  logTransport{tr, cfg.Logger.With("endpoint", cfg.Endpoint, "bucket", cfg.Bucket)},
+		Transport:  observedTransport{tr, cfg.Logger.With("endpoint", cfg.Endpoint, "bucket", cfg.Bucket), m},
 		MaxRetries: cfg.MaxRetries,
 	})
 	if err != nil {
