@@ -7,7 +7,8 @@
 // the signed x-amz-content-sha256 (the blob's own id) and the
 // x-amz-checksum-sha256 header, so a body corrupted on the way is refused,
 // and an object is either wholly there or absent: there are no multipart
-// uploads to abandon.
+// uploads to abandon. A single PUT limits bodies to 5 GiB, far past any
+// message a mail server accepts.
 package s3blob
 
 import (
