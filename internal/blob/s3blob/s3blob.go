@@ -56,9 +56,11 @@ type Config struct {
 	MaxRetries int
 	// DialTimeout bounds connecting to the server. Default 5s.
 	DialTimeout time.Duration
-	// ResponseTimeout bounds the wait for a response's headers once the
-	// request is sent, so a server that accepts but never answers fails
-	// the request. Default 30s.
+	// ResponseTimeout bounds every wait on the server: for a response's
+	// headers once a request is sent, and for each write of a request body
+	// to make progress, so a server that accepts but never answers fails
+	// the request. Reading a response body is bounded by the reader's
+	// context only. Default 30s.
 	ResponseTimeout time.Duration
 
 	// Logger receives failed request attempts; nil is slog.Default().
@@ -82,12 +84,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("s3blob: endpoint and bucket are required")
 	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" {
+		if err := validKey(prefix); err != nil {
+			return nil, fmt.Errorf("s3blob: prefix: %w", err)
+		}
+		prefix += "/"
+	}
 	cfg = withDefaults(cfg)
 	tr, err := minio.DefaultTransport(cfg.Secure)
 	if err != nil {
 		return nil, fmt.Errorf("s3blob: %w", err)
 	}
-	tr.DialContext = (&net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	dialer := &stallDialer{net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}, cfg.ResponseTimeout}
+	tr.DialContext = dialer.DialContext
 	tr.ResponseHeaderTimeout = cfg.ResponseTimeout
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
@@ -110,10 +120,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
 			return nil, fmt.Errorf("s3blob: create bucket %q: %w", cfg.Bucket, err)
 		}
-	}
-	prefix := strings.Trim(cfg.Prefix, "/")
-	if prefix != "" {
-		prefix += "/"
 	}
 	return &Store{
 		core:        minio.Core{Client: c},

@@ -100,6 +100,11 @@ func TestOpenMissingBucket(t *testing.T) {
 	if _, err := Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("Open of a missing bucket = %v, want a does-not-exist error", err)
 	}
+	bad := cfg
+	bad.Prefix = "a/../b"
+	if _, err := Open(ctx, bad); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("Open with prefix %q = %v, want ErrInvalidKey", bad.Prefix, err)
+	}
 	cfg.CreateBucket = true
 	s, err := Open(ctx, cfg)
 	if err != nil {
