@@ -2,6 +2,9 @@ package pgstore
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -223,4 +226,56 @@ func TestConcurrentCollectGarbage(t *testing.T) {
 		}
 	}
 	wantHealthy(t, a)
+}
+
+// TestSweep: a body no message ever referenced (a delivery that failed
+// after its Put) is deleted once older than the grace; bodies of stored
+// and of orphaned messages are left (the latter to CollectGarbage).
+func TestSweep(t *testing.T) {
+	env := newEnv(t)
+	schema := newSchema()
+	s := env.open(t, schema, 0)
+	ctx := t.Context()
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Mailbox(ctx, "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, flags := range [][]string{nil, {`\Deleted`}} {
+		if _, err := s.Append(ctx, "alice", inbox.ID, mailstore.NewMessage{
+			Body: strings.NewReader(fmt.Sprintf("Subject: %d\r\n\r\nkept\r\n", i)), Flags: flags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Expunge(ctx, "alice", inbox.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	stray, _, err := s.blobs.Put(ctx, strings.NewReader("Subject: never stored\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	dir := filepath.Join(env.blobs, schema)
+	if err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chtimes(p, old, old)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Sweep(ctx, time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	if rc, err := s.OpenBlob(ctx, stray); err == nil {
+		rc.Close()
+		t.Error("stray blob survived the sweep")
+	}
+	if n, err := s.CollectGarbage(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Errorf("CollectGarbage after sweep = %d, %v; want the expunged body", n, err)
+	}
+	wantHealthy(t, s)
 }
