@@ -233,3 +233,45 @@ func TestCanceledMidUpload(t *testing.T) {
 	}
 	e.assertClean(t)
 }
+
+// TestWriteDeadlineIsPerStall: ResponseTimeout bounds a stall in sending,
+// not a whole upload: writes to a peer that keeps reading, slowly, succeed
+// for longer than the timeout, and fail once the peer stops. (Through a
+// real socket the kernel's buffers hide the pace, so net.Pipe, which has
+// none, shows it.)
+func TestWriteDeadlineIsPerStall(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	c := writeDeadlineConn{client, timeout}
+	stop := make(chan struct{})
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			select {
+			case <-stop:
+				return // stops reading: the peer stalls
+			case <-time.After(timeout / 10):
+			}
+			if _, err := server.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	for time.Since(start) < 3*timeout {
+		if _, err := c.Write(make([]byte, 1024)); err != nil {
+			t.Fatalf("write to a slow but moving peer after %v: %v", time.Since(start), err)
+		}
+	}
+	close(stop)
+	stalled := time.Now()
+	_, err := c.Write(make([]byte, 1024))
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Fatalf("write to a stalled peer = %v, want a timeout", err)
+	}
+	if took := time.Since(stalled); took > 10*timeout {
+		t.Errorf("the stalled write failed after %v, want about %v", took, timeout)
+	}
+}

@@ -12,7 +12,9 @@ import (
 
 // Put reads r into a spool while hashing it, then uploads it to its content
 // address unless an object is already there. It returns once the server
-// has acknowledged the upload.
+// has acknowledged the upload. The existence check (a HEAD) costs about an
+// eighth of a small upload and saves the whole upload for every duplicate,
+// such as one message delivered to several mailboxes.
 func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, err error) {
 	sp, err := s.read(ctx, r)
 	if err != nil {
