@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -191,13 +193,20 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 		return nil, fmt.Errorf("deliver: %w", err)
 	}
 	pre := make([]error, len(results))
+	order := make([]int, len(results))
 	for i := range results {
-		pre[i] = results[i].Err
+		pre[i], order[i] = results[i].Err, i
 	}
+	// Every batch takes the mailbox and account locks in user order, so
+	// two batches naming the same recipients in other orders queue
+	// instead of deadlocking (which PostgreSQL would only notice after
+	// deadlock_timeout, a second by default).
+	slices.SortStableFunc(order, func(x, y int) int { return strings.Compare(deliveries[x].User, deliveries[y].User) })
 
 	err = s.write(ctx, "deliver", func(w *writeTx) error {
 		accts := map[string]error{}
-		for i, d := range deliveries {
+		for _, i := range order {
+			d := deliveries[i]
 			r := &results[i]
 			*r = mailstore.DeliveryResult{Err: pre[i]}
 			if r.Err != nil {
@@ -231,6 +240,10 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 				return err
 			}
 			if _, err := w.lock(ctx, d.User, mb.ID); err != nil {
+				if errors.Is(err, mailstore.ErrNoMailbox) {
+					r.Err = err // deleted since it was looked up
+					continue
+				}
 				return err
 			}
 			if err := w.checkQuota(ctx, d.User, puts[i].size, 1); err != nil {
