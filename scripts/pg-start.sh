@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# pg-start.sh DIR PORT: a throwaway PostgreSQL 15 cluster for tests, its data,
+# pg-start.sh DIR PORT: a throwaway PostgreSQL 15 cluster for tests (started
+# again if DIR holds one already), its data,
 # socket and log in DIR, listening on 127.0.0.1:PORT with trust authentication
 # (loopback only). Returns once the server accepts connections. fsync stays on:
 # Rookery is a durability product and its tests should see real commit costs.
@@ -24,8 +25,11 @@ fi
 "${run[@]}" test -w "$dir" || { echo "$0: $dir is not writable by $("${run[@]}" id -un) (a parent directory may be private)" >&2; exit 3; }
 
 # --no-sync only skips flushing initdb's own files: a crash loses a cluster that is thrown away anyway.
-"${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-	{ cat "$dir/initdb.log" >&2; exit 1; }
+# A DIR that holds a cluster already is started again (tests stop and restart one).
+if [ ! -f "$dir/data/PG_VERSION" ]; then
+	"${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; exit 1; }
+fi
 "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o "\
  -c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir'\
  -c fsync=on -c synchronous_commit=on -c max_connections=200 -c shared_buffers=64MB\

@@ -47,65 +47,111 @@ func inboxTokens(t *testing.T, st mailstore.Store, user string) map[string]int {
 
 // TestCrashDuringSMTPLoad kills the server with SIGKILL under load; after a
 // restart every message that got 250 must be in the mailbox exactly once.
-func TestCrashDuringSMTPLoad(t *testing.T) {
-	n := newNode(t)
+func TestCrashDuringSMTPLoad(t *testing.T) { crashDuringSMTPLoad(t, newNode(t)) }
+
+// crashDuringSMTPLoad is TestCrashDuringSMTPLoad on any node's engines.
+func crashDuringSMTPLoad(t *testing.T, n *node) {
 	n.cli("", "domain", "add", "example.test")
 	n.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	p := n.serve()
-	addr := p.addr("mx")
+	l := startLoad(p.addr("mx"), 20)
+	// Kill once a good number of messages went through.
+	l.waitAccepted(300, 30*time.Second)
+	p.kill(t)
+	accepted, sent := l.stop()
+	t.Logf("%d messages accepted with 250 of %d attempted before SIGKILL", len(accepted), sent)
 
-	var (
-		mu       sync.Mutex
-		accepted []string
-		sent     atomic.Int64
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-	)
+	p = n.serve()
+	st := n.openStore()
+	defer st.Close()
+	waitTokens(t, st, "alice@example.test", accepted, 60*time.Second)
+	p.stop(t)
+	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
+	if out := n.cli("", "check"); !strings.Contains(out, "ok") {
+		t.Fatalf("integrity check: %s", out)
+	}
+}
+
+// load is SMTP traffic to alice@example.test, each message carrying a
+// unique X-Token; it records which tokens got a 250.
+type load struct {
+	mu       sync.Mutex
+	accepted []string
+	refused  int // 4xx/5xx replies and broken connections, retried
+	sent     atomic.Int64
+	halt     atomic.Bool
+	wg       sync.WaitGroup
+}
+
+// startLoad runs workers sending to addr until stop. A refused message
+// (4xx, 5xx or a broken connection) is counted and not retried: only a 250
+// obliges the server.
+func startLoad(addr string, workers int) *load {
+	l := &load{}
 	body := strings.Repeat("crash test body line\r\n", 400) // ~9 KB
-	for w := 0; w < 20; w++ {
-		wg.Add(1)
+	for w := 0; w < workers; w++ {
+		l.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
+			defer l.wg.Done()
+			for i := 0; !l.halt.Load(); i++ {
 				tok := fmt.Sprintf("w%d-%d", w, i)
 				msg := fmt.Sprintf("Subject: crash %s\r\nX-Token: %s\r\n\r\n%s", tok, tok, body)
-				sent.Add(1)
+				l.sent.Add(1)
 				c, err := smtp.Dial(addr)
 				if err == nil {
 					err = c.SendMail("load@remote.test", []string{"alice@example.test"}, strings.NewReader(msg))
 					c.Close()
 				}
-				if err != nil {
-					return // the server died under us
+				l.mu.Lock()
+				if err == nil {
+					l.accepted = append(l.accepted, tok)
+				} else {
+					l.refused++
 				}
-				mu.Lock()
-				accepted = append(accepted, tok)
-				mu.Unlock()
+				l.mu.Unlock()
+				if err != nil {
+					time.Sleep(50 * time.Millisecond) // the server is down or refusing: do not spin
+				}
 			}
 		}()
 	}
-	// Kill once a good number of messages went through.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mu.Lock()
-		k := len(accepted)
-		mu.Unlock()
-		if k >= 300 || time.Now().After(deadline) {
-			break
+	return l
+}
+
+// waitAccepted waits until n messages got a 250 or d passed.
+func (l *load) waitAccepted(n int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		l.mu.Lock()
+		k := len(l.accepted)
+		l.mu.Unlock()
+		if k >= n {
+			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	p.kill(t)
-	stop.Store(true)
-	wg.Wait()
-	t.Logf("%d messages accepted with 250 of %d attempted before SIGKILL", len(accepted), sent.Load())
+}
 
-	p = n.serve()
-	st := n.openStore()
-	defer st.Close()
-	deadline = time.Now().Add(60 * time.Second)
+// counts returns how many messages got a 250 and how many were refused so far.
+func (l *load) counts() (accepted, refused int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.accepted), l.refused
+}
+
+// stop ends the load and returns the accepted tokens and the attempts made.
+func (l *load) stop() ([]string, int64) {
+	l.halt.Store(true)
+	l.wg.Wait()
+	return l.accepted, l.sent.Load()
+}
+
+// waitTokens waits until every accepted token is in user's INBOX.
+func waitTokens(t *testing.T, st mailstore.Store, user string, accepted []string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
-		got := inboxTokens(t, st, "alice@example.test")
+		got := inboxTokens(t, st, user)
 		missing := 0
 		for _, tok := range accepted {
 			if got[tok] == 0 {
@@ -113,21 +159,21 @@ func TestCrashDuringSMTPLoad(t *testing.T) {
 			}
 		}
 		if missing == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d accepted messages missing after restart", missing, len(accepted))
+			t.Fatalf("%d of %d accepted messages missing after %v", missing, len(accepted), d)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.stop(t)
-	got := inboxTokens(t, st, "alice@example.test")
+}
+
+// wantOnce fails for every token stored more than once.
+func wantOnce(t *testing.T, got map[string]int) {
+	t.Helper()
 	for tok, c := range got {
 		if c != 1 {
 			t.Errorf("token %s stored %d times", tok, c)
 		}
-	}
-	if out := n.cli("", "check"); !strings.Contains(out, "ok") {
-		t.Fatalf("integrity check: %s", out)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -21,9 +20,9 @@ import (
 	"github.com/rookery-mail/rookery/internal/admin"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/queue"
-	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 	"github.com/rookery-mail/rookery/internal/quickstart"
 	"github.com/rookery-mail/rookery/internal/server"
 )
@@ -86,7 +85,7 @@ func runAdmin(ctx context.Context, cfgPath string, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		return server.OpenDirectory(ctx, cfg)
+		return engine.Directory(ctx, cfg)
 	}
 	// The server may have the queue open too: WAL and busy_timeout
 	// (in sqlitequeue's DSN) let both work.
@@ -95,11 +94,7 @@ func runAdmin(ctx context.Context, cfgPath string, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(cfg.DataDir, "queue")
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, err
-		}
-		return sqlitequeue.Open(ctx, filepath.Join(dir, "queue.db"))
+		return engine.Queue(ctx, cfg)
 	}
 	// Likewise a mailstore (user quota), with the server running.
 	openStore := func(ctx context.Context, name string) (mailstore.Store, error) {
@@ -107,10 +102,17 @@ func runAdmin(ctx context.Context, cfgPath string, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		return server.OpenStore(ctx, cfg, name, newLogger(cfg))
+		return engine.Mailstore(ctx, cfg, name, engine.StoreOptions{Logger: newLogger(cfg)})
 	}
 	return admin.Run(ctx, args, admin.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore,
+		Mailstores: func() []string {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return nil // the opener reports it
+			}
+			return cfg.StoreNames()
+		},
 		Postmaster: func() string {
 			cfg, err := config.Load(cfgPath)
 			if err != nil {
@@ -219,7 +221,22 @@ func runQuickstart(ctx context.Context, inv invocation) error {
 
 // check runs every mailstore's integrity check; violations are an error.
 func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	store, err := server.OpenStore(ctx, cfg, server.DefaultMailstore, slog.New(slog.DiscardHandler))
+	var failed []string
+	for _, name := range cfg.StoreNames() {
+		if err := checkStore(ctx, cfg, name, out); err != nil {
+			fmt.Fprintf(out, "mailstore %s: %v\n", name, err)
+			failed = append(failed, name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("check failed for mailstore(s) %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// checkStore checks one mailstore and prints its problems.
+func checkStore(ctx context.Context, cfg *config.Config, name string, out io.Writer) error {
+	store, err := engine.Mailstore(ctx, cfg, name, engine.StoreOptions{})
 	if err != nil {
 		return err
 	}
@@ -229,11 +246,11 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	for _, p := range problems {
-		fmt.Fprintln(out, p)
+		fmt.Fprintf(out, "mailstore %s: %s\n", name, p)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("mailstore %s: %d problem(s)", server.DefaultMailstore, len(problems))
+		return fmt.Errorf("%d problem(s)", len(problems))
 	}
-	fmt.Fprintf(out, "mailstore %s: ok\n", server.DefaultMailstore)
+	fmt.Fprintf(out, "mailstore %s: ok\n", name)
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/server"
 )
@@ -175,7 +175,7 @@ func (n *node) openStore() mailstore.Store {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	st, err := server.OpenStore(context.Background(), cfg, server.DefaultMailstore, slog.New(slog.DiscardHandler))
+	st, err := engine.Mailstore(context.Background(), cfg, config.DefaultMailstore, engine.StoreOptions{})
 	if err != nil {
 		n.t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ type Env struct {
 	// Mailstore opens the named mailstore, which the server may have open
 	// too (user quota).
 	Mailstore func(ctx context.Context, name string) (mailstore.Store, error)
+	// Mailstores lists the configured mailstores' names; "user add"
+	// refuses others, since no node could serve such an account. Nil
+	// accepts any name.
+	Mailstores func() []string
 	// Postmaster returns the configured postmaster account ("" when none
 	// is set), for the warning of "domain add"; nil skips the warning.
 	Postmaster func() string

@@ -318,3 +318,19 @@ func TestDoubleDash(t *testing.T) {
 		created -alice@example.test
 	`)
 }
+
+// TestUserAddMailstore: --mailstore must name a configured mailstore; an
+// account on a store no node opens could neither log in nor receive mail.
+func TestUserAddMailstore(t *testing.T) {
+	open, _ := opener(t)
+	transcriptEnv(t, Env{Directory: open, Mailstores: func() []string { return []string{"store1", "store2"} }}, `
+$ domain add example.test
+added domain example.test
+$ user add bob@example.test --password-stdin --mailstore store3 < pw
+! mailstore "store3" is not configured (configured: store1, store2)
+$ user add bob@example.test --password-stdin --mailstore store2 < pw
+created bob@example.test
+$ user list
+bob@example.test store2
+`)
+}

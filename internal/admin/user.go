@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,10 @@ var userAdd = command{
 		if err != nil {
 			return invalid(err)
 		}
+		store := f.string("mailstore")
+		if known := c.env.Mailstores; store != "" && known != nil && !slices.Contains(known(), store) {
+			return invalid(fmt.Errorf("mailstore %q is not configured (configured: %s)", store, strings.Join(known(), ", ")))
+		}
 		password, generated, err := c.password(f)
 		if err != nil {
 			return err
@@ -37,7 +42,7 @@ var userAdd = command{
 		if err := requireDomain(ctx, d, directory.AddressDomain(addr)); err != nil {
 			return err
 		}
-		acct, err := d.AddAccount(ctx, addr, password, f.string("mailstore"))
+		acct, err := d.AddAccount(ctx, addr, password, store)
 		if err != nil {
 			if errors.Is(err, directory.ErrExists) {
 				return explain(err, "account %s already exists", addr)

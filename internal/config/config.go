@@ -46,8 +46,14 @@ type Config struct {
 	POP3       POP3       `toml:"pop3"`
 	Auth       Auth       `toml:"auth"`
 	Mailstore  Mailstore  `toml:"mailstore"`
-	Storage    Storage    `toml:"storage"`
-	Log        Log        `toml:"log"`
+	// Engines: where the directory, each mailstore and the queue keep
+	// their data (engines.go); by default all embedded under data_dir.
+	Directory  Directory         `toml:"directory"`
+	Mailstores []MailstoreEngine `toml:"mailstores"`
+	Postgres   Postgres          `toml:"postgres"`
+	S3         S3                `toml:"s3"`
+	Storage    Storage           `toml:"storage"`
+	Log        Log               `toml:"log"`
 }
 
 // Listen has one address per listener; an empty address disables it.
@@ -119,6 +125,17 @@ type Outbound struct {
 // maximal_queue_lifetime and delay_warning_time). Empty means the defaults:
 // 5m, 10m, 20m, 40m then hourly; 5 days; a warning after 4h.
 type Queue struct {
+	Engine string `toml:"engine"` // sqlite (data_dir/queue/queue.db) or postgres
+	DSN    string `toml:"dsn"`    // postgres: default [postgres] dsn
+	Schema string `toml:"schema"` // postgres: default "queue"
+	// Bodies is where the postgres queue keeps message bodies:
+	// "s3://bucket/prefix" on [s3].
+	Bodies string `toml:"bodies"`
+	// ClaimTTL is how long a runner's claim on due mail lasts (default
+	// 10m): a node that dies holding claims delays that mail by at most
+	// this long before another node takes it over.
+	ClaimTTL Duration `toml:"claim_ttl"`
+
 	Retry        []Duration `toml:"retry"`
 	MaxAge       Duration   `toml:"max_age"`
 	DelayWarning Duration   `toml:"delay_warning"`
@@ -292,6 +309,10 @@ func (c *Config) applyDefaults() {
 	if c.Auth.FailuresPerAccount == 0 {
 		c.Auth.FailuresPerAccount = 100
 	}
+	c.applyEngineDefaults()
+	if c.Queue.ClaimTTL.Duration == 0 {
+		c.Queue.ClaimTTL.Duration = 10 * time.Minute
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -359,6 +380,9 @@ func (c *Config) Validate() error {
 			bad("queue.retry", "expected positive durations such as [\"5m\", \"10m\", \"1h\"], got %v", d)
 		}
 	}
+	if c.Queue.ClaimTTL.Duration < 5*time.Second {
+		bad("queue.claim_ttl", "expected at least 5s (a claim must outlast a delivery attempt), got %s", c.Queue.ClaimTTL)
+	}
 	if c.Queue.MaxAge.Duration < 0 {
 		bad("queue.max_age", "expected a positive duration such as \"120h\", got %v", c.Queue.MaxAge)
 	}
@@ -386,6 +410,7 @@ func (c *Config) Validate() error {
 	if c.Mailstore.GCGrace.Duration < time.Minute {
 		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)
 	}
+	c.validateEngines(bad)
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/dnstest"
-	"github.com/rookery-mail/rookery/internal/server"
 )
 
 // countingSink is a remote MTA that accepts everything and counts
@@ -114,7 +114,7 @@ func BenchmarkOutboundFanout(b *testing.B) {
 // to the message being in the local recipient's mailbox; median and p99.
 func BenchmarkSubmissionToMailboxLatency(b *testing.B) {
 	n := startNodeB(b, nodeConfig{hostname: "mx.a.test", domain: "a.test", user: "alice"})
-	st := n.srv.Stores()[server.DefaultMailstore]
+	st := n.srv.Stores()[config.DefaultMailstore]
 	ctx := context.Background()
 	c := submitter(b, n)
 	defer c.Close()

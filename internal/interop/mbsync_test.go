@@ -12,8 +12,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/mailstore"
-	"github.com/rookery-mail/rookery/internal/server"
 )
 
 // requireTool fails in CI and skips elsewhere when a Debian tool is missing.
@@ -131,7 +131,7 @@ SyncState *
 	os.WriteFile(filepath.Join(inbox, "new", "1700000000.local.host"), []byte("From: alice@example.test\r\nSubject: written locally\r\n\r\nhi\r\n"), 0o600)
 	sync()
 
-	st := n.srv.Stores()[server.DefaultMailstore]
+	st := n.srv.Stores()[config.DefaultMailstore]
 	ctx := context.Background()
 	mb, err := st.Mailbox(ctx, n.user, "INBOX")
 	if err != nil {

@@ -105,7 +105,7 @@ func (w testLog) Write(p []byte) (int, error) {
 // returns their bodies.
 func (n *node) messages(t testing.TB, count int) [][]byte {
 	t.Helper()
-	st := n.srv.Stores()[server.DefaultMailstore]
+	st := n.srv.Stores()[config.DefaultMailstore]
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
 	for {

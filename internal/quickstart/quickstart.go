@@ -21,6 +21,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/dkim"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/server"
 )
 
@@ -99,7 +100,7 @@ func Prepare(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("self-signed certificate: %w", err)
 		}
 	}
-	d, err := server.OpenDirectory(ctx, cfg)
+	d, err := engine.Directory(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rookery-mail/rookery/internal/config"
-	"github.com/rookery-mail/rookery/internal/server"
+	"github.com/rookery-mail/rookery/internal/engine"
 )
 
 // TestPrepareRelisten runs Prepare again on an existing directory with
@@ -88,7 +88,7 @@ func TestPrepareDKIM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := server.OpenDirectory(t.Context(), cfg)
+	d, err := engine.Directory(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestPrepareDKIM(t *testing.T) {
 
 func domainKeys(t *testing.T, res *Result) []string {
 	t.Helper()
-	d, err := server.OpenDirectory(t.Context(), res.Config)
+	d, err := engine.Directory(t.Context(), res.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

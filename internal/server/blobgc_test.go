@@ -122,7 +122,7 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 	if _, err := app.Wait(); err != nil {
 		t.Fatalf("APPEND: %v", err)
 	}
-	st := srv.stores[DefaultMailstore]
+	st := srv.stores[config.DefaultMailstore]
 	inbox, err := st.Mailbox(ctx, "alice@example.test", mailstore.Inbox)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 		t.Fatalf("Messages = %+v, %v", msgs, err)
 	}
 	id := msgs[0].BlobID
-	file := filepath.Join(cfg.DataDir, "mailstores", DefaultMailstore, "blobs", id[:2], id[2:4], id)
+	file := filepath.Join(cfg.DataDir, "mailstores", config.DefaultMailstore, "blobs", id[:2], id[2:4], id)
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("body file: %v", err)
 	}
@@ -149,7 +149,7 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 	for {
 		_, err := os.Stat(file)
 		// The counter moves just after the file goes.
-		if errors.Is(err, os.ErrNotExist) && testutil.ToFloat64(srv.gc.deleted.WithLabelValues(DefaultMailstore, "collect")) > 0 {
+		if errors.Is(err, os.ErrNotExist) && testutil.ToFloat64(srv.gc.deleted.WithLabelValues(config.DefaultMailstore, "collect")) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -157,7 +157,7 @@ func TestNodeCollectsExpungedBodies(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := testutil.ToFloat64(srv.gc.deleted.WithLabelValues(DefaultMailstore, "collect")); n != 1 {
+	if n := testutil.ToFloat64(srv.gc.deleted.WithLabelValues(config.DefaultMailstore, "collect")); n != 1 {
 		t.Errorf("rookery_mailstore_blobs_deleted_total = %v, want 1", n)
 	}
 }

@@ -106,7 +106,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func (e *testEnv) addr(key string) string { return e.srv.Addr(key).String() }
 
-func (e *testEnv) store() mailstore.Store { return e.srv.Stores()[DefaultMailstore] }
+func (e *testEnv) store() mailstore.Store { return e.srv.Stores()[config.DefaultMailstore] }
+
+// storeOf is the mailstore the directory places user on.
+func (e *testEnv) storeOf(user string) mailstore.Store {
+	e.t.Helper()
+	acct, err := e.srv.Directory().Account(context.Background(), user)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, ok := e.srv.Stores()[acct.Mailstore]
+	if !ok {
+		e.t.Fatalf("%s: mailstore %q is not open on this node", user, acct.Mailstore)
+	}
+	return st
+}
 
 // waitMessages waits until user's mailbox holds n messages and returns them.
 func (e *testEnv) waitMessages(user, mailbox string, n int) []mailstore.Message {
@@ -115,9 +129,10 @@ func (e *testEnv) waitMessages(user, mailbox string, n int) []mailstore.Message 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var msgs []mailstore.Message
-		mb, err := e.store().Mailbox(ctx, user, mailbox)
+		st := e.storeOf(user)
+		mb, err := st.Mailbox(ctx, user, mailbox)
 		if err == nil {
-			msgs, err = e.store().Messages(ctx, user, mb.ID)
+			msgs, err = st.Messages(ctx, user, mb.ID)
 		}
 		if err == nil && len(msgs) >= n {
 			if len(msgs) > n {

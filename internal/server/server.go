@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -22,23 +21,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rookery-mail/rookery/internal/authlimit"
-	"github.com/rookery-mail/rookery/internal/blob/fsblob"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/datadir"
 	"github.com/rookery-mail/rookery/internal/directory"
-	"github.com/rookery-mail/rookery/internal/directory/sqlitedir"
 	"github.com/rookery-mail/rookery/internal/diskspace"
-	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/mailstore"
-	"github.com/rookery-mail/rookery/internal/mailstore/sqlitestore"
 	"github.com/rookery-mail/rookery/internal/queue"
-	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 	"github.com/rookery-mail/rookery/internal/router"
 	"github.com/rookery-mail/rookery/internal/smtp/outbound"
 )
-
-// DefaultMailstore is the name of the one mailstore of a single node.
-const DefaultMailstore = "default"
 
 // Server is one running node.
 type Server struct {
@@ -97,7 +89,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if s.lock, err = datadir.Acquire(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if s.dir, err = OpenDirectory(ctx, cfg); err != nil {
+	if s.dir, err = engine.Directory(ctx, cfg); err != nil {
 		return nil, err
 	}
 	// Below [storage] min_free the indexer pauses; when space grows
@@ -105,18 +97,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
 		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage"), Registerer: s.reg})
 	s.disk.Check()
-	hub := mailstore.NewHub()
-	store, err := openStore(ctx, cfg, DefaultMailstore, hub, log, s.disk.Low)
-	if err != nil {
+	if s.stores, err = engine.Stores(ctx, cfg, engine.StoreOptions{Hub: mailstore.NewHub(), Logger: log, Pause: s.disk.Low}); err != nil {
 		return nil, err
 	}
-	s.stores[DefaultMailstore] = store
 	s.gc = newBlobCollector(blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
 		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}, s.reg)
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "queue"), 0o750); err != nil {
-		return nil, err
-	}
-	if s.queue, err = sqlitequeue.Open(ctx, filepath.Join(cfg.DataDir, "queue", "queue.db")); err != nil {
+	if s.queue, err = engine.Queue(ctx, cfg); err != nil {
 		return nil, err
 	}
 	s.router = router.New(s.dir, s.stores)
@@ -139,33 +125,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	ok = true
 	return s, nil
-}
-
-// OpenDirectory opens the node's directory; the admin CLI uses it too.
-func OpenDirectory(ctx context.Context, cfg *config.Config) (directory.Directory, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	return sqlitedir.Open(ctx, filepath.Join(cfg.DataDir, "directory.db"), sqlitedir.Options{DefaultMailstore: DefaultMailstore,
-		Policy: directory.Policy{Postmaster: cfg.Postmaster}})
-}
-
-// OpenStore opens one mailstore of the embedded engine; the admin CLI and
-// integrity checks use it too.
-func OpenStore(ctx context.Context, cfg *config.Config, name string, log *slog.Logger) (mailstore.Store, error) {
-	return openStore(ctx, cfg, name, mailstore.NewHub(), log, nil)
-}
-
-// openStore opens a mailstore; pause, when set, pauses its background work.
-func openStore(ctx context.Context, cfg *config.Config, name string, hub *mailstore.Hub, log *slog.Logger, pause func() bool) (mailstore.Store, error) {
-	dir := filepath.Join(cfg.DataDir, "mailstores", name)
-	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		return nil, err
-	}
-	return sqlitestore.Open(ctx, sqlitestore.Options{Name: name, Path: filepath.Join(dir, "store.db"), Blobs: blobs, Hub: hub, Logger: log,
-		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
-		MaxMailboxes: cfg.Mailstore.MaxMailboxes, Pause: pause})
 }
 
 // Start opens the listeners of the configured roles and starts the queue.

@@ -55,9 +55,9 @@ func TestNodeShutdownDoesNotWaitForWedgedSessions(t *testing.T) {
 	if _, err := srv.Directory().AddAccount(ctx, "alice@example.test", testPassword, ""); err != nil {
 		t.Fatal(err)
 	}
-	wedged := &wedgedStore{Store: srv.stores[DefaultMailstore], started: make(chan struct{}, 1), release: make(chan struct{})}
+	wedged := &wedgedStore{Store: srv.stores[config.DefaultMailstore], started: make(chan struct{}, 1), release: make(chan struct{})}
 	defer close(wedged.release)
-	srv.stores[DefaultMailstore] = wedged // before Start: nothing reads the map yet
+	srv.stores[config.DefaultMailstore] = wedged // before Start: nothing reads the map yet
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,15 +89,12 @@ func startPostgres() {
 		go makeSpares()
 		return
 	}
-	bin := os.Getenv("PG_BINDIR")
-	if bin == "" {
-		bin = "/usr/lib/postgresql/15/bin"
-	}
-	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
-		pg.err = fmt.Errorf("%w: %v", errMissing, err)
+	bin, err := pgBinDir()
+	if err != nil {
+		pg.err = err
 		return
 	}
-	port, err := startServer("pg-start.sh", "pg-stop.sh", "rookery-pg-", []string{"PG_BINDIR=" + bin})
+	port, _, err := startServer("pg-start.sh", "pg-stop.sh", "rookery-pg-", []string{"PG_BINDIR=" + bin})
 	if err != nil {
 		pg.err = err
 		return
@@ -122,4 +122,81 @@ func adminExec(ctx context.Context, sql string) error {
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, sql)
 	return err
+}
+
+// pgBinDir is the PostgreSQL 15 bin directory ($PG_BINDIR or Debian's).
+func pgBinDir() (string, error) {
+	bin := os.Getenv("PG_BINDIR")
+	if bin == "" {
+		bin = "/usr/lib/postgresql/15/bin"
+	}
+	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
+		return "", fmt.Errorf("%w: %v", errMissing, err)
+	}
+	return bin, nil
+}
+
+// PGServer is a PostgreSQL cluster of one test's own, for tests that stop,
+// kill or restart the database under load (the shared cluster of
+// Postgres must stay up for the other tests).
+type PGServer struct {
+	DSN  string // superuser DSN of its "postgres" database
+	dir  string
+	port int
+	env  []string
+}
+
+// OwnPostgres starts a private cluster, stopped when the test ends.
+func OwnPostgres(t testing.TB) *PGServer {
+	t.Helper()
+	bin, err := pgBinDir()
+	if err != nil {
+		unavailable(t, "PostgreSQL", err, pgHint)
+	}
+	env := []string{"PG_BINDIR=" + bin}
+	port, dir, err := startServer("pg-start.sh", "pg-stop.sh", "rookery-ownpg-", env)
+	if err != nil {
+		unavailable(t, "PostgreSQL", err, pgHint)
+	}
+	s := &PGServer{DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), dir: dir, port: port, env: env}
+	t.Cleanup(func() {
+		_ = runScript("pg-stop.sh", nil, dir)
+		_ = os.RemoveAll(dir)
+	})
+	return s
+}
+
+// Stop shuts the cluster down (fast shutdown: sessions are disconnected).
+func (s *PGServer) Stop(t testing.TB) {
+	t.Helper()
+	if err := runScript("pg-stop.sh", nil, s.dir); err != nil {
+		t.Fatalf("testsvc: stop PostgreSQL: %v", err)
+	}
+}
+
+// Kill ends the postmaster with SIGKILL: the next Start runs crash recovery.
+func (s *PGServer) Kill(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("testsvc: kill PostgreSQL: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		t.Fatalf("testsvc: kill PostgreSQL: postmaster.pid: %v", err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("testsvc: kill PostgreSQL: %v", err)
+	}
+	for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Start starts the stopped or killed cluster again on the same port.
+func (s *PGServer) Start(t testing.TB) {
+	t.Helper()
+	if err := runScript("pg-start.sh", s.env, s.dir, strconv.Itoa(s.port)); err != nil {
+		t.Fatalf("testsvc: restart PostgreSQL: %v", err)
+	}
 }

@@ -113,7 +113,7 @@ func startS3() {
 		s3.err = err
 		return
 	}
-	port, err := startServer("s3-start.sh", "s3-stop.sh", "rookery-s3-", []string{"VERSITYGW=" + gw})
+	port, _, err := startServer("s3-start.sh", "s3-stop.sh", "rookery-s3-", []string{"VERSITYGW=" + gw})
 	if err != nil {
 		s3.err = err
 		return

@@ -93,26 +93,26 @@ func runScript(name string, env []string, args ...string) error {
 }
 
 // startServer runs scripts/start with a new directory and a free loopback
-// port and returns the port. Another process can take the port between
-// freePort and the server's bind, so a failed start is retried on a new one.
-func startServer(start, stop, dirPrefix string, env []string) (port int, err error) {
+// port and returns the port and directory. Another process can take the port
+// between freePort and the server's bind, so a failed start is retried on a
+// new one.
+func startServer(start, stop, dirPrefix string, env []string) (port int, dir string, err error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		if port, err = freePort(); err != nil {
-			return 0, err
+			return 0, "", err
 		}
-		dir, err := publicTempDir(dirPrefix)
-		if err != nil {
-			return 0, err
+		if dir, err = publicTempDir(dirPrefix); err != nil {
+			return 0, "", err
 		}
 		err = runScript(start, env, dir, strconv.Itoa(port))
 		if err == nil {
-			return port, nil
+			return port, dir, nil
 		}
 		// Whatever the failed start left running or on disk goes first.
 		_ = runScript(stop, nil, dir)
 		_ = os.RemoveAll(dir)
 		if errors.Is(err, errMissing) || attempt == 2 {
-			return 0, err
+			return 0, "", err
 		}
 	}
 	panic("unreachable")

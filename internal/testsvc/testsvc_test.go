@@ -105,3 +105,42 @@ func TestUniqueName(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnPostgresRestart: a private cluster keeps its data across Stop and
+// Start and across a SIGKILL (crash recovery), and refuses connections
+// while it is down.
+func TestOwnPostgresRestart(t *testing.T) {
+	s := OwnPostgres(t)
+	ctx := t.Context()
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, s.DSN)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE TABLE kept (v int); INSERT INTO kept VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop(t)
+	if err := exec("SELECT 1"); err == nil {
+		t.Fatal("connected to a stopped cluster")
+	}
+	s.Start(t)
+	if err := exec("INSERT INTO kept VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill(t)
+	s.Start(t)
+	conn, err := pgx.Connect(ctx, s.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM kept").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("rows after restart and crash: %d, %v; want 2", n, err)
+	}
+}

@@ -1,0 +1,40 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// ClaimRecent moves the mailbox's recent_uid mark up to upTo and returns
+// the mark before (mailstore.Store.ClaimRecent). The mailbox's row lock
+// serializes claimers on every node, so each UID is handed out once.
+func (s *Store) ClaimRecent(ctx context.Context, user string, mailboxID int64, upTo uint32) (uint32, error) {
+	var from uint32
+	read := func(q querier, lock string) error {
+		if _, err := ownedMailbox(ctx, q, user, mailboxID); err != nil {
+			return err
+		}
+		if err := q.QueryRow(ctx, `SELECT recent_uid FROM mailboxes WHERE id = $1`+lock, mailboxID).Scan(&from); err != nil {
+			return fmt.Errorf("read recent mark of mailbox %d: %w", mailboxID, err)
+		}
+		return nil
+	}
+	// Most calls find nothing left to claim: answer those without a lock.
+	if err := read(s.pool, ""); err != nil {
+		return 0, fmt.Errorf("recent: %w", err)
+	}
+	if upTo <= from {
+		return from, nil
+	}
+	err := s.write(ctx, "claim recent", func(w *writeTx) error {
+		if err := read(w.tx, " FOR UPDATE"); err != nil {
+			return err
+		}
+		if upTo <= from {
+			return nil
+		}
+		_, err := w.tx.Exec(ctx, `UPDATE mailboxes SET recent_uid = $1 WHERE id = $2`, upTo, mailboxID)
+		return err
+	})
+	return from, err
+}

@@ -1,0 +1,221 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// writeTx is one write transaction. It locks each mailbox it uses (SELECT
+// ... FOR UPDATE), allocates UIDs and one MODSEQ per changed mailbox under
+// that lock, and writes the new UIDNEXT/HIGHESTMODSEQ back before commit:
+// the row lock serializes writers of a mailbox across processes.
+type writeTx struct {
+	tx    pgx.Tx
+	now   time.Time
+	boxes map[int64]*boxState
+	// notify lists mailboxes to signal after commit that are not in boxes
+	// (deleted or renamed ones).
+	notify []watchKey
+	// maxMailboxes bounds an account's mailboxes in createMailbox.
+	maxMailboxes int
+}
+
+type watchKey struct {
+	user string
+	id   int64
+}
+
+// boxState is a mailbox locked by this transaction.
+type boxState struct {
+	user    string
+	uidNext uint32
+	highest uint64 // HIGHESTMODSEQ when locked
+	changed bool
+}
+
+// modSeq is the MODSEQ of every change to the mailbox in this transaction.
+func (b *boxState) modSeq() uint64 { return b.highest + 1 }
+
+// maxAttempts bounds how often write runs a transaction that failed with
+// a serialization failure, a deadlock or a concurrent duplicate delivery.
+const maxAttempts = 10
+
+// write runs fn in a transaction, commits, and then notifies watchers of
+// changed mailboxes. Every change to the store goes through here, so the
+// lease fencing of issue #10 ("every write transaction checks holder and
+// epoch first") belongs at the start of the transaction below, once.
+//
+// A transaction that PostgreSQL aborts for a serialization failure or a
+// deadlock (lock order is mailbox, then account, then blob; batches may
+// still cross), or for a delivery id committed concurrently, is run again
+// from the start: fn must reset whatever it returns through closures.
+func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error) error {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		w, err := s.writeOnce(ctx, fn)
+		if err == nil {
+			for id, b := range w.boxes {
+				if b.changed {
+					s.hub.Notify(b.user, id)
+				}
+			}
+			for _, k := range w.notify {
+				s.hub.Notify(k.user, k.id)
+			}
+			s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "attempts", attempt, "duration", time.Since(start))
+			return nil
+		}
+		if !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writeTx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	w := &writeTx{tx: tx, now: time.Now(), boxes: map[int64]*boxState{}, maxMailboxes: s.maxMailboxes}
+	if err := fn(w); err != nil {
+		return nil, err
+	}
+	for id, b := range w.boxes {
+		if !b.changed {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE mailboxes SET uidnext = $1, highestmodseq = $2 WHERE id = $3`,
+			b.uidNext, b.modSeq(), id); err != nil {
+			return nil, fmt.Errorf("update mailbox counters: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// A failed COMMIT may or may not have taken effect; callers
+		// treat it as unknown and rely on delivery ids on retry.
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return w, nil
+}
+
+// retryable reports errors after which the whole transaction may simply
+// run again: 40001 serialization_failure, 40P01 deadlock_detected, and a
+// unique violation of the delivery id (another transaction committed the
+// same delivery; the next attempt finds it as a duplicate).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "40001" || pe.Code == "40P01" ||
+		pe.Code == "23505" && pe.ConstraintName == "messages_delivery_id"
+}
+
+// lock takes the mailbox's row lock for the rest of the transaction and
+// returns its state; every read of its messages after this sees all
+// committed changes and none can commit meanwhile.
+func (w *writeTx) lock(ctx context.Context, user string, mailboxID int64) (*boxState, error) {
+	if b, ok := w.boxes[mailboxID]; ok {
+		return b, nil
+	}
+	b := &boxState{user: user}
+	err := w.tx.QueryRow(ctx, `SELECT uidnext, highestmodseq FROM mailboxes WHERE id = $1 FOR UPDATE`, mailboxID).
+		Scan(&b.uidNext, &b.highest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("mailbox %d: %w", mailboxID, mailstore.ErrNoMailbox)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %d: %w", mailboxID, err)
+	}
+	w.boxes[mailboxID] = b
+	return b, nil
+}
+
+// lockBoxes locks several mailboxes in id order, so two transactions on
+// the same pair (a Move each way) do not deadlock.
+func (w *writeTx) lockBoxes(ctx context.Context, user string, ids ...int64) error {
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		if _, err := w.lock(ctx, user, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touch locks the mailbox and marks it changed: its HIGHESTMODSEQ becomes
+// modSeq() at commit.
+func (w *writeTx) touch(ctx context.Context, user string, mailboxID int64) (*boxState, error) {
+	b, err := w.lock(ctx, user, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	b.changed = true
+	return b, nil
+}
+
+// allocUID returns the next UID of a touched mailbox.
+func (b *boxState) allocUID() (uint32, error) {
+	if b.uidNext == math.MaxUint32 {
+		// RFC 3501 §2.3.1.1: UIDs are 32-bit; the mailbox is full until
+		// a new UIDVALIDITY, which this store never assigns.
+		return 0, errors.New("mailbox UID space exhausted")
+	}
+	uid := b.uidNext
+	b.uidNext++
+	return uid, nil
+}
+
+// ownedMailbox checks that mailboxID belongs to user and returns its name.
+func ownedMailbox(ctx context.Context, q querier, user string, mailboxID int64) (string, error) {
+	var name string
+	err := q.QueryRow(ctx, `SELECT m.name FROM mailboxes m JOIN accounts a ON a.id = m.account_id
+		WHERE m.id = $1 AND a.name = $2`, mailboxID, user).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("mailbox %d of %q: %w", mailboxID, user, mailstore.ErrNoMailbox)
+	}
+	if err != nil {
+		return "", fmt.Errorf("mailbox %d: %w", mailboxID, err)
+	}
+	return name, nil
+}
+
+// checkOwned checks every mailbox belongs to user.
+func checkOwned(ctx context.Context, q querier, user string, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := ownedMailbox(ctx, q, user, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accountID returns the account's row id or ErrNoAccount.
+func accountID(ctx context.Context, q querier, user string) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, `SELECT id FROM accounts WHERE name = $1`, user).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("account %q: %w", user, mailstore.ErrNoAccount)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("account %q: %w", user, err)
+	}
+	return id, nil
+}
+
+// lockAccount takes the account row's lock: mailbox creation counts and
+// names, and quota checks, are then decided on committed data only.
+func (w *writeTx) lockAccount(ctx context.Context, acct int64) error {
+	if _, err := w.tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, acct); err != nil {
+		return fmt.Errorf("lock account %d: %w", acct, err)
+	}
+	return nil
+}
