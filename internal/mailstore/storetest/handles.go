@@ -1,31 +1,13 @@
 package storetest
 
 import (
-	"context"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// handlesTimeout bounds each multi-handle test: a deadlock between two
-// handles fails the test when its calls' context ends, instead of hanging
-// the run until go test's -timeout.
-const handlesTimeout = 2 * time.Minute
-
-// pair returns h and a second, independent handle on the same store (see
-// Opener), both with a context bounded by handlesTimeout.
-func (h *harness) pair() (*harness, *harness) {
-	h.t.Helper()
-	ctx, cancel := context.WithTimeout(h.ctx, handlesTimeout)
-	h.t.Cleanup(cancel)
-	a := *h
-	a.ctx = ctx
-	return &a, a.other()
-}
 
 // together runs each fn in its own goroutine, all released at once, and
 // waits for them. The fns report with t.Errorf, never t.Fatal; a panic in
@@ -84,7 +66,7 @@ func (h *harness) setFlags(user string, mailboxID int64, uids []uint32, op mails
 // same store reads at once, whatever it read before: no per-handle cache
 // may hide another node's change.
 func testHandlesSeeEachOther(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	a.account("bob")
 	inbox := b.box("alice", mailstore.Inbox)

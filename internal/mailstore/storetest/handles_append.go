@@ -91,7 +91,7 @@ func (o *observer) wantSeen(final []mailstore.Message) {
 // commit order (each Append is its own transaction with its own MODSEQ),
 // both handles agree on the counters, and neither observer misses one.
 func testHandlesAppend(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	const perHandle = 24
@@ -175,7 +175,7 @@ func sumSizes(msgs []mailstore.Message) int64 {
 // both handles at once, as two front ends retrying one message would, is
 // stored once; every other attempt reports Duplicate with the same UID.
 func testHandlesDeliverDedupe(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	const rounds, attempts = 8, 4

@@ -16,7 +16,7 @@ import (
 // messages' MODSEQ are the last change's; an observer polling Changes
 // misses nothing.
 func testHandlesSetFlags(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	for i := 1; i <= 5; i++ {
@@ -97,7 +97,7 @@ func testHandlesSetFlags(t *testing.T, h *harness) {
 // update are one step, so exactly one of them wins (RFC 7162 §3.1.3) and
 // the message holds the winner's flags.
 func testSetFlagsIfRace(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	a.append("alice", inbox.ID, msg(1))
@@ -142,7 +142,7 @@ func testSetFlagsIfRace(t *testing.T, h *harness) {
 // handles claim up to the UIDNEXT they read; the ranges they are given
 // are disjoint and together cover every message exactly once.
 func testHandlesClaimRecent(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	box := a.create("alice", "Box")
 	const n = 24

@@ -16,7 +16,7 @@ import (
 // right, and collecting garbage keeps every copied body and deletes the
 // rest.
 func testHandlesExpungeCopy(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	archive := a.box("alice", "Archive")
@@ -108,7 +108,7 @@ func testHandlesExpungeCopy(t *testing.T, h *harness) {
 // delivered after the grace period began is never lost: afterwards every
 // message's body opens, while bodies nobody delivered again are gone.
 func testHandlesCollectRacingDelivery(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	const n = 12 // bodies delivered again; as many stay orphaned

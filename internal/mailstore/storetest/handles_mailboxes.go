@@ -13,7 +13,7 @@ import (
 // under a new parent created at once both succeed and share one parent;
 // no two mailboxes get one UIDVALIDITY or MAILBOXID.
 func testHandlesCreateMailbox(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	const rounds = 6
 	for r := range rounds {
@@ -68,7 +68,7 @@ func testHandlesCreateMailbox(t *testing.T, h *harness) {
 // testConcurrentEnsureAccount: EnsureAccount from both handles at once
 // makes the account once.
 func testConcurrentEnsureAccount(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	var fns []func()
 	for i := range 10 {
 		x := []*harness{a, b}[i%2]

@@ -16,7 +16,7 @@ import (
 // concurrent appends, deliveries, copies and expunges from both handles
 // the usage each handle reports is what is stored.
 func testHandlesQuota(t *testing.T, h *harness) {
-	a, b := h.pair()
+	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
 	n := int64(len(msg(1))) // msg(1) to msg(9) have the same length
