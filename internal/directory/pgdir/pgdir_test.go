@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -221,5 +222,79 @@ func TestDatabaseDown(t *testing.T) {
 	srv.Start(t)
 	if _, err := d.Resolve(ctx, "alice@example.test"); err != nil {
 		t.Errorf("Resolve after restart: %v", err)
+	}
+}
+
+// DeleteDomain racing AddAccount, in both interleavings inside the
+// transactions, made deterministic by holding the other side's
+// transaction open by hand: a DeleteDomain that
+// waits on an uncommitted account insert then refuses (ErrExists), and an
+// AddAccount that waits on an uncommitted domain delete then fails its
+// foreign key as ErrNotFound.
+func TestDeleteDomainWaitsForAddAccount(t *testing.T) {
+	d := open(t, testsvc.Postgres(t), newSchema())
+	ctx := t.Context()
+	for _, dom := range []string{"a.test", "b.test"} {
+		if err := d.AddDomain(ctx, dom); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocked := func(what string, done <-chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			t.Fatalf("%s did not wait for the open transaction: %v", what, err)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+
+	// An AddAccount between its insert and its commit.
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		`INSERT INTO mailstores (name) VALUES ('default') ON CONFLICT DO NOTHING`,
+		`INSERT INTO accounts (address, domain, password_hash, mailstore) VALUES ('u@a.test', 'a.test', 'x', 'default')`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.DeleteDomain(ctx, "a.test") }()
+	blocked("DeleteDomain", done)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, directory.ErrExists) {
+		t.Errorf("DeleteDomain after a concurrent account: %v, want ErrExists", err)
+	}
+
+	// A DeleteDomain between its delete and its commit.
+	tx, err = d.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM domains WHERE name = 'b.test'`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := d.AddAccount(ctx, "u@b.test", "pw", "")
+		done <- err
+	}()
+	start := time.Now()
+	if _, err := directory.HashPassword("x"); err != nil { // let AddAccount's own hash finish
+		t.Fatal(err)
+	}
+	time.Sleep(time.Since(start)) // twice the hash time, under load
+	blocked("AddAccount", done)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("AddAccount after a concurrent domain delete: %v, want ErrNotFound", err)
 	}
 }
