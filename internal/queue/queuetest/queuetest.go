@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore Opener) {
 		{"ClaimExclusive", testClaimExclusive},
 		{"ClaimExpiry", testClaimExpiry},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"RunnersExactlyOnce", testRunnersExactlyOnce},
+		{"DeadRunner", testDeadRunner},
 	}
 	for _, tt := range shared {
 		t.Run(tt.name, func(t *testing.T) {
