@@ -150,10 +150,14 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {
 			return err
 		}
+		added, err := w.addDocs(ctx, docs)
+		if err != nil {
+			return err
+		}
 		if uid, err = w.insertMessage(ctx, user, mailboxID, rowFor(msg, flags, p)); err != nil {
 			return err
 		}
-		return w.indexDocs(ctx, docs)
+		return w.dropUnusedDocs(ctx, added)
 	})
 	return uid, err
 }
@@ -204,6 +208,10 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 	slices.SortStableFunc(order, func(x, y int) int { return strings.Compare(deliveries[x].User, deliveries[y].User) })
 
 	err = s.write(ctx, "deliver", func(w *writeTx) error {
+		added, err := w.addDocs(ctx, docs)
+		if err != nil {
+			return err
+		}
 		accts := map[string]error{}
 		for _, i := range order {
 			d := deliveries[i]
@@ -259,7 +267,7 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 			}
 			r.Mailbox, r.UID = mb.Name, uid
 		}
-		return w.indexDocs(ctx, docs)
+		return w.dropUnusedDocs(ctx, added)
 	})
 	if err != nil {
 		return nil, err
