@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -74,9 +75,26 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 			s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "attempts", attempt, "duration", time.Since(start))
 			return nil
 		}
-		if !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+		if !retryable(err) || attempt == maxAttempts {
 			return fmt.Errorf("%s: %w", op, err)
 		}
+		if err := backoff(ctx, attempt); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
+
+// backoff waits a random time that grows with the attempt (up to 2 ms
+// times attempt), so transactions that just collided do not collide again
+// in lockstep.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(2 * time.Millisecond * time.Duration(attempt)))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
