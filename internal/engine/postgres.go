@@ -7,7 +7,9 @@ import (
 	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/mailstore/pgstore"
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
@@ -20,7 +22,13 @@ func openPostgresDirectory(ctx context.Context, cfg *config.Config) (directory.D
 }
 
 func openPostgresStore(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, blobs blob.Store, opts StoreOptions) (mailstore.Store, error) {
-	return nil, errNotYet
+	st, err := pgstore.Open(ctx, pgstore.Options{Name: m.Name, DSN: m.DSN, Schema: m.Schema, Blobs: blobs, Hub: opts.Hub,
+		Logger: opts.Logger, TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
+		MaxMailboxes: cfg.Mailstore.MaxMailboxes})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func openPostgresQueue(ctx context.Context, cfg *config.Config) (queue.Store, error) {

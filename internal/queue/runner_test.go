@@ -99,7 +99,9 @@ func (f *fixture) enqueue(t *testing.T, from string, rcpts ...string) *queue.Mes
 func (f *fixture) process(t *testing.T) {
 	for i := 0; ; i++ {
 		f.runner.Process(t.Context())
-		if due, err := f.store.Due(t.Context(), f.clock.Now(), 1); err != nil || len(due) == 0 {
+		// A zero TTL peeks: the claim ends at once.
+		peek := queue.ClaimRequest{Owner: "peek", Now: f.clock.Now(), Limit: 1, Local: true, Remote: true}
+		if due, err := f.store.Due(t.Context(), peek); err != nil || len(due) == 0 {
 			return
 		}
 		if i > 100 {

@@ -1,16 +1,19 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/engine"
+	"github.com/rookery-mail/rookery/internal/testsvc"
 )
 
 // TestNamedMailstores: a node opens every [[mailstores]] entry. An account
@@ -80,5 +83,33 @@ func TestUnknownMailstoreOpen(t *testing.T) {
 	_, err := engine.Mailstore(context.Background(), e.cfg, "nope", engine.StoreOptions{})
 	if !errors.Is(err, engine.ErrUnknownStore) || !strings.Contains(err.Error(), "default") {
 		t.Fatalf("open unknown mailstore: %v", err)
+	}
+}
+
+// TestPostgresS3Mailstore: a node whose mailstore is on PostgreSQL with
+// its bodies in S3 serves the same protocol flows as the embedded one:
+// SMTP in, IMAP out byte for byte, and SEARCH answered from its index.
+func TestPostgresS3Mailstore(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	endpoint, bucket, ak, sk := testsvc.S3(t)
+	e := startEnv(t, func(c *config.Config) {
+		c.S3 = config.S3{Endpoint: endpoint, AccessKey: ak, SecretKey: sk, Insecure: true}
+		c.Mailstores = []config.MailstoreEngine{{Name: config.DefaultMailstore, Engine: config.EnginePostgres, DSN: dsn,
+			Schema: "store_default", Blobs: "s3://" + bucket + "/default"}}
+	})
+	body := "From: s@remote.test\r\nTo: alice@example.test\r\nSubject: scaled\r\n\r\nstored in PostgreSQL and S3\r\n"
+	sendMail(t, e.addr("mx"), "s@remote.test", []string{"alice@example.test"}, body)
+	e.waitMessages("alice@example.test", "INBOX", 1)
+	c := imapLogin(t, e.addr("imap"), "alice@example.test", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got := fetchBodies(t, c)
+	if len(got) != 1 || !bytes.HasSuffix(got[0], []byte(body)) {
+		t.Fatalf("IMAP bodies %q", got)
+	}
+	uids, err := c.UIDSearch(&imap.SearchCriteria{Body: []string{"postgresql"}}, nil).Wait()
+	if err != nil || len(uids.AllUIDs()) != 1 {
+		t.Fatalf("SEARCH BODY on the PostgreSQL index: %v, %v", uids, err)
 	}
 }
