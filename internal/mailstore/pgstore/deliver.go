@@ -66,7 +66,7 @@ func rowFor(msg mailstore.NewMessage, flags []string, p putResult) newRow {
 
 // insertMessage adds a message with the next UID and this transaction's
 // MODSEQ of the mailbox. Its sent date comes from the blob's index entry;
-// a blob without one is queued for IndexPending.
+// write queues blobs left without one (queueUnindexed).
 func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int64, r newRow) (uint32, error) {
 	b, err := w.touch(ctx, user, mailboxID)
 	if err != nil {
@@ -84,18 +84,16 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 	if r.deliveryID != "" {
 		deliveryID = &r.deliveryID
 	}
-	_, err = w.tx.Exec(ctx, `WITH m AS (
-			INSERT INTO messages (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internaldate, savedate,
-				size, blob_id, delivery_id, sent)
-			VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-				(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))
-			RETURNING blob_id, sent)
-		INSERT INTO fts_pending (blob_id) SELECT blob_id FROM m WHERE m.sent IS NULL ON CONFLICT DO NOTHING`,
+	_, err = w.tx.Exec(ctx, `INSERT INTO messages (account_id, mailbox_id, uid, modseq, flags, seen, deleted,
+			internaldate, savedate, size, blob_id, delivery_id, sent)
+		VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))`,
 		mailboxID, uid, b.modSeq(), joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}
+	w.inserted = append(w.inserted, r.blobID)
 	return uid, nil
 }
 
