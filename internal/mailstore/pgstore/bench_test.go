@@ -1,7 +1,9 @@
 package pgstore
 
 import (
+	"bytes"
 	"fmt"
+	"sync/atomic"
 	"strings"
 	"testing"
 
@@ -64,6 +66,37 @@ func BenchmarkSearchText(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.Changes(b.Context(), "alice", id, 1<<40); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDeliver measures parallel single-recipient deliveries of 10 KB
+// messages, each with its own body and delivery id: sqlitestore's
+// BenchmarkDeliver, for a ratio in the same run.
+func BenchmarkDeliver(b *testing.B) {
+	s := newEnv(b).open(b, newSchema(), 0)
+	ctx := b.Context()
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		b.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef\r\n"), 10*1024/18)
+	var n atomic.Int64
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			msg := append(fmt.Appendf(nil, "Message-ID: <%d@bench>\r\n", i), body...)
+			res, err := s.Deliver(ctx, []mailstore.Delivery{{User: "alice", Message: mailstore.NewMessage{
+				Body: bytes.NewReader(msg), DeliveryID: fmt.Sprint(i)}}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if res[0].Err != nil {
+				b.Error(res[0].Err)
+				return
 			}
 		}
 	})
