@@ -3,8 +3,8 @@ package pgstore
 import (
 	"bytes"
 	"fmt"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
