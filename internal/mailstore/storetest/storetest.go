@@ -78,6 +78,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"HandlesClaimRecent", testHandlesClaimRecent},
 		{"HandlesCreateMailbox", testHandlesCreateMailbox},
 		{"HandlesQuota", testHandlesQuota},
+		{"HandlesMoveExpunge", testHandlesMoveExpunge},
+		{"HandlesDeleteMailbox", testHandlesDeleteMailbox},
 		{"HandlesExpungeCopy", testHandlesExpungeCopy},
 		{"HandlesCollectRacingDelivery", testHandlesCollectRacingDelivery},
 		{"BodyRoundTrip", testBodyRoundTrip},
