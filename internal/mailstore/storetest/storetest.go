@@ -77,6 +77,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"HandlesSetFlags", testHandlesSetFlags},
 		{"HandlesClaimRecent", testHandlesClaimRecent},
 		{"HandlesCreateMailbox", testHandlesCreateMailbox},
+		{"HandlesRenameMailbox", testHandlesRenameMailbox},
+		{"HandlesURLAuthKey", testHandlesURLAuthKey},
 		{"HandlesQuota", testHandlesQuota},
 		{"HandlesMoveExpunge", testHandlesMoveExpunge},
 		{"HandlesDeleteMailbox", testHandlesDeleteMailbox},
