@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore Opener) {
 		{"ClaimExpiry", testClaimExpiry},
 		{"ReleaseClaims", testReleaseClaims},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"RunnersExactlyOnce", testRunnersExactlyOnce},
+		{"DeadRunner", testDeadRunner},
 	}
 	for _, tt := range shared {
 		t.Run(tt.name, func(t *testing.T) {
