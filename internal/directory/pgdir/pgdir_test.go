@@ -298,3 +298,73 @@ func TestDeleteDomainWaitsForAddAccount(t *testing.T) {
 		t.Errorf("AddAccount after a concurrent domain delete: %v, want ErrNotFound", err)
 	}
 }
+
+// Options left empty mean the schema "directory" and the mailstore
+// "default"; set ones are used, and the Policy reaches Resolve.
+func TestOptions(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	ctx := t.Context()
+	d, err := Open(ctx, Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := d.AddAccount(ctx, "alice@example.test", "pw", ""); err != nil || a.Mailstore != "default" {
+		t.Fatalf("AddAccount = %+v, %v; want mailstore default", a, err)
+	}
+	var n int
+	if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM directory.accounts`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("accounts in schema directory: %d, %v", n, err)
+	}
+
+	e, err := Open(ctx, Options{DSN: dsn, Schema: newSchema(), DefaultMailstore: "store-a",
+		Policy: directory.Policy{Postmaster: "admin@example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := e.AddAccount(ctx, "admin@example.test", "pw", ""); err != nil || a.Mailstore != "store-a" {
+		t.Fatalf("AddAccount = %+v, %v; want mailstore store-a", a, err)
+	}
+	res, err := e.Resolve(ctx, "postmaster@example.test")
+	if err != nil || len(res.Accounts) != 1 || res.Accounts[0].Address != "admin@example.test" {
+		t.Fatalf("Resolve(postmaster) = %+v, %v; want the Policy's postmaster", res, err)
+	}
+	if _, err := Open(ctx, Options{}); err == nil {
+		t.Error("Open without a DSN succeeded")
+	}
+}
+
+// Writers on two handles adding targets to one alias all succeed.
+func TestConcurrentAliasWriters(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	a, b := open(t, dsn, schema), open(t, dsn, schema)
+	ctx := t.Context()
+	if err := a.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for j, d := range []*Dir{a, b} {
+			go func() {
+				errs <- d.AddAlias(ctx, "list@example.test", []string{fmt.Sprintf("u%d-%d@example.test", i, j)})
+			}()
+		}
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	as, err := b.Aliases(ctx, "example.test")
+	if err != nil || len(as) != 1 || len(as[0].Targets) != 2*n {
+		t.Fatalf("Aliases = %v, %v; want one alias with %d targets", as, err, 2*n)
+	}
+}
