@@ -368,3 +368,16 @@ func TestConcurrentAliasWriters(t *testing.T) {
 		t.Fatalf("Aliases = %v, %v; want one alias with %d targets", as, err, 2*n)
 	}
 }
+
+// A schema migrated by a newer program is refused, not used.
+func TestRefuseNewerSchema(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	d := open(t, dsn, schema)
+	if _, err := d.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := Open(t.Context(), Options{DSN: dsn, Schema: schema}); err == nil {
+		e.Close()
+		t.Fatal("Open accepted a schema newer than the program")
+	}
+}

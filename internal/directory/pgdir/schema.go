@@ -52,12 +52,13 @@ CREATE TABLE aliases (
 );
 CREATE INDEX aliases_domain ON aliases(domain);
 CREATE TABLE dkim_keys (
-	domain      text COLLATE "C" NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+	domain      text COLLATE "C" NOT NULL,
 	selector    text COLLATE "C" NOT NULL,
 	algorithm   text NOT NULL CHECK (algorithm IN ('rsa-sha256', 'ed25519-sha256')),
 	private_key text NOT NULL,
 	created     timestamptz NOT NULL,
-	PRIMARY KEY (domain, selector)
+	PRIMARY KEY (domain, selector),
+	CONSTRAINT dkim_keys_domain_fk FOREIGN KEY (domain) REFERENCES domains(name) ON DELETE CASCADE
 );
 `,
 }
