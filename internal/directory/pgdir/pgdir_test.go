@@ -1,6 +1,7 @@
 package pgdir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -379,5 +380,54 @@ func TestRefuseNewerSchema(t *testing.T) {
 	if e, err := Open(t.Context(), Options{DSN: dsn, Schema: schema}); err == nil {
 		e.Close()
 		t.Fatal("Open accepted a schema newer than the program")
+	}
+}
+
+// The argon2id work of Authenticate, AddAccount and SetPassword holds no
+// connection: with a pool of one, lookups keep answering quickly while
+// those calls hash (each lookup must finish in a third of a hash's time).
+func TestHashingHoldsNoConnection(t *testing.T) {
+	d, err := Open(t.Context(), Options{DSN: testsvc.Postgres(t), Schema: newSchema(), MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := t.Context()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := d.AddAccount(ctx, "alice@example.test", "pw", ""); err != nil {
+		t.Fatal(err)
+	}
+	budget := time.Since(start) / 3
+	done := make(chan error, 1)
+	go func() {
+		done <- errors.Join(
+			func() error { _, err := d.Authenticate(ctx, "alice@example.test", "pw"); return err }(),
+			d.SetPassword(ctx, "alice@example.test", "pw2"),
+			func() error { _, err := d.AddAccount(ctx, "bob@example.test", "pw", ""); return err }(),
+			func() error { _, err := d.Authenticate(ctx, "alice@example.test", "pw2"); return err }(),
+		)
+	}()
+	lookups := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d lookups, each within %v, while hashing", lookups, budget)
+			return
+		default:
+		}
+		lctx, cancel := context.WithTimeout(ctx, budget)
+		_, err := d.IsLocalDomain(lctx, "example.test")
+		cancel()
+		if err != nil {
+			t.Fatalf("lookup %d while hashing: %v", lookups, err)
+		}
+		lookups++
+		time.Sleep(time.Millisecond)
 	}
 }
