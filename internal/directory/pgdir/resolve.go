@@ -2,6 +2,7 @@ package pgdir
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,11 +16,14 @@ import (
 // answers 4xx.
 func (d *Dir) Resolve(ctx context.Context, address string) (directory.Resolution, error) {
 	var out directory.Resolution
+	var expandErr error // says what it was resolving already
 	err := d.read(ctx, func(tx pgx.Tx) error {
-		var err error
-		out, err = directory.Expand(ctx, txLookup{tx}, address, d.policy)
-		return err
+		out, expandErr = directory.Expand(ctx, txLookup{tx}, address, d.policy)
+		return expandErr
 	})
+	if err != nil && expandErr == nil {
+		return directory.Resolution{}, fmt.Errorf("resolve %q: %w", address, err)
+	}
 	return out, err
 }
 
