@@ -10,9 +10,11 @@ import (
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
-// AddAccount creates an account in an existing domain. The password is
-// hashed before the transaction, so the slow hash holds no connection. A
-// mailstore not yet known is recorded, so the account's foreign key holds.
+// AddAccount creates an account in an existing domain, on mailstore (the
+// default when empty), whose row in mailstores is created if missing. The
+// password is hashed before the transaction, so the slow hash never holds
+// a connection. Of concurrent adds of one address exactly one succeeds; the
+// others wait for it on the unique index and get ErrExists.
 func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
 	addr, err := directory.NormalizeAddress(address)
 	if err != nil {
@@ -26,15 +28,15 @@ func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore strin
 		mailstore = d.mailstore
 	}
 	domain := directory.AddressDomain(addr)
-	err = d.write(ctx, "add account "+addr, func(tx pgx.Tx) error {
-		if err := requireDomain(ctx, tx, domain); err != nil {
-			return fmt.Errorf("add account %s: %w", addr, err)
-		}
+	err = d.write(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO mailstores (name) VALUES ($1) ON CONFLICT DO NOTHING`, mailstore); err != nil {
 			return fmt.Errorf("add account %s: mailstore %s: %w", addr, mailstore, err)
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO accounts (address, domain, password_hash, mailstore)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING`, addr, domain, hash, mailstore)
+		if isForeignKey(err, "accounts_domain_fk") {
+			return fmt.Errorf("add account %s: %w", addr, errNoDomain(domain))
+		}
 		if err != nil {
 			return fmt.Errorf("add account %s: %w", addr, err)
 		}
@@ -66,7 +68,8 @@ func (d *Dir) DeleteAccount(ctx context.Context, address string) error {
 	return nil
 }
 
-// SetPassword replaces an account's password hash.
+// SetPassword replaces an account's password hash, computed before any
+// connection is taken.
 func (d *Dir) SetPassword(ctx context.Context, address, password string) error {
 	addr, err := directory.NormalizeAddress(address)
 	if err != nil {
@@ -105,21 +108,26 @@ func (d *Dir) Account(ctx context.Context, address string) (directory.Account, e
 // Accounts lists accounts by address, of one domain (ErrNotFound if it is
 // not local) or of all when domain is "".
 func (d *Dir) Accounts(ctx context.Context, domain string) ([]directory.Account, error) {
+	query, args := `SELECT address, mailstore FROM accounts ORDER BY address`, []any{}
+	var n string
+	if domain != "" {
+		var err error
+		if n, err = directory.NormalizeDomain(domain); err != nil {
+			return nil, err
+		}
+		query, args = `SELECT address, mailstore FROM accounts WHERE domain = $1 ORDER BY address`, []any{n}
+	}
 	var out []directory.Account
 	err := d.read(ctx, func(tx pgx.Tx) error {
-		query, args := `SELECT address, mailstore FROM accounts ORDER BY address`, []any{}
-		if domain != "" {
-			n, err := directory.NormalizeDomain(domain)
-			if err != nil {
-				return err
-			}
+		if n != "" {
 			if err := requireDomain(ctx, tx, n); err != nil {
 				return err
 			}
-			query, args = `SELECT address, mailstore FROM accounts WHERE domain = $1 ORDER BY address`, []any{n}
 		}
-		rows, _ := tx.Query(ctx, query, args...)
-		var err error
+		rows, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.Account, error) {
 			var a directory.Account
 			return a, r.Scan(&a.Address, &a.Mailstore)
@@ -129,17 +137,14 @@ func (d *Dir) Accounts(ctx context.Context, domain string) ([]directory.Account,
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
 	return out, nil
 }
 
-// Authenticate checks address and password. The hash is read on a pooled
-// connection that goes back to the pool before the argon2id work, so slow
-// logins never hold connections. An unknown or malformed address costs the
-// same work as a wrong password, so timing does not tell which accounts
-// exist; both give ErrAuthFailed.
+// Authenticate checks address and password. The hash is fetched and the
+// connection released before the argon2id work, so slow verifications
+// never pin the pool. An unknown or malformed address costs the same work
+// as a wrong password, so timing does not tell which accounts exist; both
+// give ErrAuthFailed.
 func (d *Dir) Authenticate(ctx context.Context, address, password string) (directory.Account, error) {
 	fail := fmt.Errorf("authenticate: %w", directory.ErrAuthFailed)
 	addr, err := directory.NormalizeAddress(address)

@@ -28,15 +28,25 @@ func (d *Dir) AddDomain(ctx context.Context, name string) error {
 
 // DeleteDomain removes a domain that has no accounts or aliases left, so a
 // typo cannot delete a domain's users; remove them first. Its DKIM keys go
-// with it (ON DELETE CASCADE).
+// with it. The domain's row is locked first: an account or alias being
+// added concurrently either committed before (and is counted) or waits on
+// the lock and then fails its foreign key (ErrNotFound for its domain).
 func (d *Dir) DeleteDomain(ctx context.Context, name string) error {
 	n, err := directory.NormalizeDomain(name)
 	if err != nil {
 		return err
 	}
-	return d.write(ctx, "delete domain "+n, func(tx pgx.Tx) error {
+	return d.write(ctx, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1 FOR UPDATE`, n).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("domain %s: %w", n, directory.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("delete domain %s: %w", n, err)
+		}
 		var accounts, aliases int
-		err := tx.QueryRow(ctx, `SELECT
+		err = tx.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM accounts WHERE domain = $1),
 			(SELECT count(DISTINCT address) FROM aliases WHERE domain = $1)`, n).Scan(&accounts, &aliases)
 		if err != nil {
@@ -45,12 +55,9 @@ func (d *Dir) DeleteDomain(ctx context.Context, name string) error {
 		if accounts > 0 || aliases > 0 {
 			return fmt.Errorf("domain %s still has %d accounts and %d aliases: %w", n, accounts, aliases, directory.ErrExists)
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM domains WHERE name = $1`, n)
-		if err != nil {
+		// The DKIM keys go by ON DELETE CASCADE.
+		if _, err := tx.Exec(ctx, `DELETE FROM domains WHERE name = $1`, n); err != nil {
 			return fmt.Errorf("delete domain %s: %w", n, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("domain %s: %w", n, directory.ErrNotFound)
 		}
 		return nil
 	})
@@ -58,7 +65,10 @@ func (d *Dir) DeleteDomain(ctx context.Context, name string) error {
 
 // Domains lists the local domains by name.
 func (d *Dir) Domains(ctx context.Context) ([]directory.Domain, error) {
-	rows, _ := d.pool.Query(ctx, `SELECT name FROM domains ORDER BY name`)
+	rows, err := d.pool.Query(ctx, `SELECT name FROM domains ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.Domain, error) {
 		var dom directory.Domain
 		return dom, r.Scan(&dom.Name)
@@ -66,14 +76,12 @@ func (d *Dir) Domains(ctx context.Context) ([]directory.Domain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list domains: %w", err)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
 	return out, nil
 }
 
 // IsLocalDomain reports whether name is a local domain. A syntactically
-// invalid name is simply not local.
+// invalid name is simply not local; a database failure is an error, never
+// false, so the MX answers 4xx rather than rejecting mail.
 func (d *Dir) IsLocalDomain(ctx context.Context, name string) (bool, error) {
 	n, err := directory.NormalizeDomain(name)
 	if err != nil {
@@ -87,12 +95,9 @@ func (d *Dir) IsLocalDomain(ctx context.Context, name string) (bool, error) {
 }
 
 func domainExists(ctx context.Context, q querier, name string) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1`, name).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)`, name).Scan(&ok)
+	return ok, err
 }
 
 // requireDomain returns ErrNotFound, with a message naming the domain, when
@@ -103,7 +108,11 @@ func requireDomain(ctx context.Context, q querier, domain string) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("domain %s does not exist: %w", domain, directory.ErrNotFound)
+		return errNoDomain(domain)
 	}
 	return nil
+}
+
+func errNoDomain(domain string) error {
+	return fmt.Errorf("domain %s does not exist: %w", domain, directory.ErrNotFound)
 }

@@ -1,8 +1,9 @@
 // Package pgdir is the scaled directory engine: domains, mailstores,
-// accounts, aliases and DKIM keys in PostgreSQL (pgx v5), in one schema
-// ("directory" by default) that Open creates and migrates. Every node of a
-// cluster opens the same schema; PostgreSQL, not the process, serializes
-// their writes.
+// accounts, aliases and DKIM keys in one PostgreSQL schema (pgx v5), shared
+// by every node of a cluster. Each handle owns a connection pool whose
+// connections have the directory's schema as their search_path; any number
+// of processes may open the same schema, and every rule that must hold
+// between them is a constraint or a row lock in the database.
 package pgdir
 
 import (
@@ -10,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,11 +21,12 @@ import (
 
 // Options configure Open.
 type Options struct {
-	DSN string // a pgx connection string (URL or key=value); required
-	// Schema holds the directory's tables; "directory" when empty.
+	DSN string // a pgx connection string (URL or key=value)
+	// Schema is the PostgreSQL schema holding the directory's tables;
+	// "directory" when empty.
 	Schema string
 	// DefaultMailstore is the mailstore of an account added without one;
-	// "default" when empty, as in sqlitedir.
+	// "default" when empty.
 	DefaultMailstore string
 	// Policy holds the resolution rules that come from configuration
 	// (the postmaster address).
@@ -47,7 +47,7 @@ type Dir struct {
 
 var _ directory.Directory = (*Dir)(nil)
 
-// Open connects and brings the schema up to date.
+// Open connects, creates the directory's schema if needed and migrates it.
 func Open(ctx context.Context, opts Options) (*Dir, error) {
 	if opts.DSN == "" {
 		return nil, errors.New("pgdir: Options.DSN is required")
@@ -64,20 +64,20 @@ func Open(ctx context.Context, opts Options) (*Dir, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(opts.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("pgdir: parse DSN: %w", err)
+		return nil, fmt.Errorf("open directory: parse DSN: %w", err)
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	// Statements name tables unqualified; the schema comes from the
-	// connection (pg_catalog is always searched first).
+	// Every statement names tables unqualified; the schema comes from the
+	// connection. pg_catalog is always searched first.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{d.schema}.Sanitize()
 	if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("pgdir: connect: %w", err)
+		return nil, fmt.Errorf("open directory: connect: %w", err)
 	}
 	if err := migrate(ctx, d.pool, d.schema); err != nil {
 		d.pool.Close()
-		return nil, fmt.Errorf("pgdir: schema %s: %w", d.schema, err)
+		return nil, fmt.Errorf("open directory: schema %s: %w", d.schema, err)
 	}
 	d.log.Debug("directory opened", "schema", d.schema)
 	return d, nil
@@ -100,50 +100,27 @@ type querier interface {
 // aborted for a serialization failure or a deadlock.
 const maxAttempts = 10
 
-// write runs fn in a SERIALIZABLE transaction and commits, running it again
-// from the start after a serialization failure or deadlock. SERIALIZABLE
-// makes every check-then-write in fn (the domain exists, the address is
-// free) hold at commit without thinking about lock order; directory writes
-// are admin actions, so the occasional retry costs nothing that matters.
-// fn must reset whatever it returns through closures.
-func (d *Dir) write(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+// write runs fn in a READ COMMITTED transaction and commits, running it
+// again from the start after a serialization failure or a deadlock; fn
+// must reset whatever it returns through closures.
+func (d *Dir) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := d.writeOnce(ctx, op, fn)
+		err := d.inTx(ctx, pgx.TxOptions{}, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
 			return err
 		}
-		d.log.Debug("directory write retried", "op", op, "attempt", attempt, "err", err)
-		// Jitter, so writers that collided do not collide again in step.
-		t := time.NewTimer(time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond))))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s: %w", op, ctx.Err())
-		case <-t.C:
-		}
 	}
-}
-
-// writeOnce runs one attempt; fn's errors say what failed themselves.
-func (d *Dir) writeOnce(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
-	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", op, err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", op, err)
-	}
-	return nil
 }
 
 // read runs fn in a read-only REPEATABLE READ transaction: one snapshot for
-// reads of several statements (Resolve), which never blocks or aborts.
+// every query of a read that must be consistent (a domain check and its
+// listing, the lookups of one Resolve).
 func (d *Dir) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	return d.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func (d *Dir) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	tx, err := d.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -151,15 +128,18 @@ func (d *Dir) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return tx.Commit(ctx)
 }
 
-// retryable reports 40001 serialization_failure and 40P01 deadlock_detected,
-// after which the whole transaction may simply run again.
+// retryable reports errors after which the whole transaction may simply
+// run again: 40001 serialization_failure, 40P01 deadlock_detected.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// isForeignKey reports a foreign-key violation (23503) of constraint.
+func isForeignKey(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == constraint
 }

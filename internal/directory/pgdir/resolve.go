@@ -2,28 +2,24 @@ package pgdir
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
-// Resolve expands address to the accounts and forwards that receive it; the
-// rules are directory.Expand's. All lookups run in one read-only snapshot,
-// so a concurrent admin change is seen entirely or not at all. A failure of
-// PostgreSQL is returned as such, never as ErrNotFound, so the caller
-// answers 4xx.
+// Resolve expands address to the accounts and forwards that receive it;
+// the rules are directory.Expand's. All lookups run in one read-only
+// REPEATABLE READ transaction, so a concurrent admin change is seen
+// entirely or not at all. A database failure is returned as is, never as
+// ErrNotFound, so the MX answers 4xx.
 func (d *Dir) Resolve(ctx context.Context, address string) (directory.Resolution, error) {
 	var out directory.Resolution
-	var expandErr error // says what it was resolving already
 	err := d.read(ctx, func(tx pgx.Tx) error {
-		out, expandErr = directory.Expand(ctx, txLookup{tx}, address, d.policy)
-		return expandErr
+		var err error
+		out, err = directory.Expand(ctx, txLookup{tx}, address, d.policy)
+		return err
 	})
-	if err != nil && expandErr == nil {
-		return directory.Resolution{}, fmt.Errorf("resolve %q: %w", address, err)
-	}
 	return out, err
 }
 
@@ -35,7 +31,10 @@ func (l txLookup) LookupAccount(ctx context.Context, addr string) (directory.Acc
 }
 
 func (l txLookup) LookupAlias(ctx context.Context, addr string) ([]string, bool, error) {
-	rows, _ := l.tx.Query(ctx, `SELECT target FROM aliases WHERE address = $1 ORDER BY target`, addr)
+	rows, err := l.tx.Query(ctx, `SELECT target FROM aliases WHERE address = $1 ORDER BY target`, addr)
+	if err != nil {
+		return nil, false, err
+	}
 	targets, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, false, err

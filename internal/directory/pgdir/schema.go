@@ -11,61 +11,46 @@ import (
 // migrations[i] brings the schema from version i to i+1 (rows of
 // schema_migrations). Append only; never edit a released step.
 //
-// Text that is compared or sorted is COLLATE "C": addresses are already
-// canonical, and listings must sort by bytes as in sqlitedir ("@domain"
-// catch-alls first), whatever the database's locale.
+// Names are COLLATE "C" so ORDER BY compares bytes, as SQLite does, and
+// listings come out in the same order on both engines.
 var migrations = []string{
-	// 1: sqlitedir's schema (versions 1-2) plus what the cluster needs
-	// (issue #10): named mailstores, each account's mailstore as a foreign
-	// key and a location version, and the placement rules' table.
+	// 1: sqlitedir's migrations 1–2, plus what the cluster needs (issue
+	// #10): every mailstore an account may name is a row of mailstores,
+	// which later carries placement (accepts_new_users), and an account's
+	// location_version grows with each move, so a router can tell a stale
+	// location from the current one.
 	`
 CREATE TABLE domains (
 	name    text COLLATE "C" PRIMARY KEY,
 	created timestamptz NOT NULL DEFAULT now()
 );
-
--- A mailstore accounts may live on. Rows are made on demand by AddAccount
--- until stores are managed explicitly (rookery store add, issue #10).
 CREATE TABLE mailstores (
 	name              text COLLATE "C" PRIMARY KEY,
 	accepts_new_users boolean NOT NULL DEFAULT true,
 	created           timestamptz NOT NULL DEFAULT now()
 );
-
--- location_version counts the account's moves between mailstores (the
--- trigger below), so a front end's cached route can tell it is stale.
 CREATE TABLE accounts (
 	id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	address          text COLLATE "C" NOT NULL UNIQUE,
-	domain           text COLLATE "C" NOT NULL REFERENCES domains(name),
+	domain           text COLLATE "C" NOT NULL,
 	password_hash    text NOT NULL,
-	mailstore        text COLLATE "C" NOT NULL REFERENCES mailstores(name),
+	mailstore        text COLLATE "C" NOT NULL,
 	location_version bigint NOT NULL DEFAULT 1,
-	created          timestamptz NOT NULL DEFAULT now()
+	created          timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT accounts_domain_fk FOREIGN KEY (domain) REFERENCES domains(name),
+	CONSTRAINT accounts_mailstore_fk FOREIGN KEY (mailstore) REFERENCES mailstores(name)
 );
 CREATE INDEX accounts_domain ON accounts(domain);
 CREATE INDEX accounts_mailstore ON accounts(mailstore);
-
-CREATE FUNCTION accounts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	NEW.location_version := OLD.location_version + 1;
-	RETURN NEW;
-END $$;
-CREATE TRIGGER accounts_moved BEFORE UPDATE OF mailstore ON accounts
-FOR EACH ROW WHEN (NEW.mailstore IS DISTINCT FROM OLD.mailstore)
-EXECUTE FUNCTION accounts_moved();
-
--- address is "local@domain" or the catch-all "@domain".
 CREATE TABLE aliases (
-	address text COLLATE "C" NOT NULL,
-	domain  text COLLATE "C" NOT NULL REFERENCES domains(name),
+	address text COLLATE "C" NOT NULL, -- "local@domain" or the catch-all "@domain"
+	domain  text COLLATE "C" NOT NULL,
 	target  text COLLATE "C" NOT NULL,
 	created timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (address, target)
+	PRIMARY KEY (address, target),
+	CONSTRAINT aliases_domain_fk FOREIGN KEY (domain) REFERENCES domains(name)
 );
 CREATE INDEX aliases_domain ON aliases(domain);
-
--- DKIM signing keys (RFC 6376, RFC 8463); timestamptz keeps microseconds.
 CREATE TABLE dkim_keys (
 	domain      text COLLATE "C" NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
 	selector    text COLLATE "C" NOT NULL,
@@ -74,27 +59,16 @@ CREATE TABLE dkim_keys (
 	created     timestamptz NOT NULL,
 	PRIMARY KEY (domain, selector)
 );
-
--- Placement of new accounts (issue #10): the first rule by position whose
--- domain equals the account's, or whose pattern (a regular expression on
--- the canonical address) matches, names the mailstore. Not read yet.
-CREATE TABLE placement_rules (
-	position  integer PRIMARY KEY,
-	domain    text COLLATE "C",
-	pattern   text,
-	mailstore text COLLATE "C" NOT NULL REFERENCES mailstores(name),
-	CHECK ((domain IS NULL) <> (pattern IS NULL))
-);
 `,
 }
 
 // migrateLock is the pg_advisory_xact_lock key of directory migrations:
-// two processes opening a new directory at once take turns, and the second
-// finds the schema made.
-const migrateLock = 0x726f6f6b64697221 // "rookdir!"
+// two processes opening a new schema at once do not both create it; the
+// second waits, then sees the first one's version.
+const migrateLock = 0x726f6f6b6469726d // "rookdirm"
 
-// migrate creates the schema if missing and applies the missing migrations
-// in one transaction.
+// migrate creates schema if it is missing and applies the missing
+// migrations, all in one transaction under migrateLock.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
