@@ -154,20 +154,6 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 }
 
-// A schema from a newer release is refused rather than misread.
-func TestRefuseNewerSchema(t *testing.T) {
-	ctx := t.Context()
-	dsn, schema := testsvc.Postgres(t), newSchema()
-	d := open(t, dsn, schema)
-	if _, err := d.pool.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
-		t.Fatal(err)
-	}
-	if d2, err := Open(ctx, Options{DSN: dsn, Schema: schema}); err == nil {
-		d2.Close()
-		t.Fatal("Open accepted schema version 99")
-	}
-}
-
 // pgCode is err's SQLSTATE, or "" when err is not a PostgreSQL error.
 func pgCode(err error) string {
 	var pe *pgconn.PgError
