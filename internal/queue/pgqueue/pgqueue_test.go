@@ -224,3 +224,28 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Fatalf("schema_migrations has %d rows, %v; want %d", n, err, len(migrations))
 	}
 }
+
+// TestGroupCommitAllOrNone: a group is one transaction although it is sent
+// as one batch without BEGIN: when one message of it cannot be inserted
+// (here its ID is taken), none of the group is committed.
+func TestGroupCommitAllOrNone(t *testing.T) {
+	ctx := context.Background()
+	open, _ := dirOpener(t)
+	q := open()
+	defer q.Close()
+	old := message("a@x.test")
+	if err := q.Enqueue(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	fresh, dup := message("b@x.test"), message("c@x.test")
+	fresh.ID, dup.ID = "fresh", old.ID
+	if err := q.insert(ctx, []*queue.Message{fresh, dup}); err == nil {
+		t.Fatal("a group with a taken ID was committed")
+	}
+	if _, err := q.Get(ctx, "fresh"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("Get of the group's other message = %v, want ErrNotFound (all or none)", err)
+	}
+	if st, err := q.Stats(ctx); err != nil || st.Messages != 1 || st.Recipients != 1 {
+		t.Fatalf("Stats = %+v, %v; want only the first message", st, err)
+	}
+}
