@@ -122,3 +122,32 @@ func BenchmarkStat(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSpool puts 2 MiB bodies held in memory and spooled to a file,
+// the cost MemoryLimit trades against memory.
+func BenchmarkSpool(b *testing.B) {
+	endpoint, bucket, ak, sk := testsvc.S3(b)
+	for _, limit := range []int64{1 << 20, 4 << 20} {
+		name := map[int64]string{1 << 20: "file", 4 << 20: "memory"}[limit]
+		b.Run(name, func(b *testing.B) {
+			s, err := Open(context.Background(), Config{
+				Endpoint: endpoint, Region: "us-east-1", AccessKey: ak, SecretKey: sk, Bucket: bucket,
+				SpoolDir: b.TempDir(), MemoryLimit: limit,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			body := make([]byte, 2<<20)
+			io.ReadFull(pattern{}, body)
+			b.SetBytes(int64(len(body)))
+			seed := uint64(limit) << 32
+			for b.Loop() {
+				seed++
+				binary.BigEndian.PutUint64(body, seed)
+				if _, _, err := s.Put(context.Background(), bytes.NewReader(body)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

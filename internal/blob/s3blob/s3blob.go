@@ -7,7 +7,8 @@
 // the signed x-amz-content-sha256 (the blob's own id) and the
 // x-amz-checksum-sha256 header, so a body corrupted on the way is refused,
 // and an object is either wholly there or absent: there are no multipart
-// uploads to abandon.
+// uploads to abandon. A single PUT limits bodies to 5 GiB, far past any
+// message a mail server accepts.
 package s3blob
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rookery-mail/rookery/internal/blob"
 )
@@ -28,6 +30,12 @@ import (
 var (
 	_ blob.Store = (*Store)(nil)
 	_ blob.Keyed = (*Store)(nil)
+	// What the mailstores' garbage collectors look for (sqlitestore's
+	// CollectableBlobs, pgstore's collectableBlobs).
+	_ interface {
+		DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error)
+		Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
+	} = (*Store)(nil)
 )
 
 // Config says where the store lives and how hard to try. Zero values of the
@@ -59,12 +67,18 @@ type Config struct {
 	// ResponseTimeout bounds every wait on the server: for a response's
 	// headers once a request is sent, and for each write of a request body
 	// to make progress, so a server that accepts but never answers fails
-	// the request. Reading a response body is bounded by the reader's
-	// context only. Default 30s.
+	// the request. A request counts as sent once the kernel has taken it,
+	// so the timeout must also cover draining socket buffers (a few MB)
+	// over the link: the default suits links of a few hundred KB/s and up.
+	// Reading a response body is bounded by the reader's context only.
+	// Default 30s.
 	ResponseTimeout time.Duration
 
 	// Logger receives failed request attempts; nil is slog.Default().
 	Logger *slog.Logger
+	// Registerer, if set, gets the request metrics (rookery_s3_*),
+	// labelled store="bucket/prefix".
+	Registerer prometheus.Registerer
 }
 
 // Store is a blob store in one bucket under one prefix. It is safe for
@@ -75,6 +89,7 @@ type Store struct {
 	prefix      string // "" or ending in "/"
 	memoryLimit int64
 	spoolDir    string
+	refreshAge  time.Duration // a test may shorten it
 }
 
 // Open connects to the server and checks the bucket exists (creating it if
@@ -99,11 +114,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	dialer := &stallDialer{net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}, cfg.ResponseTimeout}
 	tr.DialContext = dialer.DialContext
 	tr.ResponseHeaderTimeout = cfg.ResponseTimeout
+	m, err := newMetrics(cfg.Registerer, strings.TrimSuffix(cfg.Bucket+"/"+prefix, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("s3blob: metrics: %w", err)
+	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.Secure,
 		Region:     cfg.Region,
-		Transport:  logTransport{tr, cfg.Logger.With("endpoint", cfg.Endpoint, "bucket", cfg.Bucket)},
+		Transport:  observedTransport{tr, cfg.Logger.With("endpoint", cfg.Endpoint, "bucket", cfg.Bucket), m},
 		MaxRetries: cfg.MaxRetries,
 	})
 	if err != nil {
@@ -127,6 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		prefix:      prefix,
 		memoryLimit: cfg.MemoryLimit,
 		spoolDir:    cfg.SpoolDir,
+		refreshAge:  refreshAge,
 	}, nil
 }
 

@@ -8,20 +8,29 @@ import (
 	"time"
 )
 
-// logTransport logs every request attempt that fails or gets a server
-// error, so retries (which minio-go makes silently) show in the log.
-type logTransport struct {
-	next http.RoundTripper
-	log  *slog.Logger
+// observedTransport counts and times every request attempt, and logs the
+// ones that fail or get a server error, so the retries minio-go makes
+// silently show in the log and the metrics.
+type observedTransport struct {
+	next    http.RoundTripper
+	log     *slog.Logger
+	metrics *metrics
 }
 
-func (t logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t observedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+		t.metrics.duration.WithLabelValues(req.Method).Observe(time.Since(start).Seconds())
+	}
+	t.metrics.requests.WithLabelValues(req.Method, outcome(status, err)).Inc()
 	switch {
 	case err != nil && req.Context().Err() == nil:
 		t.log.Warn("s3 request failed", "method", req.Method, "path", req.URL.Path, "err", err)
-	case err == nil && resp.StatusCode >= 500:
-		t.log.Warn("s3 request failed", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode)
+	case status >= 500:
+		t.log.Warn("s3 request failed", "method", req.Method, "path", req.URL.Path, "status", status)
 	}
 	return resp, err
 }

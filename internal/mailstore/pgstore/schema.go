@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -84,7 +85,9 @@ CREATE TABLE messages (
 	CONSTRAINT messages_delivery_id UNIQUE (delivery_id)
 );
 CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
-CREATE INDEX messages_blob ON messages (blob_id);
+-- (blob_id, mailbox_id): SearchText joins index hits to one mailbox's
+-- messages with one probe per hit.
+CREATE INDEX messages_blob ON messages (blob_id, mailbox_id);
 
 -- Expunged UIDs, so Changes can report them (RFC 7162 QRESYNC VANISHED).
 CREATE TABLE expunged (
@@ -183,13 +186,26 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	ident := pgx.Identifier{schema}.Sanitize()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+fmt.Sprint(migrateLock)+`)`); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	trgm, err := ensureTrgm(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// Created only when missing: CREATE SCHEMA needs CREATE on the
+	// database even with IF NOT EXISTS, which a role given a prepared
+	// schema may lack.
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	for _, q := range []string{
-		`SELECT pg_advisory_xact_lock(` + fmt.Sprint(migrateLock) + `)`,
-		// Not in a store's schema: dropping that store would drop the
-		// extension and every other store's trigram indexes with it.
-		`CREATE SCHEMA IF NOT EXISTS ` + extSchema,
-		`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA ` + extSchema,
-		`CREATE SCHEMA IF NOT EXISTS ` + ident,
 		`SET LOCAL search_path TO ` + ident,
 		`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    integer PRIMARY KEY,
@@ -209,10 +225,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if version == len(migrations) {
 		return nil
 	}
-	var trgm string
-	if err := tx.QueryRow(ctx, `SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'`).Scan(&trgm); err != nil {
-		return fmt.Errorf("migrate: find pg_trgm: %w", err)
-	}
 	for v := version; v < len(migrations); v++ {
 		if _, err := tx.Exec(ctx, strings.ReplaceAll(migrations[v], "{{trgm}}", trgm)); err != nil {
 			return fmt.Errorf("migrate to version %d: %w", v+1, err)
@@ -225,4 +237,34 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// ensureTrgm returns the schema of the pg_trgm extension (quoted as an
+// identifier), creating it in extSchema if the database has none: not in a
+// store's schema, whose DROP would take the extension and every other
+// store's trigram indexes with it. An existing installation is used where
+// it is, so a role without CREATE on the database can run on a database
+// prepared by its administrator.
+func ensureTrgm(ctx context.Context, tx pgx.Tx) (string, error) {
+	const find = `SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'`
+	var trgm string
+	err := tx.QueryRow(ctx, find).Scan(&trgm)
+	if err == nil {
+		return trgm, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("find pg_trgm: %w", err)
+	}
+	for _, q := range []string{
+		`CREATE SCHEMA IF NOT EXISTS ` + extSchema,
+		`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA ` + extSchema,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return "", fmt.Errorf("create pg_trgm: %w", err)
+		}
+	}
+	if err := tx.QueryRow(ctx, find).Scan(&trgm); err != nil {
+		return "", fmt.Errorf("find pg_trgm: %w", err)
+	}
+	return trgm, nil
 }

@@ -120,28 +120,6 @@ func testConcurrentAppends(t *testing.T, h *harness) {
 	}
 }
 
-func testConcurrentEnsureAccount(t *testing.T, h *harness) {
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := h.s.EnsureAccount(h.ctx, "alice"); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent EnsureAccount: %v", err)
-	}
-	if got := h.names("alice"); len(got) != len(mailstore.DefaultMailboxes) {
-		t.Errorf("mailboxes after concurrent EnsureAccount: %v", got)
-	}
-}
-
 func testBodyRoundTrip(t *testing.T, h *harness) {
 	h.account("alice")
 	inbox := h.box("alice", "INBOX")

@@ -1,9 +1,7 @@
 package storetest
 
 import (
-	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -50,43 +48,5 @@ func testSetFlagsIf(t *testing.T, h *harness) {
 	}
 	if len(changed) != 0 || !slices.Equal(modified, []uint32{1, 2}) {
 		t.Errorf("UNCHANGEDSINCE 0: changed %+v modified %v", changed, modified)
-	}
-}
-
-// testSetFlagsIfRace runs conditional updates of one message from many
-// clients that all read the same MODSEQ: the test and the update are one
-// step, so exactly one of them may win (RFC 7162 §3.1.3).
-func testSetFlagsIfRace(t *testing.T, h *harness) {
-	h.account("alice")
-	inbox := h.box("alice", "INBOX")
-	h.append("alice", inbox.ID, msg(1))
-	base := h.messages("alice", inbox.ID)[0].ModSeq
-	const workers = 16
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won, lost := 0, 0
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			changed, modified, err := h.s.SetFlagsIf(h.ctx, "alice", inbox.ID, mailstore.ConditionalFlags{
-				UIDs: []uint32{1}, Op: mailstore.FlagsReplace, Flags: []string{fmt.Sprintf("k%d", w)}, UnchangedSince: base})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				t.Errorf("SetFlagsIf: %v", err)
-			case len(changed) == 1 && len(modified) == 0:
-				won++
-			case len(changed) == 0 && slices.Equal(modified, []uint32{1}):
-				lost++
-			default:
-				t.Errorf("changed %+v modified %v", changed, modified)
-			}
-		}()
-	}
-	wg.Wait()
-	if won != 1 || lost != workers-1 {
-		t.Errorf("%d won, %d lost; want exactly one winner", won, lost)
 	}
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -12,7 +13,9 @@ import (
 // return a new empty store that allows maxMailboxes mailboxes per account.
 func RunLimits(t *testing.T, open func(t *testing.T, maxMailboxes int) mailstore.Store) {
 	t.Run("MaxMailboxes", func(t *testing.T) {
-		testMaxMailboxes(t, &harness{t: t, s: open(t, len(mailstore.DefaultMailboxes)+4), ctx: t.Context()})
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		testMaxMailboxes(t, &harness{t: t, s: open(t, len(mailstore.DefaultMailboxes)+4), ctx: ctx})
 	})
 }
 

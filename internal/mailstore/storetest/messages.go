@@ -135,8 +135,10 @@ func testSetFlags(t *testing.T, h *harness) {
 	}
 	changed := set([]uint32{1, 2, 99}, mailstore.FlagsAdd, `\seen`, `Important`)
 	m1 := h.box("alice", "INBOX").HighestModSeq
-	if m1 != m0+1 {
-		t.Errorf("HIGHESTMODSEQ %d → %d, want +1 per transaction", m0, m1)
+	// RFC 7162 asks for a larger MODSEQ per change, not for +1: an
+	// engine may take them from a counter wider than the mailbox.
+	if m1 <= m0 {
+		t.Errorf("HIGHESTMODSEQ %d → %d, want it to grow", m0, m1)
 	}
 	if len(changed) != 2 || changed[0].UID != 1 || changed[1].UID != 2 {
 		t.Fatalf("changed = %+v", changed)
@@ -217,8 +219,13 @@ func testChanges(t *testing.T, h *harness) {
 	if !slices.Equal(updated, []uint32{2, 5}) || !slices.Equal(ch.Expunged, []uint32{3}) {
 		t.Errorf("changes: updated %v expunged %v, want [2 5] and [3]", updated, ch.Expunged)
 	}
-	if ch.HighestModSeq != since+3 || ch.UIDNext != 6 {
-		t.Errorf("changes HIGHESTMODSEQ %d UIDNEXT %d, want %d and 6", ch.HighestModSeq, ch.UIDNext, since+3)
+	// Three transactions: UID 2's flags, the expunge, UID 5's append.
+	if len(ch.Updated) == 2 && (ch.Updated[0].ModSeq >= ch.Updated[1].ModSeq || ch.HighestModSeq != ch.Updated[1].ModSeq) {
+		t.Errorf("changes: MODSEQs %d then %d, HIGHESTMODSEQ %d; want growing, the append's last",
+			ch.Updated[0].ModSeq, ch.Updated[1].ModSeq, ch.HighestModSeq)
+	}
+	if ch.UIDNext != 6 {
+		t.Errorf("changes UIDNEXT %d, want 6", ch.UIDNext)
 	}
 	all, err := h.s.Changes(h.ctx, "alice", inbox.ID, 0)
 	if err != nil {
@@ -299,8 +306,8 @@ func testMove(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(ch.Expunged, []uint32{1, 3}) || ch.HighestModSeq != since+1 {
-		t.Errorf("source changes = %+v, want expunged [1 3] at one new MODSEQ", ch)
+	if !slices.Equal(ch.Expunged, []uint32{1, 3}) || ch.HighestModSeq <= since {
+		t.Errorf("source changes = %+v, want expunged [1 3] at a new MODSEQ", ch)
 	}
 	if st := h.status("alice", dst.ID); st.Messages != 2 || st.UIDNext != 3 {
 		t.Errorf("destination status = %+v", st)

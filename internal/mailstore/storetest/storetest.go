@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,8 @@ import (
 // open it: the same database and blobs, but its own connections and none
 // of the other handles' in-memory state (caches, watch hub) unless the
 // engine shares that by design. The engine closes the handle at t's
-// cleanup.
+// cleanup. The suite does not ask Watch to hear of another handle's
+// changes (both engines keep a hub per process today).
 type Opener func(t *testing.T) mailstore.Store
 
 // Run runs every conformance test. newStore is called once per test: it
@@ -69,6 +71,19 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"WatchAccount", testWatchAccount},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentEnsureAccount", testConcurrentEnsureAccount},
+		{"HandlesSeeEachOther", testHandlesSeeEachOther},
+		{"HandlesAppend", testHandlesAppend},
+		{"HandlesDeliverDedupe", testHandlesDeliverDedupe},
+		{"HandlesSetFlags", testHandlesSetFlags},
+		{"HandlesClaimRecent", testHandlesClaimRecent},
+		{"HandlesCreateMailbox", testHandlesCreateMailbox},
+		{"HandlesRenameMailbox", testHandlesRenameMailbox},
+		{"HandlesURLAuthKey", testHandlesURLAuthKey},
+		{"HandlesQuota", testHandlesQuota},
+		{"HandlesMoveExpunge", testHandlesMoveExpunge},
+		{"HandlesDeleteMailbox", testHandlesDeleteMailbox},
+		{"HandlesExpungeCopy", testHandlesExpungeCopy},
+		{"HandlesCollectRacingDelivery", testHandlesCollectRacingDelivery},
 		{"BodyRoundTrip", testBodyRoundTrip},
 		{"BlobMissing", testBlobMissing},
 		{"CheckHealthy", testCheckHealthy},
@@ -88,9 +103,26 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			defer failOnPanic(t)
+			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+			defer cancel()
 			open := newStore(t)
-			tc.fn(t, &harness{t: t, s: open(t), ctx: t.Context(), open: open})
+			tc.fn(t, &harness{t: t, s: open(t), ctx: ctx, open: open})
 		})
+	}
+}
+
+// testTimeout bounds each test's store calls: an engine that deadlocks
+// (two handles waiting on each other, a lost wakeup) fails that test when
+// the context ends instead of hanging the run until go test's -timeout.
+const testTimeout = 2 * time.Minute
+
+// failOnPanic turns a panic of a test (an engine's, or the suite's on an
+// answer shorter than it asserts) into that test's failure, so one broken
+// method does not end the run and hide every other test's result.
+func failOnPanic(t *testing.T) {
+	if r := recover(); r != nil {
+		t.Fatalf("panic: %v\n%s", r, debug.Stack())
 	}
 }
 

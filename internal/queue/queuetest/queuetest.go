@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore Opener) {
 	}{
 		{"ClaimExclusive", testClaimExclusive},
 		{"ClaimExpiry", testClaimExpiry},
+		{"ReleaseClaims", testReleaseClaims},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"RunnersExactlyOnce", testRunnersExactlyOnce},
 		{"DeadRunner", testDeadRunner},
