@@ -130,6 +130,11 @@ type Store interface {
 	// and returns up to req.Limit messages with only those recipients and
 	// without bodies, oldest first. Held messages are never due.
 	Due(ctx context.Context, req ClaimRequest) ([]*Message, error)
+	// ReleaseClaims ends every claim held by owner and returns how many
+	// it ended. A runner calls it when it starts: claims under its name
+	// are left from an earlier life of the node (a crash) and nobody works
+	// on them, so its mail need not wait for the claims to lapse.
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	// Body returns a message's body.
 	Body(ctx context.Context, id string) ([]byte, error)
 	// Complete records attempt results and ends the claims on their

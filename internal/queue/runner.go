@@ -99,6 +99,11 @@ func (r *Runner) Kick() {
 
 // Run delivers until ctx is cancelled.
 func (r *Runner) Run(ctx context.Context) {
+	if n, err := r.store.ReleaseClaims(ctx, r.opts.Owner); err != nil {
+		r.log.Error("queue release claims", "owner", r.opts.Owner, "err", err)
+	} else if n > 0 {
+		r.log.Info("queue: released claims of an earlier run", "owner", r.opts.Owner, "recipients", n)
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {

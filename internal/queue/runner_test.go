@@ -314,3 +314,28 @@ func TestQueueMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRunnerKinds: a runner set to Local delivers only to mailstores and
+// one set to Remote only by SMTP; the recipients of one message are split
+// between them, each attempted once.
+func TestRunnerKinds(t *testing.T) {
+	f := newFixture(t, func(string) (queue.Status, string) { return queue.Delivered, "" })
+	m := &queue.Message{From: "alice@local.test", Received: f.clock.Now(), Body: []byte("Subject: x\r\n\r\nx\r\n"),
+		Recipients: []queue.Recipient{{Address: "bob@local.test"}, {Address: "carol@remote.test", Remote: true}}}
+	if err := f.store.Enqueue(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	local := &deliverer{outcome: f.d.outcome, attempts: map[string]int{}}
+	remote := &deliverer{outcome: f.d.outcome, attempts: map[string]int{}}
+	queue.NewRunner(f.store, local, queue.RunnerOptions{Now: f.clock.Now, Owner: "store-node", Local: true}).Process(t.Context())
+	queue.NewRunner(f.store, remote, queue.RunnerOptions{Now: f.clock.Now, Owner: "outbound-node", Remote: true}).Process(t.Context())
+	if local.attempts["bob@local.test"] != 1 || local.attempts["carol@remote.test"] != 0 {
+		t.Errorf("local runner attempted %v; want bob only", local.attempts)
+	}
+	if remote.attempts["carol@remote.test"] != 1 || remote.attempts["bob@local.test"] != 0 {
+		t.Errorf("remote runner attempted %v; want carol only", remote.attempts)
+	}
+	if _, err := f.store.Get(t.Context(), m.ID); err == nil {
+		t.Error("message still queued after both runners delivered")
+	}
+}

@@ -106,59 +106,18 @@ func testHandlesExpungeCopy(t *testing.T, h *harness) {
 // testHandlesCollectRacingDelivery: one handle collects garbage while the
 // other delivers again bodies the collector is about to delete. A body
 // delivered after the grace period began is never lost: afterwards every
-// message's body opens, while bodies nobody delivered again are gone.
+// message's body opens, while bodies nobody delivered again are gone. The
+// race is run for several rounds, as one round may miss the window.
 func testHandlesCollectRacingDelivery(t *testing.T, h *harness) {
 	a, b := h, h.other()
 	a.account("alice")
 	inbox := a.box("alice", mailstore.Inbox)
-	const n = 12 // bodies delivered again; as many stay orphaned
-	body := func(i int) string {
-		return fmt.Sprintf("From: a@example.org\r\nSubject: gc %d\r\n\r\nbody %d\r\n", i, i)
-	}
-	for i := range 2 * n {
-		a.append("alice", inbox.ID, body(i))
-	}
-	blobs := map[int]string{}
-	for i, m := range a.messages("alice", inbox.ID) {
-		blobs[i] = m.BlobID
-	}
-	a.expungeAll("alice", inbox.ID)
-	// The grace period is what separates an orphan from a delivery in
-	// flight: the cutoff is after the orphaning (the wait covers clock
-	// granularity between the engine and the test) and before every
-	// delivery below begins.
-	time.Sleep(200 * time.Millisecond)
-	cutoff := time.Now()
-
-	collected := 0
-	together(t,
-		func() {
-			for range 3 {
-				got, err := a.s.CollectGarbage(a.ctx, cutoff)
-				if err != nil {
-					t.Errorf("CollectGarbage: %v", err)
-					return
-				}
-				collected += got
-			}
-		},
-		func() {
-			for i := range n {
-				res, err := b.s.Deliver(b.ctx, []mailstore.Delivery{delivery("alice", "", body(i), fmt.Sprintf("again/%d", i))})
-				if err == nil {
-					err = res[0].Err
-				}
-				if err != nil {
-					t.Errorf("Deliver of body %d again: %v", i, err)
-				}
-			}
-		},
-	)
-	verify := func(when string) {
+	const rounds, n = 3, 12 // per round, n bodies delivered again and n left orphaned
+	verify := func(when string, want int) {
 		t.Helper()
 		msgs := a.messages("alice", inbox.ID)
-		if len(msgs) != n {
-			t.Fatalf("%s: %d messages, want %d", when, len(msgs), n)
+		if len(msgs) != want {
+			t.Fatalf("%s: %d messages, want %d", when, len(msgs), want)
 		}
 		for _, m := range msgs {
 			rc, err := b.s.OpenBlob(b.ctx, m.BlobID)
@@ -170,15 +129,60 @@ func testHandlesCollectRacingDelivery(t *testing.T, h *harness) {
 		}
 		a.wantCheck(when)
 	}
-	verify("collection racing delivery")
-	for i := n; i < 2*n; i++ {
-		if a.blobExists(blobs[i]) {
-			t.Errorf("body %d, orphaned before the cutoff and not delivered again, survived collection", i)
+	for r := range rounds {
+		body := func(i int) string {
+			return fmt.Sprintf("From: a@example.org\r\nSubject: gc %d/%d\r\n\r\nbody %d\r\n", r, i, i)
+		}
+		box := a.create("alice", fmt.Sprintf("Round%d", r))
+		for i := range 2 * n {
+			a.append("alice", box.ID, body(i))
+		}
+		blobs := map[int]string{}
+		for i, m := range a.messages("alice", box.ID) {
+			blobs[i] = m.BlobID
+		}
+		a.expungeAll("alice", box.ID)
+		// The grace period is what separates an orphan from a delivery
+		// in flight: the cutoff is after the orphaning (the wait covers
+		// clock granularity between the engine and the test) and before
+		// every delivery below begins.
+		time.Sleep(200 * time.Millisecond)
+		cutoff := time.Now()
+
+		collected := 0
+		together(t,
+			func() {
+				for range 3 {
+					got, err := a.s.CollectGarbage(a.ctx, cutoff)
+					if err != nil {
+						t.Errorf("CollectGarbage: %v", err)
+						return
+					}
+					collected += got
+				}
+			},
+			func() {
+				for i := range n {
+					res, err := b.s.Deliver(b.ctx, []mailstore.Delivery{delivery("alice", "", body(i), fmt.Sprintf("again/%d/%d", r, i))})
+					if err == nil {
+						err = res[0].Err
+					}
+					if err != nil {
+						t.Errorf("Deliver of body %d again: %v", i, err)
+					}
+				}
+			},
+		)
+		verify(fmt.Sprintf("round %d of collection racing delivery", r), (r+1)*n)
+		for i := n; i < 2*n; i++ {
+			if a.blobExists(blobs[i]) {
+				t.Errorf("round %d: body %d, orphaned before the cutoff and not delivered again, survived collection", r, i)
+			}
+		}
+		if collected < n {
+			t.Errorf("round %d: CollectGarbage deleted %d bodies, want at least the %d orphans", r, collected, n)
 		}
 	}
-	if collected < n {
-		t.Errorf("CollectGarbage deleted %d bodies, want at least the %d orphans", collected, n)
-	}
 	a.collect(time.Now().Add(time.Minute))
-	verify("a second collection")
+	verify("a second collection", rounds*n)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -82,6 +83,86 @@ func testConcurrentEnsureAccount(t *testing.T, h *harness) {
 	for _, x := range []*harness{a, b} {
 		if got := x.names("alice"); len(got) != len(mailstore.DefaultMailboxes) {
 			t.Errorf("mailboxes after concurrent EnsureAccount: %v", got)
+		}
+	}
+}
+
+// testHandlesRenameMailbox: both handles rename one mailbox at once to
+// different names; one wins and the other finds no mailbox. Two mailboxes
+// renamed at once onto one name: one wins, the other gets ErrMailboxExists.
+// The mailbox keeps its identity and messages under the winning name.
+func testHandlesRenameMailbox(t *testing.T, h *harness) {
+	a, b := h, h.other()
+	a.account("alice")
+	src := a.create("alice", "Src")
+	a.append("alice", src.ID, msg(1))
+	var errs [2]error
+	together(t,
+		func() { errs[0] = a.s.RenameMailbox(a.ctx, "alice", "Src", "ToA") },
+		func() { errs[1] = b.s.RenameMailbox(b.ctx, "alice", "Src", "ToB") },
+	)
+	names := []string{"ToA", "ToB"}
+	won := 0
+	if errs[0] != nil {
+		won = 1
+	}
+	if errs[won] != nil || !errors.Is(errs[1-won], mailstore.ErrNoMailbox) {
+		t.Fatalf("two renames of Src: %v and %v, want one success and one ErrNoMailbox", errs[0], errs[1])
+	}
+	for _, x := range []*harness{a, b} {
+		if got := x.box("alice", names[won]); got.ID != src.ID || got.UIDValidity != src.UIDValidity || len(x.messages("alice", got.ID)) != 1 {
+			t.Errorf("%s = %+v, want Src's identity and message", names[won], got)
+		}
+		for _, gone := range []string{"Src", names[1-won]} {
+			_, err := x.s.Mailbox(x.ctx, "alice", gone)
+			wantErr(t, "Mailbox("+gone+")", err, mailstore.ErrNoMailbox)
+		}
+	}
+
+	other := a.create("alice", "Other")
+	together(t,
+		func() { errs[0] = a.s.RenameMailbox(a.ctx, "alice", names[won], "Same") },
+		func() { errs[1] = b.s.RenameMailbox(b.ctx, "alice", "Other", "Same") },
+	)
+	if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], mailstore.ErrMailboxExists) || errors.Is(errs[1], mailstore.ErrMailboxExists)) {
+		t.Fatalf("two renames onto Same: %v and %v, want one success and one ErrMailboxExists", errs[0], errs[1])
+	}
+	want := []int64{src.ID, other.ID}[map[bool]int{true: 0, false: 1}[errs[0] == nil]]
+	if got := b.box("alice", "Same"); got.ID != want {
+		t.Errorf("Same = %+v, want mailbox %d", got, want)
+	}
+	if want := len(mailstore.DefaultMailboxes) + 2; len(b.names("alice")) != want {
+		t.Errorf("mailboxes %v, want %d", b.names("alice"), want)
+	}
+	a.wantCheck("concurrent renames")
+}
+
+// testHandlesURLAuthKey: the first URLAuthKey of a mailbox, asked on both
+// handles at once, creates one key: URLs signed with either answer keep
+// working.
+func testHandlesURLAuthKey(t *testing.T, h *harness) {
+	a, b := h, h.other()
+	a.account("alice")
+	for r := range 6 {
+		box := a.create("alice", fmt.Sprintf("Box%d", r))
+		var keys [4][]byte
+		var fns []func()
+		for i := range keys {
+			x := []*harness{a, b}[i%2]
+			fns = append(fns, func() {
+				k, err := x.s.URLAuthKey(x.ctx, "alice", box.ID)
+				if err != nil {
+					t.Errorf("URLAuthKey: %v", err)
+				}
+				keys[i] = k
+			})
+		}
+		together(t, fns...)
+		final := a.urlAuthKey("alice", box.ID)
+		for i, k := range keys {
+			if len(k) < 16 || !bytes.Equal(k, final) {
+				t.Errorf("round %d: concurrent first URLAuthKey %d = %x, the stored key is %x", r, i, k, final)
+			}
 		}
 	}
 }

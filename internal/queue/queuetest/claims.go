@@ -304,3 +304,27 @@ func testConcurrentClaims(t *testing.T, a, b queue.Store) {
 		t.Errorf("List after every delivery = %d messages, %v; want none", len(all), err)
 	}
 }
+
+// testReleaseClaims: a restarted node ends the claims under its name at
+// once; other nodes' claims stay.
+func testReleaseClaims(t *testing.T, a, b queue.Store) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	enqueue(t, a, message("r1", now, "a@x.test"), message("r2", now.Add(time.Second), "b@x.test"))
+	if due, err := a.Due(ctx, queue.ClaimRequest{Owner: "node-a", Now: now.Add(time.Minute), TTL: time.Hour, Limit: 1, Local: true, Remote: true}); err != nil || len(due) != 1 {
+		t.Fatalf("node-a claimed %v, %v; want r1", claimed(due), err)
+	}
+	if due, err := b.Due(ctx, queue.ClaimRequest{Owner: "node-b", Now: now.Add(time.Minute), TTL: time.Hour, Limit: 1, Local: true, Remote: true}); err != nil || len(due) != 1 {
+		t.Fatalf("node-b claimed %v, %v; want r2", claimed(due), err)
+	}
+	if n, err := b.ReleaseClaims(ctx, "node-a"); err != nil || n != 1 {
+		t.Fatalf("release node-a's claims: %d, %v; want 1", n, err)
+	}
+	due, err := a.Due(ctx, claimAll("node-c", now.Add(time.Minute), time.Hour))
+	if got := claimed(due); err != nil || len(got) != 1 || got[0] != "r1 a@x.test" {
+		t.Fatalf("after the release node-c claimed %v, %v; want only r1 (r2 is still node-b's)", got, err)
+	}
+	if n, err := a.ReleaseClaims(ctx, "node-a"); err != nil || n != 0 {
+		t.Fatalf("second release: %d, %v; want 0", n, err)
+	}
+}

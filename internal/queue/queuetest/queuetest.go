@@ -48,7 +48,10 @@ func Run(t *testing.T, newStore Opener) {
 	}{
 		{"ClaimExclusive", testClaimExclusive},
 		{"ClaimExpiry", testClaimExpiry},
+		{"ReleaseClaims", testReleaseClaims},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"RunnersExactlyOnce", testRunnersExactlyOnce},
+		{"DeadRunner", testDeadRunner},
 	}
 	for _, tt := range shared {
 		t.Run(tt.name, func(t *testing.T) {

@@ -92,6 +92,25 @@ func (q *Queue) insertTx(ctx context.Context, batch []*queue.Message) error {
 	return nil
 }
 
+// ReleaseAllClaims ends every claim, whoever holds it: for a queue
+// restored from a backup, whose claims belong to runs that no longer exist.
+func (q *Queue) ReleaseAllClaims(ctx context.Context) error {
+	if _, err := q.db.ExecContext(ctx, `UPDATE recipients SET claim_owner = '', claim_until = 0 WHERE claim_until != 0`); err != nil {
+		return fmt.Errorf("queue release claims: %w", err)
+	}
+	return nil
+}
+
+// ReleaseClaims ends owner's claims; see queue.Store.
+func (q *Queue) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	res, err := q.db.ExecContext(ctx, `UPDATE recipients SET claim_owner = '', claim_until = 0 WHERE claim_owner = ? AND claim_until != 0`, owner)
+	if err != nil {
+		return 0, fmt.Errorf("queue release claims: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // Due claims due work; see queue.Store. The transaction is IMMEDIATE
 // (the DSN's _txlock), so claims by several handles or processes on one
 // database are serialized by SQLite's write lock.
