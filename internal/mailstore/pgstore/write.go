@@ -251,3 +251,13 @@ func (w *writeTx) queueUnindexed(batch *pgx.Batch) {
 		WHERE NOT EXISTS (SELECT 1 FROM fts_docs d WHERE d.blob_id = id)
 		ON CONFLICT DO NOTHING`, w.inserted)
 }
+
+// lockUser is lockAccount by name: it returns the account's id or
+// ErrNoAccount.
+func (w *writeTx) lockUser(ctx context.Context, user string) (int64, error) {
+	acct, err := accountID(ctx, w.tx, user)
+	if err != nil {
+		return 0, err
+	}
+	return acct, w.lockAccount(ctx, acct)
+}
