@@ -214,6 +214,22 @@ func ownedMailbox(ctx context.Context, q querier, user string, mailboxID int64) 
 	return name, nil
 }
 
+// keepMailbox checks that the mailbox is user's and keeps it from being
+// deleted until commit (FOR KEY SHARE: deliveries and flag changes go on),
+// so a row this transaction adds for it cannot fail on its foreign key.
+func (w *writeTx) keepMailbox(ctx context.Context, user string, mailboxID int64) error {
+	var one int
+	err := w.tx.QueryRow(ctx, `SELECT 1 FROM mailboxes m JOIN accounts a ON a.id = m.account_id
+		WHERE m.id = $1 AND a.name = $2 FOR KEY SHARE OF m`, mailboxID, user).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("mailbox %d of %q: %w", mailboxID, user, mailstore.ErrNoMailbox)
+	}
+	if err != nil {
+		return fmt.Errorf("mailbox %d: %w", mailboxID, err)
+	}
+	return nil
+}
+
 // accountID returns the account's row id or ErrNoAccount.
 func accountID(ctx context.Context, q querier, user string) (int64, error) {
 	var id int64
