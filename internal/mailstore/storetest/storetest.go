@@ -83,6 +83,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"HandlesMoveExpunge", testHandlesMoveExpunge},
 		{"HandlesDeleteMailbox", testHandlesDeleteMailbox},
 		{"HandlesExpungeCopy", testHandlesExpungeCopy},
+		{"HandlesDeliverBatches", testHandlesDeliverBatches},
+		{"HandlesCrossMove", testHandlesCrossMove},
 		{"HandlesCollectRacingDelivery", testHandlesCollectRacingDelivery},
 		{"BodyRoundTrip", testBodyRoundTrip},
 		{"BlobMissing", testBlobMissing},
