@@ -141,7 +141,7 @@ func TestQueueRetryMakesDue(t *testing.T) {
 	`)
 	q, _ = env.Queue(ctx)
 	defer q.Close()
-	due, err := q.Due(ctx, time.Now().Add(time.Second), 10)
+	due, err := q.Due(ctx, queue.ClaimRequest{Now: time.Now().Add(time.Second), Limit: 10, Local: true, Remote: true})
 	if err != nil || len(due) != 2 {
 		t.Fatalf("Due after retry = %d messages, %v; want q1 and q2", len(due), err)
 	}

@@ -27,6 +27,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+	"github.com/rookery-mail/rookery/internal/queue/sqlitequeue"
 )
 
 // Marker names the file that makes a directory a rookery backup.
@@ -101,7 +102,22 @@ func Restore(ctx context.Context, src, dataDir string) error {
 			return err
 		}
 	}
-	return nil
+	return releaseClaims(ctx, filepath.Join(dataDir, queueDB))
+}
+
+// releaseClaims ends the queue claims the backup holds: they belong to
+// runners of the backed-up node, and the restored node would otherwise
+// wait for them to lapse ([queue] claim_ttl) before delivering that mail.
+func releaseClaims(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	q, err := sqlitequeue.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("restore queue: %w", err)
+	}
+	defer q.Close()
+	return q.ReleaseAllClaims(ctx)
 }
 
 // snapshot writes a consistent copy of the database at src to dst.

@@ -1,7 +1,8 @@
 // Package queue is the durable mail queue: every message accepted by an SMTP
 // role is committed here before the client gets 250, and runners deliver it
-// from here. Store is the storage boundary (sqlitequeue now; a PostgreSQL +
-// object-store engine with the cluster issue); Runner is the delivery loop.
+// from here. Store is the storage boundary (sqlitequeue embedded; pgqueue
+// on PostgreSQL and an object store, shared by several nodes); Runner is
+// the delivery loop.
 package queue
 
 import (
@@ -54,6 +55,11 @@ type Recipient struct {
 	// LastAttempt is when the last attempt ended (zero before the first);
 	// it is a DSN's Last-Attempt-Date and starts a failure's retention.
 	LastAttempt time.Time
+	// ClaimOwner and ClaimUntil name the runner that took the recipient
+	// with Due and until when no other runner may take it; both are zero
+	// when it is unclaimed (see ClaimRequest).
+	ClaimOwner string
+	ClaimUntil time.Time
 }
 
 // Status is a recipient's delivery state.
@@ -97,19 +103,44 @@ type Stats struct {
 	Oldest     time.Time // arrival of the oldest unheld message with pending recipients; zero if none
 }
 
+// ClaimRequest asks Due for work. Several runners (nodes) may share one
+// store: Due claims every recipient it returns for Owner until Now+TTL, and
+// no other Due returns it before the claim ends, so nothing is delivered
+// twice. Complete ends a claim; a claim never completed (a runner that
+// died) lapses at its end and the recipient is due again. A recipient is
+// claimable when its claim ended at or before Now, so a zero TTL claims
+// nothing for longer than the call (a peek).
+type ClaimRequest struct {
+	Owner string // the claiming runner, shown by `rookery queue list`
+	Now   time.Time
+	TTL   time.Duration
+	Limit int // the most messages returned
+	// Local and Remote choose the recipients to claim: those delivered to
+	// a mailstore, and those sent by outbound SMTP (only where the
+	// outbound role runs). Neither set claims nothing.
+	Local, Remote bool
+}
+
 // Store persists the queue.
 type Store interface {
 	// Enqueue assigns msg.ID and stores the message. It returns only after
 	// the message is durable; concurrent calls share commits (group commit).
 	Enqueue(ctx context.Context, msg *Message) error
-	// Due returns up to limit messages that have pending recipients due at
-	// now, with only those recipients and without bodies, oldest first.
-	// Held messages are never due.
-	Due(ctx context.Context, now time.Time, limit int) ([]*Message, error)
+	// Due claims the pending recipients due at req.Now (see ClaimRequest)
+	// and returns up to req.Limit messages with only those recipients and
+	// without bodies, oldest first. Held messages are never due.
+	Due(ctx context.Context, req ClaimRequest) ([]*Message, error)
+	// ReleaseClaims ends every claim held by owner and returns how many
+	// it ended. A runner calls it when it starts: claims under its name
+	// are left from an earlier life of the node (a crash) and nobody works
+	// on them, so its mail need not wait for the claims to lapse.
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	// Body returns a message's body.
 	Body(ctx context.Context, id string) ([]byte, error)
-	// Complete records attempt results; a message whose recipients are all
-	// delivered is removed.
+	// Complete records attempt results and ends the claims on their
+	// recipients; a message whose recipients are all delivered is removed.
+	// Results for a message no longer queued (deleted meanwhile) are
+	// ignored.
 	Complete(ctx context.Context, results []Result) error
 	// List returns every queued message (without bodies) for administration.
 	List(ctx context.Context) ([]*Message, error)
@@ -117,14 +148,17 @@ type Store interface {
 	// error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (*Message, error)
 	// Hold keeps a message from being Due until Release; its retry times
-	// and age keep running, as with Postfix's hold queue.
+	// and age keep running, as with Postfix's hold queue. Claims already
+	// taken stand: an attempt under way finishes and is completed.
 	Hold(ctx context.Context, id string) error
-	// Release undoes Hold.
+	// Release undoes Hold; it does not end claims.
 	Release(ctx context.Context, id string) error
 	// Delete removes a message and its recipients without any DSN: an
-	// administrative act, like postsuper -d.
+	// administrative act, like postsuper -d. A runner holding a claim on it
+	// may still be delivering; its Complete is then ignored.
 	Delete(ctx context.Context, id string) error
-	// RetryNow makes every pending recipient of a message due now.
+	// RetryNow makes every pending recipient of a message due now. It does
+	// not end claims: a recipient being attempted is not taken twice.
 	RetryNow(ctx context.Context, id string) error
 	// MarkWarned records that the message's delay DSN was sent.
 	MarkWarned(ctx context.Context, id string) error

@@ -28,10 +28,24 @@ type RunnerOptions struct {
 	// delivered locally; a DSN to a non-local address is marked Remote.
 	// Nil treats every address as local.
 	IsLocal func(ctx context.Context, address string) (bool, error)
+	// Owner names this runner in its claims (the node's name), so runners
+	// of several nodes can share one store; "" is the hostname.
+	Owner string
+	// ClaimTTL is how long a claim lasts: a runner that dies mid-batch
+	// leaves its recipients to others after it. It must exceed a batch's
+	// delivery time, or a slow batch is taken twice; default 10 minutes.
+	ClaimTTL time.Duration
+	// Local and Remote choose which recipients this runner delivers: to a
+	// local mailstore, by outbound SMTP. Neither set takes both.
+	Local, Remote bool
 }
 
+// DefaultClaimTTL is RunnerOptions.ClaimTTL's default.
+const DefaultClaimTTL = 10 * time.Minute
+
 // Runner is the delivery loop over a Store. One loop takes due messages in
-// batches, so one mailstore commit covers many messages.
+// batches, so one mailstore commit covers many messages. Runners on several
+// nodes may share a store: each claims its batch (ClaimRequest).
 type Runner struct {
 	store     Store
 	deliver   Deliverer
@@ -62,6 +76,15 @@ func NewRunner(store Store, d Deliverer, opts RunnerOptions) *Runner {
 	if opts.Hostname == "" {
 		opts.Hostname = "localhost"
 	}
+	if opts.Owner == "" {
+		opts.Owner = opts.Hostname
+	}
+	if opts.ClaimTTL <= 0 {
+		opts.ClaimTTL = DefaultClaimTTL
+	}
+	if !opts.Local && !opts.Remote {
+		opts.Local, opts.Remote = true, true
+	}
 	return &Runner{store: store, deliver: d, opts: opts, log: opts.Logger, now: opts.Now, kick: make(chan struct{}, 1),
 		metrics: newRunnerMetrics(opts.Registerer, store, opts.Now), Batch: 256, Poll: 5 * time.Second}
 }
@@ -76,6 +99,11 @@ func (r *Runner) Kick() {
 
 // Run delivers until ctx is cancelled.
 func (r *Runner) Run(ctx context.Context) {
+	if n, err := r.store.ReleaseClaims(ctx, r.opts.Owner); err != nil {
+		r.log.Error("queue release claims", "owner", r.opts.Owner, "err", err)
+	} else if n > 0 {
+		r.log.Info("queue: released claims of an earlier run", "owner", r.opts.Owner, "recipients", n)
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -112,7 +140,7 @@ func (r *Runner) purge(ctx context.Context) {
 func (r *Runner) Process(ctx context.Context) bool {
 	r.space.retryIfBack(ctx, r)
 	now := r.now()
-	msgs, err := r.store.Due(ctx, now, r.Batch)
+	msgs, err := r.store.Due(ctx, r.claim(now))
 	if err != nil {
 		r.log.Error("queue due", "err", err)
 		return false
@@ -124,6 +152,7 @@ func (r *Runner) Process(ctx context.Context) bool {
 	for _, m := range msgs {
 		body, err := r.store.Body(ctx, m.ID)
 		if err != nil {
+			// Its claim lapses after ClaimTTL, and it is tried again.
 			r.log.Error("queue body", "queue_id", m.ID, "err", err)
 			continue
 		}
@@ -143,6 +172,12 @@ func (r *Runner) Process(ctx context.Context) bool {
 		return false
 	}
 	return r.space.note(ready, results) || len(msgs) == r.Batch
+}
+
+// claim is the runner's request for a batch due at now.
+func (r *Runner) claim(now time.Time) ClaimRequest {
+	o := r.opts
+	return ClaimRequest{Owner: o.Owner, Now: now, TTL: o.ClaimTTL, Limit: r.Batch, Local: o.Local, Remote: o.Remote}
 }
 
 // schedule stamps each result with the attempt time, sets the retry time of

@@ -99,7 +99,9 @@ func (f *fixture) enqueue(t *testing.T, from string, rcpts ...string) *queue.Mes
 func (f *fixture) process(t *testing.T) {
 	for i := 0; ; i++ {
 		f.runner.Process(t.Context())
-		if due, err := f.store.Due(t.Context(), f.clock.Now(), 1); err != nil || len(due) == 0 {
+		// A zero TTL peeks: the claim ends at once.
+		peek := queue.ClaimRequest{Owner: "peek", Now: f.clock.Now(), Limit: 1, Local: true, Remote: true}
+		if due, err := f.store.Due(t.Context(), peek); err != nil || len(due) == 0 {
 			return
 		}
 		if i > 100 {
@@ -310,5 +312,30 @@ func TestQueueMetrics(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v (oldest is %s)", k, got[k], v, a.ID)
 		}
+	}
+}
+
+// TestRunnerKinds: a runner set to Local delivers only to mailstores and
+// one set to Remote only by SMTP; the recipients of one message are split
+// between them, each attempted once.
+func TestRunnerKinds(t *testing.T) {
+	f := newFixture(t, func(string) (queue.Status, string) { return queue.Delivered, "" })
+	m := &queue.Message{From: "alice@local.test", Received: f.clock.Now(), Body: []byte("Subject: x\r\n\r\nx\r\n"),
+		Recipients: []queue.Recipient{{Address: "bob@local.test"}, {Address: "carol@remote.test", Remote: true}}}
+	if err := f.store.Enqueue(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	local := &deliverer{outcome: f.d.outcome, attempts: map[string]int{}}
+	remote := &deliverer{outcome: f.d.outcome, attempts: map[string]int{}}
+	queue.NewRunner(f.store, local, queue.RunnerOptions{Now: f.clock.Now, Owner: "store-node", Local: true}).Process(t.Context())
+	queue.NewRunner(f.store, remote, queue.RunnerOptions{Now: f.clock.Now, Owner: "outbound-node", Remote: true}).Process(t.Context())
+	if local.attempts["bob@local.test"] != 1 || local.attempts["carol@remote.test"] != 0 {
+		t.Errorf("local runner attempted %v; want bob only", local.attempts)
+	}
+	if remote.attempts["carol@remote.test"] != 1 || remote.attempts["bob@local.test"] != 0 {
+		t.Errorf("remote runner attempted %v; want carol only", remote.attempts)
+	}
+	if _, err := f.store.Get(t.Context(), m.ID); err == nil {
+		t.Error("message still queued after both runners delivered")
 	}
 }

@@ -119,7 +119,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		dispatch.Remote = s.outbound
 	}
 	s.runner = queue.NewRunner(s.queue, dispatch, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg,
-		Hostname: cfg.Hostname, IsLocal: s.router.IsLocal, Policy: queuePolicy(cfg.Queue)})
+		Hostname: cfg.Hostname, IsLocal: s.router.IsLocal, Policy: queuePolicy(cfg.Queue),
+		Owner: claimOwner(cfg), ClaimTTL: cfg.Queue.ClaimTTL.Duration, Local: true, Remote: cfg.HasRole("outbound")})
 	if s.tls, s.cert, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
@@ -260,3 +261,9 @@ func queuePolicy(c config.Queue) queue.Policy {
 	}
 	return p
 }
+
+// claimOwner names this node in its queue claims: stable across restarts,
+// so a restarted node releases what it held before a crash at once, and
+// distinct between nodes sharing a queue (two nodes on one host differ
+// in data_dir). Issue #10 replaces it with the node's configured name.
+func claimOwner(cfg *config.Config) string { return cfg.Hostname + ":" + cfg.DataDir }

@@ -25,18 +25,18 @@ type proxy struct {
 	mu     sync.Mutex
 	hang   bool
 	conns  []net.Conn
-	// sent counts bytes forwarded to the server; onSent, if set, is
+	// sent counts bytes forwarded to the server; onSent, if not nil, is
 	// called with the running total.
 	sent   atomic.Int64
 	onSent func(total int64)
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+func newProxy(t *testing.T, target string, onSent func(total int64)) *proxy {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{l: l, target: target}
+	p := &proxy{l: l, target: target, onSent: onSent}
 	go p.serve()
 	t.Cleanup(p.stop)
 	return p
@@ -138,7 +138,7 @@ func TestDownServer(t *testing.T) {
 	}
 	for _, mode := range []string{"refused", "hanging"} {
 		t.Run(mode, func(t *testing.T) {
-			p := newProxy(t, endpoint)
+			p := newProxy(t, endpoint, nil)
 			var attempts countHandler
 			cfg := Config{
 				Endpoint: p.addr(), Region: "us-east-1", AccessKey: ak, SecretKey: sk, Bucket: bucket,
@@ -197,18 +197,16 @@ func (h *countHandler) WithGroup(string) slog.Handler      { return h }
 // truncated object at the blob's address.
 func TestCanceledMidUpload(t *testing.T) {
 	e := newEnv(t)
-	endpoint, _, ak, sk := testsvc.S3(t) // starts nothing new: the same server
-	p := newProxy(t, endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const size = 20 << 20
-	p.onSent = func(total int64) {
+	p := newProxy(t, e.endpoint, func(total int64) {
 		if total > size/2 { // half the body is on the wire
 			cancel()
 		}
-	}
+	})
 	s, err := Open(ctx, Config{
-		Endpoint: p.addr(), Region: "us-east-1", AccessKey: ak, SecretKey: sk, Bucket: e.bucket,
+		Endpoint: p.addr(), Region: "us-east-1", AccessKey: e.ak, SecretKey: e.sk, Bucket: e.bucket,
 		Prefix: testPrefix, SpoolDir: e.spoolDir,
 	})
 	if err != nil {

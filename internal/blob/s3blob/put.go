@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -14,7 +15,8 @@ import (
 // address unless an object is already there. It returns once the server
 // has acknowledged the upload. The existence check (a HEAD) costs about an
 // eighth of a small upload and saves the whole upload for every duplicate,
-// such as one message delivered to several mailboxes.
+// such as one message delivered to several mailboxes. A blob older than
+// refreshAge is uploaded again, for the garbage collector (see gc.go).
 func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, err error) {
 	sp, err := s.read(ctx, r)
 	if err != nil {
@@ -23,9 +25,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, er
 	defer sp.close()
 	id = hex.EncodeToString(sp.sum())
 	key := s.blobKey(id)
-	if _, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{}); err == nil {
+	info, err := s.core.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	switch {
+	case err == nil && time.Since(info.LastModified) < s.refreshAge:
 		return id, sp.size, nil
-	} else if !isNotFound(err) {
+	case err != nil && !isNotFound(err):
 		return "", 0, fmt.Errorf("s3blob: put %s: stat: %w", id, err)
 	}
 	if err := s.upload(ctx, key, sp); err != nil {

@@ -30,6 +30,12 @@ import (
 var (
 	_ blob.Store = (*Store)(nil)
 	_ blob.Keyed = (*Store)(nil)
+	// What the mailstores' garbage collectors look for (sqlitestore's
+	// CollectableBlobs, pgstore's collectableBlobs).
+	_ interface {
+		DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error)
+		Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
+	} = (*Store)(nil)
 )
 
 // Config says where the store lives and how hard to try. Zero values of the
@@ -83,6 +89,7 @@ type Store struct {
 	prefix      string // "" or ending in "/"
 	memoryLimit int64
 	spoolDir    string
+	refreshAge  time.Duration // a test may shorten it
 }
 
 // Open connects to the server and checks the bucket exists (creating it if
@@ -139,6 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		prefix:      prefix,
 		memoryLimit: cfg.MemoryLimit,
 		spoolDir:    cfg.SpoolDir,
+		refreshAge:  refreshAge,
 	}, nil
 }
 

@@ -18,10 +18,11 @@ import (
 // env is one test's store on a fresh bucket of the test S3 server, with a
 // plain client on the same bucket to look behind the store's back.
 type env struct {
-	s        *Store
-	c        *minio.Client
-	bucket   string
-	spoolDir string
+	s                *Store
+	c                *minio.Client
+	endpoint, ak, sk string
+	bucket           string
+	spoolDir         string
 }
 
 const testPrefix = "mail/store1"
@@ -41,7 +42,7 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{s, c, bucket, spoolDir}
+	return env{s: s, c: c, endpoint: endpoint, ak: ak, sk: sk, bucket: bucket, spoolDir: spoolDir}
 }
 
 // TestConformance runs the engine-neutral suite. After each case every

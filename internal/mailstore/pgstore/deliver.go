@@ -66,7 +66,7 @@ func rowFor(msg mailstore.NewMessage, flags []string, p putResult) newRow {
 
 // insertMessage adds a message with the next UID and this transaction's
 // MODSEQ of the mailbox. Its sent date comes from the blob's index entry;
-// a blob without one is queued for IndexPending.
+// write queues blobs left without one (queueUnindexed).
 func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int64, r newRow) (uint32, error) {
 	b, err := w.touch(ctx, user, mailboxID)
 	if err != nil {
@@ -84,18 +84,16 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 	if r.deliveryID != "" {
 		deliveryID = &r.deliveryID
 	}
-	_, err = w.tx.Exec(ctx, `WITH m AS (
-			INSERT INTO messages (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internaldate, savedate,
-				size, blob_id, delivery_id, sent)
-			VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-				(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))
-			RETURNING blob_id, sent)
-		INSERT INTO fts_pending (blob_id) SELECT blob_id FROM m WHERE m.sent IS NULL ON CONFLICT DO NOTHING`,
+	_, err = w.tx.Exec(ctx, `INSERT INTO messages (account_id, mailbox_id, uid, modseq, flags, seen, deleted,
+			internaldate, savedate, size, blob_id, delivery_id, sent)
+		VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))`,
 		mailboxID, uid, b.modSeq(), joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}
+	w.inserted = append(w.inserted, r.blobID)
 	return uid, nil
 }
 
@@ -150,10 +148,14 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {
 			return err
 		}
+		added, err := w.addDocs(ctx, docs)
+		if err != nil {
+			return err
+		}
 		if uid, err = w.insertMessage(ctx, user, mailboxID, rowFor(msg, flags, p)); err != nil {
 			return err
 		}
-		return w.indexDocs(ctx, docs)
+		return w.dropUnusedDocs(ctx, added)
 	})
 	return uid, err
 }
@@ -204,6 +206,10 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 	slices.SortStableFunc(order, func(x, y int) int { return strings.Compare(deliveries[x].User, deliveries[y].User) })
 
 	err = s.write(ctx, "deliver", func(w *writeTx) error {
+		added, err := w.addDocs(ctx, docs)
+		if err != nil {
+			return err
+		}
 		accts := map[string]error{}
 		for _, i := range order {
 			d := deliveries[i]
@@ -259,7 +265,7 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 			}
 			r.Mailbox, r.UID = mb.Name, uid
 		}
-		return w.indexDocs(ctx, docs)
+		return w.dropUnusedDocs(ctx, added)
 	})
 	if err != nil {
 		return nil, err

@@ -100,8 +100,13 @@ func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string
 	return mb, err
 }
 
-// createParents creates the missing ancestors of a normalized name.
+// createParents creates the missing ancestors of a normalized name. It
+// takes the account's lock first, so it sees the parents another
+// transaction just made (two CREATEs of siblings under a new parent).
 func (w *writeTx) createParents(ctx context.Context, acct int64, name string) error {
+	if err := w.lockAccount(ctx, acct); err != nil {
+		return err
+	}
 	for _, p := range mailstore.Parents(name) {
 		exists, err := w.mailboxExists(ctx, acct, p)
 		if err != nil {

@@ -29,12 +29,12 @@ type testEnv struct {
 	blobs string
 }
 
-func newEnv(t *testing.T) testEnv {
+func newEnv(t testing.TB) testEnv {
 	return testEnv{dsn: testsvc.Postgres(t), blobs: t.TempDir()}
 }
 
 // open opens a handle on schema, closed at t's cleanup.
-func (e testEnv) open(t *testing.T, schema string, maxMailboxes int) *Store {
+func (e testEnv) open(t testing.TB, schema string, maxMailboxes int) *Store {
 	t.Helper()
 	blobs, err := fsblob.Open(filepath.Join(e.blobs, schema))
 	if err != nil {

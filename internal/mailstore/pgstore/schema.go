@@ -85,7 +85,9 @@ CREATE TABLE messages (
 	CONSTRAINT messages_delivery_id UNIQUE (delivery_id)
 );
 CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
-CREATE INDEX messages_blob ON messages (blob_id);
+-- (blob_id, mailbox_id): SearchText joins index hits to one mailbox's
+-- messages with one probe per hit.
+CREATE INDEX messages_blob ON messages (blob_id, mailbox_id);
 
 -- Expunged UIDs, so Changes can report them (RFC 7162 QRESYNC VANISHED).
 CREATE TABLE expunged (

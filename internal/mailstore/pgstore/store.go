@@ -7,6 +7,12 @@
 // store: UIDs and MODSEQs are allocated under the mailbox row's lock
 // inside each write transaction (write.go), so writers on any node stay
 // correct without coordination in Go.
+//
+// mailstore.ErrNoSpace comes only from the blob store here: a full disk
+// under PostgreSQL is the database server's condition and surfaces as its
+// own error, which callers treat as temporary like any database failure.
+// The search_path is sent at connection start, so a transaction-pooling
+// proxy (PgBouncer) that does not keep it per client is not supported.
 package pgstore
 
 import (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -27,6 +28,8 @@ type writeTx struct {
 	notify []watchKey
 	// maxMailboxes bounds an account's mailboxes in createMailbox.
 	maxMailboxes int
+	// inserted lists the blobs of the messages this transaction inserted.
+	inserted []string
 }
 
 type watchKey struct {
@@ -74,9 +77,26 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 			s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "attempts", attempt, "duration", time.Since(start))
 			return nil
 		}
-		if !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+		if !retryable(err) || attempt == maxAttempts {
 			return fmt.Errorf("%s: %w", op, err)
 		}
+		if err := backoff(ctx, attempt); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+}
+
+// backoff waits a random time that grows with the attempt (up to 2 ms
+// times attempt), so transactions that just collided do not collide again
+// in lockstep.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(2 * time.Millisecond * time.Duration(attempt)))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -88,6 +108,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	w := &writeTx{tx: tx, now: time.Now(), boxes: map[int64]*boxState{}, maxMailboxes: s.maxMailboxes}
 	if err := fn(w); err != nil {
+		return nil, err
+	}
+	if err := w.queueUnindexed(ctx); err != nil {
 		return nil, err
 	}
 	for id, b := range w.boxes {
@@ -216,6 +239,26 @@ func accountID(ctx context.Context, q querier, user string) (int64, error) {
 func (w *writeTx) lockAccount(ctx context.Context, acct int64) error {
 	if _, err := w.tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, acct); err != nil {
 		return fmt.Errorf("lock account %d: %w", acct, err)
+	}
+	return nil
+}
+
+// queueUnindexed queues for the full-text indexer the blobs of inserted
+// messages that have no index entry. It runs after the inserts, whose
+// triggers hold the blobs' blob_refs rows: a CollectGarbage claim that
+// dropped a blob's entry while this transaction was under way has
+// committed by then, and this statement, with a new snapshot, sees the
+// entry gone. So no message is left unindexed and unqueued.
+func (w *writeTx) queueUnindexed(ctx context.Context) error {
+	if len(w.inserted) == 0 {
+		return nil
+	}
+	_, err := w.tx.Exec(ctx, `INSERT INTO fts_pending (blob_id)
+		SELECT DISTINCT id FROM unnest($1::text[]) AS id
+		WHERE NOT EXISTS (SELECT 1 FROM fts_docs d WHERE d.blob_id = id)
+		ON CONFLICT DO NOTHING`, w.inserted)
+	if err != nil {
+		return fmt.Errorf("queue unindexed blobs: %w", err)
 	}
 	return nil
 }

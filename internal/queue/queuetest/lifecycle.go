@@ -24,9 +24,12 @@ func testLifecycle(t *testing.T, s queue.Store) {
 	if m.ID == "" {
 		t.Fatal("Enqueue assigned no ID")
 	}
-	due, err := s.Due(ctx, now, 10)
+	due, err := s.Due(ctx, claimAll("r1", now, time.Minute))
 	if err != nil || len(due) != 1 || len(due[0].Recipients) != 2 {
 		t.Fatalf("Due after Enqueue = %+v, %v; want the message with 2 recipients", due, err)
+	}
+	if rc := due[0].Recipients[0]; rc.ClaimOwner != "r1" || !rc.ClaimUntil.Equal(now.Add(time.Minute)) {
+		t.Fatalf("claimed recipient = %+v; want claimed by r1 until now+1m", rc)
 	}
 	if d := due[0]; d.ID != m.ID || d.From != m.From || d.Body != nil || !d.Recipients[1].Remote {
 		t.Fatalf("Due message = %+v; want ID %s, From %s, no body, the remote mark kept", d, m.ID, m.From)
@@ -41,10 +44,14 @@ func testLifecycle(t *testing.T, s queue.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.Due(ctx, retry.Add(-time.Second), 10); len(due) != 0 {
+	if got, err := s.Get(ctx, m.ID); err != nil || len(got.Recipients) != 2 || got.Recipients[1].ClaimOwner != "" || !got.Recipients[1].ClaimUntil.IsZero() {
+		t.Fatalf("Get after Complete = %+v, %v; Complete must end the claims", got, err)
+	}
+	if due := peek(t, s, retry.Add(-time.Second), 10); len(due) != 0 {
 		t.Fatalf("due before its NextAttempt: %+v", due)
 	}
-	due, err = s.Due(ctx, retry, 10)
+	// A claim by another runner: Complete ended r1's claim, so r2 may take it.
+	due, err = s.Due(ctx, claimAll("r2", retry, time.Minute))
 	if err != nil || len(due) != 1 || len(due[0].Recipients) != 1 {
 		t.Fatalf("Due at NextAttempt = %+v, %v; want only the pending recipient", due, err)
 	}
@@ -73,7 +80,9 @@ func testDueOrderAndLimit(t *testing.T, s queue.Store) {
 		enqueue(t, s, m)
 		ids = append(ids, m.ID)
 	}
-	due, err := s.Due(ctx, now.Add(time.Minute), 3)
+	first := claimAll("r1", now.Add(time.Minute), time.Hour)
+	first.Limit = 3
+	due, err := s.Due(ctx, first)
 	if err != nil || len(due) != 3 {
 		t.Fatalf("Due(limit 3) = %d messages, %v", len(due), err)
 	}
@@ -81,6 +90,11 @@ func testDueOrderAndLimit(t *testing.T, s queue.Store) {
 		if m.ID != ids[i] {
 			t.Errorf("Due[%d] = %s, want %s (oldest first)", i, m.ID, ids[i])
 		}
+	}
+	// The rest of the backlog is for the next claim.
+	due, err = s.Due(ctx, claimAll("r1", now.Add(time.Minute), time.Hour))
+	if err != nil || len(due) != 2 || due[0].ID != ids[3] || due[1].ID != ids[4] {
+		t.Fatalf("second Due = %+v, %v; want the two messages not yet claimed", due, err)
 	}
 }
 

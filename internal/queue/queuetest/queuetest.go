@@ -11,9 +11,14 @@ import (
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
-// Run runs the suite; open returns an empty store, closed by the suite.
-func Run(t *testing.T, open func(t *testing.T) queue.Store) {
-	tests := []struct {
+// Opener makes a new empty store for one test and returns a function that
+// opens a handle on it. Each call opens another handle on the same store,
+// as a second process or node would; the suite closes every handle.
+type Opener func(t *testing.T) (open func() queue.Store)
+
+// Run runs the suite.
+func Run(t *testing.T, newStore Opener) {
+	single := []struct {
 		name string
 		f    func(*testing.T, queue.Store)
 	}{
@@ -25,14 +30,50 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 		{"Lifecycle", testLifecycle},
 		{"DueOrderAndLimit", testDueOrderAndLimit},
 		{"ConcurrentEnqueue", testConcurrentEnqueue},
+		{"ClaimKinds", testClaimKinds},
+		{"ClaimHoldRetry", testClaimHoldRetry},
+		{"ClaimDelete", testClaimDelete},
 	}
-	for _, tt := range tests {
+	for _, tt := range single {
 		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
+			s := newStore(t)()
 			defer s.Close()
 			tt.f(t, s)
 		})
 	}
+	// These take two handles on one store, as two nodes sharing a queue.
+	shared := []struct {
+		name string
+		f    func(t *testing.T, a, b queue.Store)
+	}{
+		{"ClaimExclusive", testClaimExclusive},
+		{"ClaimExpiry", testClaimExpiry},
+		{"ReleaseClaims", testReleaseClaims},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"RunnersExactlyOnce", testRunnersExactlyOnce},
+		{"DeadRunner", testDeadRunner},
+	}
+	for _, tt := range shared {
+		t.Run(tt.name, func(t *testing.T) {
+			open := newStore(t)
+			a := open()
+			defer a.Close()
+			b := open()
+			defer b.Close()
+			tt.f(t, a, b)
+		})
+	}
+}
+
+// peek returns what is due at now for every kind of recipient without
+// keeping it from anyone: its claims end at now (a zero TTL).
+func peek(t *testing.T, s queue.Store, now time.Time, limit int) []*queue.Message {
+	t.Helper()
+	due, err := s.Due(context.Background(), queue.ClaimRequest{Owner: "peek", Now: now, Limit: limit, Local: true, Remote: true})
+	if err != nil {
+		t.Fatalf("Due: %v", err)
+	}
+	return due
 }
 
 func message(id string, received time.Time, rcpts ...string) *queue.Message {
@@ -59,7 +100,7 @@ func testHoldRelease(t *testing.T, s queue.Store) {
 	if err := s.Hold(ctx, "h1"); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.Due(ctx, now.Add(time.Hour), 10); len(due) != 0 {
+	if due := peek(t, s, now.Add(time.Hour), 10); len(due) != 0 {
 		t.Fatalf("a held message is never due: %+v", due)
 	}
 	if got, err := s.Get(ctx, "h1"); err != nil || !got.Held || len(got.Recipients) != 1 || got.Body != nil {
@@ -68,7 +109,7 @@ func testHoldRelease(t *testing.T, s queue.Store) {
 	if err := s.Release(ctx, "h1"); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.Due(ctx, now.Add(time.Hour), 10); len(due) != 1 {
+	if due := peek(t, s, now.Add(time.Hour), 10); len(due) != 1 {
 		t.Fatalf("released: due = %+v", due)
 	}
 }
@@ -96,13 +137,13 @@ func testRetryNowWarnedDelete(t *testing.T, s queue.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := s.Due(ctx, now, 10); len(due) != 0 {
+	if due := peek(t, s, now, 10); len(due) != 0 {
 		t.Fatal("deferred recipient due early")
 	}
 	if err := s.RetryNow(ctx, "r1"); err != nil {
 		t.Fatal(err)
 	}
-	due, _ := s.Due(ctx, time.Now(), 10)
+	due := peek(t, s, time.Now(), 10)
 	if len(due) != 1 || len(due[0].Recipients) != 1 || due[0].Recipients[0].Address != "a@x.test" {
 		t.Fatalf("after RetryNow only the pending recipient is due: %+v", due)
 	}
@@ -165,9 +206,9 @@ func testRequireTLS(t *testing.T, s queue.Store) {
 	m := message("t1", now, "a@x.test")
 	m.RequireTLS = true
 	enqueue(t, s, m, message("t2", now.Add(time.Second), "b@x.test"))
-	due, err := s.Due(ctx, now.Add(time.Hour), 10)
-	if err != nil || len(due) != 2 || !due[0].RequireTLS || due[1].RequireTLS {
-		t.Fatalf("Due = %+v, %v; want t1 with RequireTLS, t2 without", due, err)
+	due := peek(t, s, now.Add(time.Hour), 10)
+	if len(due) != 2 || !due[0].RequireTLS || due[1].RequireTLS {
+		t.Fatalf("Due = %+v; want t1 with RequireTLS, t2 without", due)
 	}
 	if got, err := s.Get(ctx, "t1"); err != nil || !got.RequireTLS {
 		t.Fatalf("Get = %+v, %v; want RequireTLS", got, err)

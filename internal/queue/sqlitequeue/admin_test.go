@@ -13,9 +13,15 @@ import (
 
 // TestConformance runs the queue.Store suite against this engine.
 func TestConformance(t *testing.T) {
-	queuetest.Run(t, func(t *testing.T) queue.Store {
-		q, _ := open(t)
-		return q
+	queuetest.Run(t, func(t *testing.T) func() queue.Store {
+		path := filepath.Join(t.TempDir(), "queue.db")
+		return func() queue.Store {
+			q, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}
 	})
 }
 
@@ -109,7 +115,7 @@ func TestOpenV1(t *testing.T) {
 		if err != nil {
 			t.Fatalf("remote=%v: Open v1: %v", withRemote, err)
 		}
-		due, err := q.Due(ctx, time.Now(), 10)
+		due, err := q.Due(ctx, queue.ClaimRequest{Now: time.Now(), Limit: 10, Local: true, Remote: true})
 		if err != nil || len(due) != 1 || due[0].ID != "old1" || due[0].Recipients[0].Attempts != 2 || due[0].Held || due[0].Warned {
 			t.Fatalf("remote=%v: Due after migration = %+v, %v", withRemote, due, err)
 		}

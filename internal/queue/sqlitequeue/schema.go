@@ -34,17 +34,20 @@ CREATE INDEX IF NOT EXISTS recipients_due ON recipients(status, next_attempt);
 `
 
 // schemaVersion is the PRAGMA user_version this code writes.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // addedColumns are the columns versions 2 and 3 guarantee, added by ALTER
 // TABLE when missing (SQLite allows ADD COLUMN with a constant default).
-// Version 3 added messages.require_tls (RFC 8689 REQUIRETLS).
+// Version 3 added messages.require_tls (RFC 8689 REQUIRETLS), version 4
+// the claims of runners sharing the queue (queue.ClaimRequest).
 var addedColumns = []struct{ table, column, def string }{
 	{"recipients", "remote", "INTEGER NOT NULL DEFAULT 0"},
 	{"recipients", "last_attempt", "INTEGER NOT NULL DEFAULT 0"},
 	{"messages", "held", "INTEGER NOT NULL DEFAULT 0"},
 	{"messages", "warned", "INTEGER NOT NULL DEFAULT 0"},
 	{"messages", "require_tls", "INTEGER NOT NULL DEFAULT 0"},
+	{"recipients", "claim_owner", "TEXT NOT NULL DEFAULT ''"},
+	{"recipients", "claim_until", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // migrate brings the database to schemaVersion in one transaction, so a

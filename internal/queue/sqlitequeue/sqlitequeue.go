@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/diskspace"
@@ -27,18 +26,11 @@ const (
 
 // Queue is the SQLite queue engine.
 type Queue struct {
-	db   *sql.DB
-	reqs chan *enqueueReq
-	stop chan struct{}
-	wg   sync.WaitGroup
+	db      *sql.DB
+	batches *queue.GroupCommit
 }
 
 var _ queue.Store = (*Queue)(nil)
-
-type enqueueReq struct {
-	msg  *queue.Message
-	done chan error
-}
 
 // Open opens or creates the queue database at path.
 func Open(ctx context.Context, path string) (*Queue, error) {
@@ -54,74 +46,35 @@ func Open(ctx context.Context, path string) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("queue schema %s: %w", path, err)
 	}
-	q := &Queue{db: db, reqs: make(chan *enqueueReq, maxBatch), stop: make(chan struct{})}
-	q.wg.Add(1)
-	go q.committer()
+	q := &Queue{db: db}
+	q.batches = queue.NewGroupCommit(q.insert, maxBatch, maxBatchBytes)
 	return q, nil
 }
 
 // Enqueue stores msg durably; see queue.Store.
 func (q *Queue) Enqueue(ctx context.Context, msg *queue.Message) error {
-	if len(msg.Recipients) == 0 {
-		return errors.New("queue: message without recipients")
+	if err := queue.Prepare(msg); err != nil {
+		return err
 	}
-	if msg.ID == "" {
-		msg.ID = queue.NewID(msg.Received)
-	}
-	req := &enqueueReq{msg: msg, done: make(chan error, 1)}
-	select {
-	case q.reqs <- req:
-	case <-q.stop:
-		return errors.New("queue: closed")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Once handed over, the commit's outcome must be waited for: a caller
-	// that stopped waiting could not tell the client whether it is queued.
-	return <-req.done
+	return q.batches.Commit(ctx, msg)
 }
 
-// committer gathers concurrent Enqueue requests into one transaction.
-func (q *Queue) committer() {
-	defer q.wg.Done()
-	for {
-		var first *enqueueReq
-		select {
-		case first = <-q.reqs:
-		case <-q.stop:
-			return
-		}
-		batch, size := []*enqueueReq{first}, len(first.msg.Body)
-	gather:
-		for len(batch) < maxBatch && size < maxBatchBytes {
-			select {
-			case r := <-q.reqs:
-				batch = append(batch, r)
-				size += len(r.msg.Body)
-			default:
-				break gather
-			}
-		}
-		err := q.insert(batch)
-		if diskspace.IsFull(err) {
-			err = fmt.Errorf("%w: %w", queue.ErrNoSpace, err)
-		}
-		for _, r := range batch {
-			r.done <- err
-		}
+// insert commits one group of messages in one transaction (one fsync).
+func (q *Queue) insert(ctx context.Context, batch []*queue.Message) error {
+	err := q.insertTx(ctx, batch)
+	if diskspace.IsFull(err) {
+		err = fmt.Errorf("%w: %w", queue.ErrNoSpace, err)
 	}
+	return err
 }
 
-func (q *Queue) insert(batch []*enqueueReq) error {
-	// Not tied to any one caller's context: the batch belongs to all of them.
-	ctx := context.Background()
+func (q *Queue) insertTx(ctx context.Context, batch []*queue.Message) error {
 	tx, err := q.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("queue begin: %w", err)
 	}
 	defer tx.Rollback()
-	for _, r := range batch {
-		m := r.msg
+	for _, m := range batch {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages(id, mail_from, received, size, smtputf8, require_tls, body) VALUES (?,?,?,?,?,?,?)`,
 			m.ID, m.From, m.Received.UnixNano(), len(m.Body), m.SMTPUTF8, m.RequireTLS, m.Body); err != nil {
 			return fmt.Errorf("queue insert %s: %w", m.ID, err)
@@ -139,19 +92,70 @@ func (q *Queue) insert(batch []*enqueueReq) error {
 	return nil
 }
 
-// Due returns pending work; see queue.Store.
-func (q *Queue) Due(ctx context.Context, now time.Time, limit int) ([]*queue.Message, error) {
-	rows, err := q.db.QueryContext(ctx, `
-		SELECT `+messageColumns+`
-		FROM messages m JOIN recipients r ON r.message_id = m.id
-		WHERE m.id IN (SELECT DISTINCT r2.message_id FROM recipients r2 JOIN messages m2 ON m2.id = r2.message_id
-		               WHERE r2.status = ? AND r2.next_attempt <= ? AND m2.held = 0 ORDER BY r2.next_attempt LIMIT ?)
-		  AND r.status = ? AND r.next_attempt <= ?
-		ORDER BY m.received, m.id`, queue.Pending, now.UnixNano(), limit, queue.Pending, now.UnixNano())
+// ReleaseAllClaims ends every claim, whoever holds it: for a queue
+// restored from a backup, whose claims belong to runs that no longer exist.
+func (q *Queue) ReleaseAllClaims(ctx context.Context) error {
+	if _, err := q.db.ExecContext(ctx, `UPDATE recipients SET claim_owner = '', claim_until = 0 WHERE claim_until != 0`); err != nil {
+		return fmt.Errorf("queue release claims: %w", err)
+	}
+	return nil
+}
+
+// ReleaseClaims ends owner's claims; see queue.Store.
+func (q *Queue) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	res, err := q.db.ExecContext(ctx, `UPDATE recipients SET claim_owner = '', claim_until = 0 WHERE claim_owner = ? AND claim_until != 0`, owner)
+	if err != nil {
+		return 0, fmt.Errorf("queue release claims: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// Due claims due work; see queue.Store. The transaction is IMMEDIATE
+// (the DSN's _txlock), so claims by several handles or processes on one
+// database are serialized by SQLite's write lock.
+func (q *Queue) Due(ctx context.Context, req queue.ClaimRequest) ([]*queue.Message, error) {
+	tx, err := q.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("queue due: %w", err)
 	}
-	return scanMessages(rows)
+	defer tx.Rollback()
+	now := req.Now.UnixNano()
+	// dueRcpt is the condition on a recipient r of a message m.
+	const dueRcpt = `r.status = 'pending' AND r.next_attempt <= :now AND r.claim_until <= :now AND m.held = 0
+		AND ((r.remote = 0 AND :local) OR (r.remote = 1 AND :remote))`
+	// The inner query walks recipients_due by retry time, as a backlog's
+	// messages become due in about arrival order.
+	rows, err := tx.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM messages m JOIN recipients r ON r.message_id = m.id
+		WHERE m.id IN (SELECT DISTINCT r.message_id FROM recipients r JOIN messages m ON m.id = r.message_id
+		               WHERE `+dueRcpt+` ORDER BY r.next_attempt LIMIT :limit)
+		  AND `+dueRcpt+`
+		ORDER BY m.received, m.id, r.rowid`,
+		sql.Named("now", now), sql.Named("local", req.Local), sql.Named("remote", req.Remote), sql.Named("limit", req.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("queue due: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	until := req.Now.Add(req.TTL)
+	for _, m := range msgs {
+		for i := range m.Recipients {
+			rc := &m.Recipients[i]
+			if _, err := tx.ExecContext(ctx, `UPDATE recipients SET claim_owner = ?, claim_until = ? WHERE message_id = ? AND address = ?`,
+				req.Owner, until.UnixNano(), m.ID, rc.Address); err != nil {
+				return nil, fmt.Errorf("queue claim %s: %w", m.ID, err)
+			}
+			rc.ClaimOwner, rc.ClaimUntil = req.Owner, until
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("queue due: commit: %w", err)
+	}
+	return msgs, nil
 }
 
 // List returns all queued messages; see queue.Store.
@@ -168,7 +172,8 @@ func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 // messageColumns are the columns scanMessages reads, m being messages and
 // r recipients.
 const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.require_tls, m.held, m.warned,
-	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt`
+	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt,
+	r.claim_owner, r.claim_until`
 
 func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 	defer rows.Close()
@@ -179,14 +184,19 @@ func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 			m                queue.Message
 			rc               queue.Recipient
 			received, na, la int64
+			claimUntil       int64
 		)
 		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.RequireTLS, &m.Held, &m.Warned,
-			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la); err != nil {
+			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la,
+			&rc.ClaimOwner, &claimUntil); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}
 		rc.NextAttempt = time.Unix(0, na)
 		if la != 0 {
 			rc.LastAttempt = time.Unix(0, la)
+		}
+		if rc.ClaimOwner != "" {
+			rc.ClaimUntil = time.Unix(0, claimUntil)
 		}
 		cur := byID[m.ID]
 		if cur == nil {
@@ -226,7 +236,8 @@ func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE recipients SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ?, last_attempt = ? WHERE message_id = ? AND address = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE recipients SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ?, last_attempt = ?,
+			claim_owner = '', claim_until = 0 WHERE message_id = ? AND address = ?`,
 			r.Status, r.NextAttempt.UnixNano(), r.Error, at.UnixNano(), r.MessageID, r.Recipient); err != nil {
 			return fmt.Errorf("queue complete %s: %w", r.MessageID, err)
 		}
@@ -242,17 +253,8 @@ func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
 }
 
 // Close stops the committer and closes the database. Enqueue calls already
-// handed to the committer are finished first.
+// being committed are finished first.
 func (q *Queue) Close() error {
-	close(q.stop)
-	q.wg.Wait()
-	// Drain requests that raced with stop so no caller waits forever.
-	for {
-		select {
-		case r := <-q.reqs:
-			r.done <- errors.New("queue: closed")
-		default:
-			return q.db.Close()
-		}
-	}
+	q.batches.Close()
+	return q.db.Close()
 }

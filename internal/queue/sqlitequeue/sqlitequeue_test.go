@@ -23,6 +23,16 @@ func open(t testing.TB) (*Queue, string) {
 	return q, path
 }
 
+// due peeks at what is due at now (a claim ending at once).
+func due(t *testing.T, q *Queue, now time.Time) []*queue.Message {
+	t.Helper()
+	d, err := q.Due(context.Background(), queue.ClaimRequest{Now: now, Limit: 10, Local: true, Remote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func msg(body string, rcpts ...string) *queue.Message {
 	m := &queue.Message{From: "s@remote.test", Received: time.Now(), Body: []byte(body)}
 	for _, r := range rcpts {
@@ -45,9 +55,8 @@ func TestEnqueueDueCompleteLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	due, err := q.Due(ctx, time.Now(), 10)
-	if err != nil || len(due) != 1 || len(due[0].Recipients) != 2 || due[0].Body != nil {
-		t.Fatalf("Due = %+v, %v", due, err)
+	if d := due(t, q, time.Now()); len(d) != 1 || len(d[0].Recipients) != 2 || d[0].Body != nil {
+		t.Fatalf("Due = %+v", d)
 	}
 	if b, _ := q.Body(ctx, m.ID); !bytes.Equal(b, []byte("hello\r\n")) {
 		t.Fatalf("body %q", b)
@@ -60,12 +69,12 @@ func TestEnqueueDueCompleteLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := q.Due(ctx, time.Now(), 10); len(due) != 0 {
-		t.Fatalf("a deferred recipient is not due yet, got %+v", due)
+	if d := due(t, q, time.Now()); len(d) != 0 {
+		t.Fatalf("a deferred recipient is not due yet, got %+v", d)
 	}
-	due, _ = q.Due(ctx, retry.Add(time.Second), 10)
-	if len(due) != 1 || len(due[0].Recipients) != 1 || due[0].Recipients[0].Address != "b@x.test" || due[0].Recipients[0].Attempts != 1 {
-		t.Fatalf("after the retry time only b is due, with one attempt: %+v", due)
+	d := due(t, q, retry.Add(time.Second))
+	if len(d) != 1 || len(d[0].Recipients) != 1 || d[0].Recipients[0].Address != "b@x.test" || d[0].Recipients[0].Attempts != 1 {
+		t.Fatalf("after the retry time only b is due, with one attempt: %+v", d)
 	}
 	if err := q.Complete(ctx, []queue.Result{{MessageID: m.ID, Recipient: "b@x.test", Status: queue.Delivered}}); err != nil {
 		t.Fatal(err)
@@ -89,7 +98,7 @@ func TestFailedRecipientStaysListed(t *testing.T) {
 	if len(all) != 1 || all[0].Recipients[0].Status != queue.Failed {
 		t.Fatalf("failed recipients stay for the administrator: %+v", all)
 	}
-	if due, _ := q.Due(ctx, time.Now().Add(time.Hour), 10); len(due) != 0 {
+	if d := due(t, q, time.Now().Add(time.Hour)); len(d) != 0 {
 		t.Fatal("failed recipients are not retried")
 	}
 }

@@ -1,0 +1,188 @@
+package pgdir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+)
+
+// AddAccount creates an account in an existing domain, on mailstore (the
+// default when empty), whose row in mailstores is created if missing. The
+// password is hashed before the transaction, so the slow hash never holds
+// a connection. Of concurrent adds of one address exactly one succeeds; the
+// others wait for it on the unique index and get ErrExists.
+func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return directory.Account{}, err
+	}
+	hash, err := directory.HashPassword(password)
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("add account %s: %w", addr, err)
+	}
+	if mailstore == "" {
+		mailstore = d.mailstore
+	}
+	domain := directory.AddressDomain(addr)
+	err = d.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO mailstores (name) VALUES ($1) ON CONFLICT DO NOTHING`, mailstore); err != nil {
+			return fmt.Errorf("add account %s: mailstore %s: %w", addr, mailstore, err)
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO accounts (address, domain, password_hash, mailstore)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING`, addr, domain, hash, mailstore)
+		if isForeignKey(err, "accounts_domain_fk") {
+			return fmt.Errorf("add account %s: %w", addr, errNoDomain(domain))
+		}
+		if err != nil {
+			return fmt.Errorf("add account %s: %w", addr, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("account %s: %w", addr, directory.ErrExists)
+		}
+		return nil
+	})
+	if err != nil {
+		return directory.Account{}, err
+	}
+	return directory.Account{Address: addr, Mailstore: mailstore}, nil
+}
+
+// DeleteAccount removes an account. Aliases that point to it stay (they may
+// be re-pointed or the account re-created); Resolve skips them meanwhile.
+func (d *Dir) DeleteAccount(ctx context.Context, address string) error {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return err
+	}
+	tag, err := d.pool.Exec(ctx, `DELETE FROM accounts WHERE address = $1`, addr)
+	if err != nil {
+		return fmt.Errorf("delete account %s: %w", addr, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return nil
+}
+
+// SetPassword replaces an account's password hash, computed before any
+// connection is taken.
+func (d *Dir) SetPassword(ctx context.Context, address, password string) error {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return err
+	}
+	hash, err := directory.HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", addr, err)
+	}
+	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET password_hash = $1 WHERE address = $2`, hash, addr)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", addr, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return nil
+}
+
+// Account returns one account; ErrNotFound if there is none.
+func (d *Dir) Account(ctx context.Context, address string) (directory.Account, error) {
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		return directory.Account{}, err
+	}
+	acct, found, err := lookupAccount(ctx, d.pool, addr)
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("account %s: %w", addr, err)
+	}
+	if !found {
+		return directory.Account{}, fmt.Errorf("account %s: %w", addr, directory.ErrNotFound)
+	}
+	return acct, nil
+}
+
+// Accounts lists accounts by address, of one domain (ErrNotFound if it is
+// not local) or of all when domain is "".
+func (d *Dir) Accounts(ctx context.Context, domain string) ([]directory.Account, error) {
+	query, args := `SELECT address, mailstore FROM accounts ORDER BY address`, []any{}
+	var n string
+	if domain != "" {
+		var err error
+		if n, err = directory.NormalizeDomain(domain); err != nil {
+			return nil, err
+		}
+		query, args = `SELECT address, mailstore FROM accounts WHERE domain = $1 ORDER BY address`, []any{n}
+	}
+	var out []directory.Account
+	err := d.read(ctx, func(tx pgx.Tx) error {
+		if n != "" {
+			if err := requireDomain(ctx, tx, n); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.Account, error) {
+			var a directory.Account
+			return a, r.Scan(&a.Address, &a.Mailstore)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// Authenticate checks address and password. The hash is fetched and the
+// connection released before the argon2id work, so slow verifications
+// never pin the pool. An unknown or malformed address costs the same work
+// as a wrong password, so timing does not tell which accounts exist; both
+// give ErrAuthFailed.
+func (d *Dir) Authenticate(ctx context.Context, address, password string) (directory.Account, error) {
+	fail := fmt.Errorf("authenticate: %w", directory.ErrAuthFailed)
+	addr, err := directory.NormalizeAddress(address)
+	if err != nil {
+		directory.SpendVerifyTime(password)
+		return directory.Account{}, fail
+	}
+	var acct directory.Account
+	var hash string
+	err = d.pool.QueryRow(ctx, `SELECT address, mailstore, password_hash FROM accounts WHERE address = $1`, addr).
+		Scan(&acct.Address, &acct.Mailstore, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		directory.SpendVerifyTime(password)
+		return directory.Account{}, fail
+	}
+	if err != nil {
+		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
+	}
+	ok, err := directory.VerifyPassword(hash, password)
+	if err != nil {
+		// A corrupt stored hash is the operator's problem, not a wrong password.
+		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
+	}
+	if !ok {
+		return directory.Account{}, fail
+	}
+	return acct, nil
+}
+
+func lookupAccount(ctx context.Context, q querier, addr string) (directory.Account, bool, error) {
+	var a directory.Account
+	err := q.QueryRow(ctx, `SELECT address, mailstore FROM accounts WHERE address = $1`, addr).
+		Scan(&a.Address, &a.Mailstore)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return directory.Account{}, false, nil
+	}
+	if err != nil {
+		return directory.Account{}, false, err
+	}
+	return a, true, nil
+}

@@ -1,0 +1,225 @@
+package pgdir
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/directory/dirtest"
+	"github.com/rookery-mail/rookery/internal/testsvc"
+)
+
+// schemaSeq names the schemas of one test binary; each directory gets a
+// fresh schema in its test's database, which is much faster than a
+// database per directory (CREATE DATABASE copies a template with fsync).
+var schemaSeq atomic.Int64
+
+func newSchema() string { return fmt.Sprintf("d%d", schemaSeq.Add(1)) }
+
+// open opens a handle on schema of the database at dsn, closed at t's
+// cleanup.
+func open(t testing.TB, dsn, schema string) *Dir {
+	t.Helper()
+	d, err := Open(t.Context(), Options{DSN: dsn, Schema: schema, MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestConformance(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	dirtest.Run(t, func(t *testing.T) directory.Directory {
+		return open(t, dsn, newSchema())
+	})
+}
+
+// Opening an existing schema again changes nothing, and processes that
+// open a new schema at the same time all succeed (the migration lock makes
+// the later ones wait and find it done).
+func TestOpenConcurrentAndReopen(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	schema := newSchema()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			d, err := Open(t.Context(), Options{DSN: dsn, Schema: schema, MaxConns: 2})
+			if err == nil {
+				d.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent Open: %v", err)
+		}
+	}
+	d := open(t, dsn, schema)
+	ctx := t.Context()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, dsn, schema)
+	if ok, err := again.IsLocalDomain(ctx, "example.test"); err != nil || !ok {
+		t.Fatalf("after reopen IsLocalDomain = %v, %v", ok, err)
+	}
+	var versions int
+	if err := again.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != len(migrations) {
+		t.Errorf("schema_migrations has %d rows, want %d", versions, len(migrations))
+	}
+}
+
+// An account's mailstore is a row of mailstores, made on first use, and a
+// new account is at location version 1.
+func TestMailstoreRows(t *testing.T) {
+	d := open(t, testsvc.Postgres(t), newSchema())
+	ctx := t.Context()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct{ addr, store string }{
+		{"a@example.test", ""}, {"b@example.test", "east"}, {"c@example.test", "east"},
+	} {
+		if _, err := d.AddAccount(ctx, a.addr, "pw", a.store); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := d.pool.Query(ctx, `SELECT name || ':' || accepts_new_users FROM mailstores ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"default:true", "east:true"}; !slices.Equal(stores, want) {
+		t.Errorf("mailstores = %v, want %v", stores, want)
+	}
+	var minV, maxV int64
+	if err := d.pool.QueryRow(ctx, `SELECT min(location_version), max(location_version) FROM accounts`).Scan(&minV, &maxV); err != nil {
+		t.Fatal(err)
+	}
+	if minV != 1 || maxV != 1 {
+		t.Errorf("location_version in [%d, %d], want 1", minV, maxV)
+	}
+}
+
+// Two handles (two pools, as two nodes or the CLI and the server) see each
+// other's committed changes at once.
+func TestTwoHandles(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	server, cli := open(t, dsn, schema), open(t, dsn, schema)
+	ctx := t.Context()
+	if err := cli.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := server.IsLocalDomain(ctx, "example.test"); err != nil || !ok {
+		t.Fatalf("server IsLocalDomain = %v, %v", ok, err)
+	}
+	if _, err := cli.AddAccount(ctx, "alice@example.test", "pw1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Authenticate(ctx, "alice@example.test", "pw1"); err != nil {
+		t.Fatalf("server Authenticate: %v", err)
+	}
+	if err := cli.SetPassword(ctx, "alice@example.test", "pw2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Authenticate(ctx, "alice@example.test", "pw1"); !errors.Is(err, directory.ErrAuthFailed) {
+		t.Fatalf("server Authenticate old password: %v", err)
+	}
+	if err := server.AddAlias(ctx, "info@example.test", []string{"alice@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cli.Resolve(ctx, "info@example.test")
+	if err != nil || len(res.Accounts) != 1 || res.Accounts[0].Address != "alice@example.test" {
+		t.Fatalf("cli Resolve = %+v, %v", res, err)
+	}
+	if err := cli.DeleteAccount(ctx, "alice@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Resolve(ctx, "info@example.test"); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("server Resolve after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Concurrent adds of one address through several handles: exactly one
+// succeeds, every other gets ErrExists (not a unique-violation error).
+func TestConcurrentAddAccount(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	const n = 6
+	var dirs []*Dir
+	for range n {
+		dirs = append(dirs, open(t, dsn, schema))
+	}
+	ctx := t.Context()
+	if err := dirs[0].AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := dirs[i].AddAccount(ctx, "Same@Example.test", fmt.Sprint("pw", i), "store"+fmt.Sprint(i%2))
+			errs <- err
+		}()
+	}
+	var ok, exists int
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, directory.ErrExists):
+			exists++
+		default:
+			t.Errorf("AddAccount: %v", err)
+		}
+	}
+	if ok != 1 || exists != n-1 {
+		t.Fatalf("%d successes and %d ErrExists, want 1 and %d", ok, exists, n-1)
+	}
+	accts, err := dirs[1].Accounts(ctx, "")
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("Accounts = %v, %v", accts, err)
+	}
+}
+
+// With the database down, the lookups the MX makes fail with an error
+// that is not ErrNotFound (so it answers 4xx, not 5xx), and Authenticate's
+// is not ErrAuthFailed.
+func TestDatabaseDown(t *testing.T) {
+	srv := testsvc.OwnPostgres(t)
+	d := open(t, srv.DSN, "directory")
+	ctx := t.Context()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.AddAccount(ctx, "alice@example.test", "pw", ""); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop(t)
+	if ok, err := d.IsLocalDomain(ctx, "example.test"); err == nil || errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("IsLocalDomain with the database down = %v, %v; want a backend error", ok, err)
+	}
+	for _, addr := range []string{"alice@example.test", "nobody@example.test"} {
+		if res, err := d.Resolve(ctx, addr); err == nil || errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("Resolve(%s) with the database down = %+v, %v; want a backend error", addr, res, err)
+		}
+	}
+	if _, err := d.Authenticate(ctx, "alice@example.test", "pw"); err == nil || errors.Is(err, directory.ErrAuthFailed) {
+		t.Errorf("Authenticate with the database down: %v; want a backend error", err)
+	}
+	srv.Start(t)
+	if _, err := d.Resolve(ctx, "alice@example.test"); err != nil {
+		t.Errorf("Resolve after restart: %v", err)
+	}
+}
