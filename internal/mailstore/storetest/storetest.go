@@ -82,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Opener) {
 		{"HandlesQuota", testHandlesQuota},
 		{"HandlesMoveExpunge", testHandlesMoveExpunge},
 		{"HandlesDeleteMailbox", testHandlesDeleteMailbox},
+		{"HandlesDeleteAccount", testHandlesDeleteAccount},
 		{"HandlesExpungeCopy", testHandlesExpungeCopy},
 		{"HandlesDeliverBatches", testHandlesDeliverBatches},
 		{"HandlesCrossMove", testHandlesCrossMove},
