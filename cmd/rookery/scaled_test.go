@@ -63,7 +63,7 @@ func TestScaledSharedQueue(t *testing.T) {
 	a.cli("", "domain", "add", "example.test")
 	a.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	pa, pb := a.serve(), b.serve()
-	la, lb := startLoad(pa.addr("mx"), 10), startLoad(pb.addr("mx"), 10)
+	la, lb := startLoad(pa.addr("mx"), "a", 10), startLoad(pb.addr("mx"), "b", 10)
 	la.waitAccepted(200, 30*time.Second)
 	lb.waitAccepted(200, 30*time.Second)
 	pa.kill(t)
@@ -91,7 +91,7 @@ func TestScaledPostgresDown(t *testing.T) {
 	n.cli("", "domain", "add", "example.test")
 	n.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	p := n.serve()
-	l := startLoad(p.addr("mx"), 10)
+	l := startLoad(p.addr("mx"), "", 10)
 	l.waitAccepted(100, 30*time.Second)
 	pg.Stop(t)
 	okBefore, refusedBefore := l.counts()
@@ -101,6 +101,9 @@ func TestScaledPostgresDown(t *testing.T) {
 	l.waitAccepted(okDown+100, 60*time.Second)
 	accepted, _ := l.stop()
 	t.Logf("while PostgreSQL was down: %d accepted, %d refused", okDown-okBefore, refusedDown-refusedBefore)
+	if len(l.rejected) > 0 {
+		t.Fatalf("%d permanent (5xx) refusals, e.g. %s; an outage must only defer mail", len(l.rejected), l.rejected[0])
+	}
 	if refusedDown-refusedBefore == 0 {
 		t.Fatal("no message was refused while PostgreSQL was down: the outage was not exercised")
 	}
