@@ -2,8 +2,8 @@ package pgstore
 
 import (
 	"fmt"
-	"os"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
