@@ -65,7 +65,7 @@ func Mailstore(ctx context.Context, cfg *config.Config, name string, opts StoreO
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	blobs, err := blobs(ctx, cfg, m, opts.Logger)
+	blobs, err := openBlobs(ctx, cfg, m, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("mailstore %q: %w", name, err)
 	}
@@ -84,8 +84,8 @@ func Mailstore(ctx context.Context, cfg *config.Config, name string, opts StoreO
 	return nil, fmt.Errorf("mailstore %q: unknown engine %q", name, m.Engine)
 }
 
-// blobs opens the blob store of mailstore m.
-func blobs(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, log *slog.Logger) (blob.Store, error) {
+// openBlobs opens the blob store of mailstore m.
+func openBlobs(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, log *slog.Logger) (blob.Store, error) {
 	loc, err := cfg.Blobs(m)
 	if err != nil {
 		return nil, err
