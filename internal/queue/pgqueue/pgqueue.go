@@ -108,14 +108,10 @@ func (q *Queue) Enqueue(ctx context.Context, msg *queue.Message) error {
 	return q.batches.Commit(ctx, msg)
 }
 
-// insert commits one group of messages in one transaction and one round
-// trip.
+// insert commits one group of messages in one round trip: a batch sent
+// outside a transaction runs as one implicit transaction (all or none),
+// committed by the batch's Sync, so no BEGIN and COMMIT round trips.
 func (q *Queue) insert(ctx context.Context, msgs []*queue.Message) error {
-	tx, err := q.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("queue begin: %w", dbErr(err))
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	b := &pgx.Batch{}
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -129,11 +125,8 @@ func (q *Queue) insert(ctx context.Context, msgs []*queue.Message) error {
 	}
 	// An ID is not reused, but if a caller's was, its new body is no garbage.
 	b.Queue(`DELETE FROM garbage WHERE id = ANY($1)`, ids)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := q.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("queue insert: %w", dbErr(err))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("queue commit: %w", dbErr(err))
 	}
 	return nil
 }
