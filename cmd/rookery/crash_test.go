@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -54,7 +55,7 @@ func crashDuringSMTPLoad(t *testing.T, n *node) {
 	n.cli("", "domain", "add", "example.test")
 	n.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	p := n.serve()
-	l := startLoad(p.addr("mx"), 20)
+	l := startLoad(p.addr("mx"), "", 20)
 	// Kill once a good number of messages went through.
 	l.waitAccepted(300, 30*time.Second)
 	p.kill(t)
@@ -77,16 +78,18 @@ func crashDuringSMTPLoad(t *testing.T, n *node) {
 type load struct {
 	mu       sync.Mutex
 	accepted []string
-	refused  int // 4xx/5xx replies and broken connections, retried
+	refused  int      // 4xx/5xx replies and broken connections
+	rejected []string // the 5xx replies among them: a permanent refusal the sender would bounce
 	sent     atomic.Int64
 	halt     atomic.Bool
 	wg       sync.WaitGroup
 }
 
-// startLoad runs workers sending to addr until stop. A refused message
+// startLoad runs workers sending to addr until stop; tokens start with
+// name, so loads running together do not share tokens. A refused message
 // (4xx, 5xx or a broken connection) is counted and not retried: only a 250
 // obliges the server.
-func startLoad(addr string, workers int) *load {
+func startLoad(addr, name string, workers int) *load {
 	l := &load{}
 	body := strings.Repeat("crash test body line\r\n", 400) // ~9 KB
 	for w := 0; w < workers; w++ {
@@ -94,7 +97,7 @@ func startLoad(addr string, workers int) *load {
 		go func() {
 			defer l.wg.Done()
 			for i := 0; !l.halt.Load(); i++ {
-				tok := fmt.Sprintf("w%d-%d", w, i)
+				tok := fmt.Sprintf("%sw%d-%d", name, w, i)
 				msg := fmt.Sprintf("Subject: crash %s\r\nX-Token: %s\r\n\r\n%s", tok, tok, body)
 				l.sent.Add(1)
 				c, err := smtp.Dial(addr)
@@ -107,6 +110,10 @@ func startLoad(addr string, workers int) *load {
 					l.accepted = append(l.accepted, tok)
 				} else {
 					l.refused++
+					var se *smtp.SMTPError
+					if errors.As(err, &se) && se.Code >= 500 {
+						l.rejected = append(l.rejected, se.Error())
+					}
 				}
 				l.mu.Unlock()
 				if err != nil {

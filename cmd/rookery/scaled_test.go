@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/testsvc"
 )
 
@@ -53,23 +55,29 @@ func TestScaledCrashDuringSMTPLoad(t *testing.T) {
 }
 
 // TestScaledSharedQueue: two nodes on one PostgreSQL + S3 share the queue
-// and the mailstore. Both take SMTP load; one is killed with SIGKILL while
-// it holds claimed, undelivered mail. The survivor delivers every message
-// either node answered 250 to, exactly once, once the dead node's claims
-// expire.
+// and the mailstore (every role on both). 2,000 messages go through both
+// MX listeners; node a is killed with SIGKILL a third of the way, while
+// its runner holds claims on undelivered mail. Node b delivers every
+// message either node answered 250 to, exactly once, taking a's claims
+// over when they expire.
 func TestScaledSharedQueue(t *testing.T) {
+	const total = 2000
 	shared := scaledConfig(t, testsvc.Postgres(t))
 	a, b := newNodeWith(t, shared), newNodeWith(t, shared)
 	a.cli("", "domain", "add", "example.test")
 	a.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	pa, pb := a.serve(), b.serve()
-	la, lb := startLoad(pa.addr("mx"), 10), startLoad(pb.addr("mx"), 10)
-	la.waitAccepted(200, 30*time.Second)
-	lb.waitAccepted(200, 30*time.Second)
+	la, lb := startLoad(pa.addr("mx"), "a", 10), startLoad(pb.addr("mx"), "b", 10)
+	la.waitAccepted(total/3, 60*time.Second)
 	pa.kill(t)
 	acceptedA, _ := la.stop()
+	claimedByA := claimsOf(t, a, time.Now())
+	lb.waitAccepted(total-len(acceptedA), 120*time.Second)
 	acceptedB, _ := lb.stop()
-	t.Logf("node a accepted %d before SIGKILL, node b %d", len(acceptedA), len(acceptedB))
+	t.Logf("node a accepted %d before SIGKILL and held %d claims, node b accepted %d", len(acceptedA), claimedByA, len(acceptedB))
+	if len(acceptedA)+len(acceptedB) < total {
+		t.Fatalf("only %d of %d messages accepted", len(acceptedA)+len(acceptedB), total)
+	}
 
 	st := b.openStore()
 	defer st.Close()
@@ -79,6 +87,34 @@ func TestScaledSharedQueue(t *testing.T) {
 	if out := b.cli("", "queue", "list"); strings.TrimSpace(out) != "" {
 		t.Fatalf("queue not empty after delivery:\n%s", out)
 	}
+}
+
+// claimsOf counts the recipients n's runner holds claims on at now.
+func claimsOf(t *testing.T, n *node, now time.Time) int {
+	t.Helper()
+	cfg, err := config.Load(n.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := engine.Queue(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	msgs, err := q.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := cfg.Hostname + ":" + cfg.DataDir
+	held := 0
+	for _, m := range msgs {
+		for _, rc := range m.Recipients {
+			if rc.ClaimOwner == owner && rc.ClaimUntil.After(now) {
+				held++
+			}
+		}
+	}
+	return held
 }
 
 // TestScaledPostgresDown: PostgreSQL stopped under SMTP load for a few
@@ -91,7 +127,7 @@ func TestScaledPostgresDown(t *testing.T) {
 	n.cli("", "domain", "add", "example.test")
 	n.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	p := n.serve()
-	l := startLoad(p.addr("mx"), 10)
+	l := startLoad(p.addr("mx"), "", 10)
 	l.waitAccepted(100, 30*time.Second)
 	pg.Stop(t)
 	okBefore, refusedBefore := l.counts()
@@ -101,6 +137,9 @@ func TestScaledPostgresDown(t *testing.T) {
 	l.waitAccepted(okDown+100, 60*time.Second)
 	accepted, _ := l.stop()
 	t.Logf("while PostgreSQL was down: %d accepted, %d refused", okDown-okBefore, refusedDown-refusedBefore)
+	if len(l.rejected) > 0 {
+		t.Fatalf("%d permanent (5xx) refusals, e.g. %s; an outage must only defer mail", len(l.rejected), l.rejected[0])
+	}
 	if refusedDown-refusedBefore == 0 {
 		t.Fatal("no message was refused while PostgreSQL was down: the outage was not exercised")
 	}

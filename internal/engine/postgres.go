@@ -2,23 +2,25 @@ package engine
 
 import (
 	"context"
-	"errors"
 
 	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/directory/pgdir"
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/mailstore/pgstore"
 	"github.com/rookery-mail/rookery/internal/queue"
+	"github.com/rookery-mail/rookery/internal/queue/pgqueue"
 )
 
-// errNotYet: the scaled-out engines are being built (issue #9); config
-// accepts them so the layout is settled, and opening one says so plainly.
-var errNotYet = errors.New("engine not available in this build yet")
-
 func openPostgresDirectory(ctx context.Context, cfg *config.Config) (directory.Directory, error) {
-	return nil, errNotYet
+	d, err := pgdir.Open(ctx, pgdir.Options{DSN: cfg.Directory.DSN, Schema: cfg.Directory.Schema,
+		DefaultMailstore: cfg.Mailstores[0].Name, Policy: directory.Policy{Postmaster: cfg.Postmaster}})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func openPostgresStore(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, blobs blob.Store, opts StoreOptions) (mailstore.Store, error) {
@@ -31,6 +33,20 @@ func openPostgresStore(ctx context.Context, cfg *config.Config, m config.Mailsto
 	return st, nil
 }
 
+// openPostgresQueue opens the shared queue; its bodies live in S3 under
+// [queue] bodies, where every node can read them.
 func openPostgresQueue(ctx context.Context, cfg *config.Config) (queue.Store, error) {
-	return nil, errNotYet
+	loc, err := config.ParseBlobs(cfg.Queue.Bodies, cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := openS3(ctx, cfg, loc)
+	if err != nil {
+		return nil, err
+	}
+	q, err := pgqueue.Open(ctx, pgqueue.Options{DSN: cfg.Queue.DSN, Schema: cfg.Queue.Schema, Bodies: bodies})
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
 }

@@ -21,6 +21,9 @@ func (d *Dir) AddDKIMKey(ctx context.Context, key directory.DKIMKey) error {
 		SELECT name, $2, $3, $4, $5 FROM domains WHERE name = $1
 		ON CONFLICT DO NOTHING`,
 		k.Domain, k.Selector, k.Algorithm, k.PrivateKeyPEM, k.Created)
+	if isForeignKey(err, "dkim_keys_domain_fk") { // the domain was deleted meanwhile
+		return fmt.Errorf("add DKIM key %s: %w", k.Selector, errNoDomain(k.Domain))
+	}
 	if err != nil {
 		return fmt.Errorf("add DKIM key %s of %s: %w", k.Selector, k.Domain, err)
 	}

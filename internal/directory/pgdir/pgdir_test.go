@@ -1,11 +1,13 @@
 package pgdir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -221,5 +223,211 @@ func TestDatabaseDown(t *testing.T) {
 	srv.Start(t)
 	if _, err := d.Resolve(ctx, "alice@example.test"); err != nil {
 		t.Errorf("Resolve after restart: %v", err)
+	}
+}
+
+// DeleteDomain racing AddAccount, in both interleavings inside the
+// transactions, made deterministic by holding the other side's
+// transaction open by hand: a DeleteDomain that
+// waits on an uncommitted account insert then refuses (ErrExists), and an
+// AddAccount that waits on an uncommitted domain delete then fails its
+// foreign key as ErrNotFound.
+func TestDeleteDomainWaitsForAddAccount(t *testing.T) {
+	d := open(t, testsvc.Postgres(t), newSchema())
+	ctx := t.Context()
+	for _, dom := range []string{"a.test", "b.test"} {
+		if err := d.AddDomain(ctx, dom); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocked := func(what string, done <-chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			t.Fatalf("%s did not wait for the open transaction: %v", what, err)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+
+	// An AddAccount between its insert and its commit.
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		`INSERT INTO mailstores (name) VALUES ('default') ON CONFLICT DO NOTHING`,
+		`INSERT INTO accounts (address, domain, password_hash, mailstore) VALUES ('u@a.test', 'a.test', 'x', 'default')`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.DeleteDomain(ctx, "a.test") }()
+	blocked("DeleteDomain", done)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, directory.ErrExists) {
+		t.Errorf("DeleteDomain after a concurrent account: %v, want ErrExists", err)
+	}
+
+	// A DeleteDomain between its delete and its commit.
+	tx, err = d.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM domains WHERE name = 'b.test'`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := d.AddAccount(ctx, "u@b.test", "pw", "")
+		done <- err
+	}()
+	start := time.Now()
+	if _, err := directory.HashPassword("x"); err != nil { // let AddAccount's own hash finish
+		t.Fatal(err)
+	}
+	time.Sleep(time.Since(start)) // twice the hash time, under load
+	blocked("AddAccount", done)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("AddAccount after a concurrent domain delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Options left empty mean the schema "directory" and the mailstore
+// "default"; set ones are used, and the Policy reaches Resolve.
+func TestOptions(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	ctx := t.Context()
+	d, err := Open(ctx, Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := d.AddAccount(ctx, "alice@example.test", "pw", ""); err != nil || a.Mailstore != "default" {
+		t.Fatalf("AddAccount = %+v, %v; want mailstore default", a, err)
+	}
+	var n int
+	if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM directory.accounts`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("accounts in schema directory: %d, %v", n, err)
+	}
+
+	e, err := Open(ctx, Options{DSN: dsn, Schema: newSchema(), DefaultMailstore: "store-a",
+		Policy: directory.Policy{Postmaster: "admin@example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := e.AddAccount(ctx, "admin@example.test", "pw", ""); err != nil || a.Mailstore != "store-a" {
+		t.Fatalf("AddAccount = %+v, %v; want mailstore store-a", a, err)
+	}
+	res, err := e.Resolve(ctx, "postmaster@example.test")
+	if err != nil || len(res.Accounts) != 1 || res.Accounts[0].Address != "admin@example.test" {
+		t.Fatalf("Resolve(postmaster) = %+v, %v; want the Policy's postmaster", res, err)
+	}
+	if _, err := Open(ctx, Options{}); err == nil {
+		t.Error("Open without a DSN succeeded")
+	}
+}
+
+// Writers on two handles adding targets to one alias all succeed.
+func TestConcurrentAliasWriters(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	a, b := open(t, dsn, schema), open(t, dsn, schema)
+	ctx := t.Context()
+	if err := a.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for j, d := range []*Dir{a, b} {
+			go func() {
+				errs <- d.AddAlias(ctx, "list@example.test", []string{fmt.Sprintf("u%d-%d@example.test", i, j)})
+			}()
+		}
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	as, err := b.Aliases(ctx, "example.test")
+	if err != nil || len(as) != 1 || len(as[0].Targets) != 2*n {
+		t.Fatalf("Aliases = %v, %v; want one alias with %d targets", as, err, 2*n)
+	}
+}
+
+// A schema migrated by a newer program is refused, not used.
+func TestRefuseNewerSchema(t *testing.T) {
+	dsn, schema := testsvc.Postgres(t), newSchema()
+	d := open(t, dsn, schema)
+	if _, err := d.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := Open(t.Context(), Options{DSN: dsn, Schema: schema}); err == nil {
+		e.Close()
+		t.Fatal("Open accepted a schema newer than the program")
+	}
+}
+
+// The argon2id work of Authenticate, AddAccount and SetPassword holds no
+// connection: with a pool of one, lookups keep answering quickly while
+// those calls hash (each lookup must finish in a third of a hash's time).
+func TestHashingHoldsNoConnection(t *testing.T) {
+	d, err := Open(t.Context(), Options{DSN: testsvc.Postgres(t), Schema: newSchema(), MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := t.Context()
+	if err := d.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := d.AddAccount(ctx, "alice@example.test", "pw", ""); err != nil {
+		t.Fatal(err)
+	}
+	budget := time.Since(start) / 3
+	done := make(chan error, 1)
+	go func() {
+		done <- errors.Join(
+			func() error { _, err := d.Authenticate(ctx, "alice@example.test", "pw"); return err }(),
+			d.SetPassword(ctx, "alice@example.test", "pw2"),
+			func() error { _, err := d.AddAccount(ctx, "bob@example.test", "pw", ""); return err }(),
+			func() error { _, err := d.Authenticate(ctx, "alice@example.test", "pw2"); return err }(),
+		)
+	}()
+	lookups := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d lookups, each within %v, while hashing", lookups, budget)
+			return
+		default:
+		}
+		lctx, cancel := context.WithTimeout(ctx, budget)
+		_, err := d.IsLocalDomain(lctx, "example.test")
+		cancel()
+		if err != nil {
+			t.Fatalf("lookup %d while hashing: %v", lookups, err)
+		}
+		lookups++
+		time.Sleep(time.Millisecond)
 	}
 }

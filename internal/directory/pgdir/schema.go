@@ -52,12 +52,39 @@ CREATE TABLE aliases (
 );
 CREATE INDEX aliases_domain ON aliases(domain);
 CREATE TABLE dkim_keys (
-	domain      text COLLATE "C" NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+	domain      text COLLATE "C" NOT NULL,
 	selector    text COLLATE "C" NOT NULL,
 	algorithm   text NOT NULL CHECK (algorithm IN ('rsa-sha256', 'ed25519-sha256')),
 	private_key text NOT NULL,
 	created     timestamptz NOT NULL,
-	PRIMARY KEY (domain, selector)
+	PRIMARY KEY (domain, selector),
+	CONSTRAINT dkim_keys_domain_fk FOREIGN KEY (domain) REFERENCES domains(name) ON DELETE CASCADE
+);
+`,
+	// 2: the rest of what issue #10's placement needs in the schema. The
+	// trigger makes location_version count every change of an account's
+	// mailstore, whoever writes it (a move, an admin's UPDATE), so a
+	// router's cached location can never look current after a move.
+	// placement_rules is read by nothing yet: the first rule by position
+	// whose domain equals a new account's domain, or whose pattern (a
+	// regular expression on the canonical address, e.g. '^[a-k]') matches,
+	// names its mailstore.
+	`
+CREATE FUNCTION accounts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.location_version := OLD.location_version + 1;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER accounts_moved BEFORE UPDATE OF mailstore ON accounts
+FOR EACH ROW WHEN (NEW.mailstore IS DISTINCT FROM OLD.mailstore)
+EXECUTE FUNCTION accounts_moved();
+
+CREATE TABLE placement_rules (
+	position  integer PRIMARY KEY,
+	domain    text COLLATE "C" REFERENCES domains(name) ON DELETE CASCADE,
+	pattern   text,
+	mailstore text COLLATE "C" NOT NULL REFERENCES mailstores(name),
+	CHECK ((domain IS NULL) <> (pattern IS NULL))
 );
 `,
 }

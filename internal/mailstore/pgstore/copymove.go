@@ -49,9 +49,6 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 	}
 	err = s.write(ctx, "copy", func(w *writeTx) error {
 		src, dst = nil, nil
-		if err := checkOwned(ctx, w.tx, user, srcID, dstID); err != nil {
-			return err
-		}
 		if err := w.lockBoxes(ctx, user, srcID, dstID); err != nil {
 			return err
 		}
@@ -100,9 +97,6 @@ func (s *Store) Move(ctx context.Context, user string, srcID int64, uids []uint3
 // moveMessages moves the messages among uids (all when nil). The row keeps
 // its delivery id, so a retried delivery still finds it.
 func (w *writeTx) moveMessages(ctx context.Context, user string, srcID int64, uids []uint32, dstID int64) (src, dst []uint32, err error) {
-	if err := checkOwned(ctx, w.tx, user, srcID, dstID); err != nil {
-		return nil, nil, err
-	}
 	if err := w.lockBoxes(ctx, user, srcID, dstID); err != nil {
 		return nil, nil, err
 	}

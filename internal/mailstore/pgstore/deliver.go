@@ -134,15 +134,12 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 	var uid uint32
 	err = s.write(ctx, "append", func(w *writeTx) error {
 		uid = 0
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
+		if _, err := w.lock(ctx, user, mailboxID); err != nil {
 			return err
 		}
 		_, dupUID, found, err := w.duplicate(ctx, msg.DeliveryID)
 		if err != nil || found {
 			uid = dupUID
-			return err
-		}
-		if _, err := w.lock(ctx, user, mailboxID); err != nil {
 			return err
 		}
 		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {

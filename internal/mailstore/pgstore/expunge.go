@@ -15,9 +15,6 @@ func (s *Store) Expunge(ctx context.Context, user string, mailboxID int64, uids 
 	var out []uint32
 	err := s.write(ctx, "expunge", func(w *writeTx) error {
 		out = nil
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
-			return err
-		}
 		b, err := w.lock(ctx, user, mailboxID)
 		if err != nil {
 			return err

@@ -76,6 +76,14 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 	if total > 0 {
 		s.log.Info("mailstore garbage collected", "deleted", total)
 	}
+	// The scheduled pass is also when blobs left unindexed (a read
+	// failure at delivery, a race with a claim) get their entries: no
+	// other background work runs in this engine.
+	if s.text != nil {
+		if err := s.IndexPending(ctx); err != nil {
+			s.log.Warn("index pending after garbage collection", "err", err)
+		}
+	}
 	return total, nil
 }
 

@@ -40,9 +40,6 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 	var out []mailstore.Message
 	err = s.write(ctx, "set flags", func(w *writeTx) error {
 		out, modified = nil, nil
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
-			return err
-		}
 		b, err := w.lock(ctx, user, mailboxID)
 		if err != nil {
 			return err
