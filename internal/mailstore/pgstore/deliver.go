@@ -88,7 +88,7 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 			internaldate, savedate, size, blob_id, delivery_id, sent)
 		VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
 			(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))`,
-		mailboxID, uid, b.modSeq(), joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
+		mailboxID, uid, b.modSeq(), mailstore.JoinFlags(r.flags), slices.Contains(r.flags, `\Seen`), slices.Contains(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 		deliveryID = sql.NullString{String: r.deliveryID, Valid: true}
 	}
 	_, err = w.tx.ExecContext(ctx, qInsertMessage,
-		mailboxID, uid, b.modSeq, joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
+		mailboxID, uid, b.modSeq, mailstore.JoinFlags(r.flags), slices.Contains(r.flags, `\Seen`), slices.Contains(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
