@@ -23,6 +23,10 @@ type Domain struct {
 	Name string // lower case, ASCII (A-labels)
 }
 
+// DefaultMailstore is the mailstore engines give an account added without
+// one when their options name none (config.DefaultMailstore is the same).
+const DefaultMailstore = "default"
+
 // Account is a user with a mailbox.
 type Account struct {
 	Address   string // canonical: lower case "local@domain"

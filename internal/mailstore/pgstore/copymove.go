@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // storedRow is a message row as Copy and Move need it.
@@ -61,7 +62,7 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 		}
 		for _, r := range rows {
 			uid, err := w.insertMessage(ctx, user, dstID, newRow{
-				flags: splitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
+				flags: mailstore.SplitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
 				size: r.size, blobID: r.blobID,
 			})
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // Expunge removes the messages flagged \Deleted among uids (all when uids
@@ -38,7 +39,7 @@ func (s *Store) Expunge(ctx context.Context, user string, mailboxID int64, uids 
 			return nil
 		}
 		b.changed = true
-		out = sortedUnique(del)
+		out = mailstore.SortedUIDs(del)
 		batch := &pgx.Batch{}
 		for _, uid := range out {
 			queueTombstone(batch, mailboxID, uid, b.modSeq())
