@@ -30,7 +30,7 @@ engine = "postgres"
 [queue]
 engine = "postgres"
 bodies = "s3://%s/queue"
-claim_ttl = "5s"
+claim_ttl = "15s"
 [[mailstores]]
 name = "default"
 engine = "postgres"
