@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,7 +42,7 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 		}
 		var kept []string
 		for _, id := range ids {
-			deleted, keep, err := s.deleteBlob(ctx, id, orphanedBefore)
+			deleted, keep, err := blob.DeleteOrphan(ctx, s.blobs, id, orphanedBefore)
 			if err != nil {
 				s.log.Warn("collect garbage: delete blob", "blob", id, "err", err)
 			}
@@ -101,32 +100,6 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 		return nil
 	})
 	return ids, err
-}
-
-// deleteBlob deletes one claimed blob, guarded when the store allows. keep
-// says the blob is still there (re-written within the grace, or the
-// delete failed) and must go back on the list.
-func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(blob.GuardedDeleter)
-	if !ok {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			return false, true, err
-		}
-		return true, false, nil
-	}
-	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
-	if err != nil || deleted {
-		return deleted, err != nil, err
-	}
-	rc, err := s.blobs.Open(ctx, id)
-	if errors.Is(err, blob.ErrNotFound) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, true, err
-	}
-	rc.Close()
-	return false, true, nil
 }
 
 // requeueOrphans puts back blobs claimed but not deleted, unless a message

@@ -37,7 +37,7 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 		}
 		var kept []string
 		for _, id := range ids {
-			deleted, keep, err := s.deleteBlob(ctx, id, orphanedBefore)
+			deleted, keep, err := blob.DeleteOrphan(ctx, s.blobs, id, orphanedBefore)
 			if err != nil {
 				s.log.Warn("collect garbage: delete blob", "blob", id, "err", err)
 			}
@@ -103,33 +103,6 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 		return nil
 	})
 	return ids, err
-}
-
-// deleteBlob deletes one claimed blob, guarded when the store allows. keep
-// says the blob is still there (re-written within the grace, or the
-// delete failed) and must go back on the list; a blob already gone (a
-// Sweep got it) needs nothing more.
-func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(blob.GuardedDeleter)
-	if !ok {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			return false, true, err
-		}
-		return true, false, nil
-	}
-	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
-	if err != nil || deleted {
-		return deleted, err != nil, err
-	}
-	rc, err := s.blobs.Open(ctx, id)
-	if errors.Is(err, blob.ErrNotFound) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, true, err
-	}
-	rc.Close()
-	return false, true, nil
 }
 
 // requeueOrphans puts back blobs claimed but not deleted, unless a message

@@ -2,6 +2,7 @@ package mailstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -45,4 +46,40 @@ func PutBodies(ctx context.Context, blobs blob.Store, bodies []io.Reader) []PutR
 	}
 	wg.Wait()
 	return res
+}
+
+// OpenBlob opens a message body by its BlobID for an engine's OpenBlob: a
+// body the blob store lacks is an error wrapping ErrBlobMissing.
+func OpenBlob(ctx context.Context, blobs blob.Store, blobID string) (io.ReadCloser, error) {
+	rc, err := blobs.Open(ctx, blobID)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("open blob %s: %w: %w", blobID, ErrBlobMissing, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", blobID, err)
+	}
+	return rc, nil
+}
+
+// CheckBlobs opens each of ids, the blobs messages reference, and returns
+// a line per one missing or unreadable, for an engine's Check. It stops
+// early only when ctx ends.
+func CheckBlobs(ctx context.Context, blobs blob.Store, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		rc, err := blobs.Open(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.Is(err, blob.ErrNotFound) {
+				out = append(out, fmt.Sprintf("blob %s is missing", id))
+			} else {
+				out = append(out, fmt.Sprintf("blob %s: %v", id, err))
+			}
+			continue
+		}
+		rc.Close()
+	}
+	return out, nil
 }
