@@ -20,6 +20,36 @@ type PutResult struct {
 	Err  error // marked with ErrNoSpace when the disk is full
 }
 
+// StageMessages is the first phase of every engine's Append and Deliver,
+// before any transaction: it normalizes each message's flags
+// (NormalizeFlags) and writes the bodies (PutBodies). puts[i].Err is set
+// for a message that fails here (an invalid flag, a nil body, the blob
+// write); the others have their flags in flags[i] and their blob in puts[i].
+func StageMessages(ctx context.Context, blobs blob.Store, msgs []NewMessage) (flags [][]string, puts []PutResult) {
+	flags = make([][]string, len(msgs))
+	bodies := make([]io.Reader, len(msgs))
+	bad := make([]error, len(msgs))
+	for i, m := range msgs {
+		f, err := NormalizeFlags(m.Flags)
+		switch {
+		case err != nil:
+			bad[i] = err
+		case m.Body == nil:
+			bad[i] = errors.New("nil body")
+		default:
+			flags[i] = f
+			bodies[i] = m.Body
+		}
+	}
+	puts = PutBodies(ctx, blobs, bodies)
+	for i, err := range bad {
+		if err != nil {
+			puts[i].Err = err
+		}
+	}
+	return flags, puts
+}
+
 // PutBodies writes the bodies to blobs concurrently; nil bodies are skipped
 // (their result is zero). Engines call it before their metadata
 // transaction: blobs are durable before any row references them, so a
