@@ -81,8 +81,16 @@ func TestScaledSharedQueue(t *testing.T) {
 
 	st := b.openStore()
 	defer st.Close()
-	waitTokens(t, st, "alice@example.test", append(acceptedA, acceptedB...), 60*time.Second)
+	if missing := tokensMissing(t, st, "alice@example.test", append(acceptedA, acceptedB...), 90*time.Second); missing > 0 {
+		pb.mu.Lock()
+		logs := pb.logs.String()
+		pb.mu.Unlock()
+		t.Fatalf("%d accepted messages missing after 90s; queue:\n%s\nnode b's errors:\n%s", missing, b.cli("", "queue", "list"), grepLines(logs, "level=ERROR", "status=pending"))
+	}
 	pb.stop(t)
+	pb.mu.Lock()
+	t.Logf("node b's deferrals and errors:\n%s", grepLines(pb.logs.String(), "level=ERROR", "status=pending"))
+	pb.mu.Unlock()
 	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
 	if out := b.cli("", "queue", "list"); strings.TrimSpace(out) != "" {
 		t.Fatalf("queue not empty after delivery:\n%s", out)
@@ -151,4 +159,18 @@ func TestScaledPostgresDown(t *testing.T) {
 	waitTokens(t, st, "alice@example.test", accepted, 60*time.Second)
 	p.stop(t)
 	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
+}
+
+// grepLines returns the lines of text holding any of the words, at most 40.
+func grepLines(text string, words ...string) string {
+	var out []string
+	for line := range strings.SplitSeq(text, "\n") {
+		for _, w := range words {
+			if strings.Contains(line, w) && len(out) < 40 {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -38,6 +38,9 @@ const (
 	maxBatchBytes = 64 << 20
 )
 
+// keepKey names the body store's one object that is not a body.
+const keepKey = ".keep"
+
 // DefaultSchema is the PostgreSQL schema of the queue's tables.
 const DefaultSchema = "queue"
 
@@ -87,6 +90,14 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 	if err := migrate(ctx, pool, schema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgqueue: schema %s: %w", schema, err)
+	}
+	// An object never deleted keeps the bodies' "directory" from ever
+	// being empty: S3 gateways over a file system (versitygw) remove it
+	// with its last object, and a PUT racing that fails, which failed
+	// Enqueues whenever the queue drained. A queue ID never starts with ".".
+	if _, err := opts.Bodies.PutKey(ctx, keepKey, bytes.NewReader(nil)); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgqueue: body store: %w", err)
 	}
 	q := &Queue{pool: pool, bodies: opts.Bodies, log: opts.Logger}
 	if q.log == nil {
