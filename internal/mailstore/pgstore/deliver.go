@@ -180,17 +180,27 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 				r.Mailbox, r.UID, r.Duplicate = name, uid, true
 				continue
 			}
+			// A mailbox gone since the account was looked up may have
+			// gone with the account (each statement sees the latest
+			// commits): the delivery then fails with ErrNoAccount.
+			noMailbox := func(err error) error {
+				if _, aerr := accountID(ctx, w.tx, d.User); errors.Is(aerr, mailstore.ErrNoAccount) {
+					accts[d.User] = aerr
+					return aerr
+				}
+				return err
+			}
 			mb, err := deliveryMailbox(ctx, w.tx, d.User, d.Mailbox)
 			if err != nil {
 				if errors.Is(err, mailstore.ErrNoMailbox) {
-					r.Err = err
+					r.Err = noMailbox(err)
 					continue
 				}
 				return err
 			}
 			if _, err := w.lock(ctx, d.User, mb.ID); err != nil {
 				if errors.Is(err, mailstore.ErrNoMailbox) {
-					r.Err = err // deleted since it was looked up
+					r.Err = noMailbox(err) // deleted since it was looked up
 					continue
 				}
 				return err
