@@ -2,6 +2,7 @@ package blob
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -21,4 +22,32 @@ type GuardedDeleter interface {
 type Collectable interface {
 	GuardedDeleter
 	Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
+}
+
+// DeleteOrphan deletes a blob a garbage collector found unreferenced since
+// before cutoff: with DeleteIfOlder when s is a GuardedDeleter, else with
+// Delete. keep says the blob is still there (written again at or after
+// cutoff, or the delete failed) and must stay a candidate; a blob already
+// gone needs nothing more.
+func DeleteOrphan(ctx context.Context, s Store, id string, cutoff time.Time) (deleted, keep bool, err error) {
+	g, ok := s.(GuardedDeleter)
+	if !ok {
+		if err := s.Delete(ctx, id); err != nil {
+			return false, true, err
+		}
+		return true, false, nil
+	}
+	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
+	if err != nil || deleted {
+		return deleted, err != nil, err
+	}
+	rc, err := s.Open(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, true, err
+	}
+	rc.Close()
+	return false, true, nil
 }

@@ -40,3 +40,19 @@ func CheckPassword(ctx context.Context, address, password string, lookup StoredP
 	}
 	return acct, nil
 }
+
+// HashFor normalizes an account's address (NormalizeAddress) and hashes
+// its password (HashPassword): what an engine's AddAccount and SetPassword
+// do before their transaction, so the slow hash never holds a lock or a
+// connection.
+func HashFor(address, password string) (addr, hash string, err error) {
+	addr, err = NormalizeAddress(address)
+	if err != nil {
+		return "", "", err
+	}
+	hash, err = HashPassword(password)
+	if err != nil {
+		return "", "", fmt.Errorf("hash password of %s: %w", addr, err)
+	}
+	return addr, hash, nil
+}

@@ -16,13 +16,9 @@ import (
 // a connection. Of concurrent adds of one address exactly one succeeds; the
 // others wait for it on the unique index and get ErrExists.
 func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
-	addr, err := directory.NormalizeAddress(address)
+	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return directory.Account{}, err
-	}
-	hash, err := directory.HashPassword(password)
-	if err != nil {
-		return directory.Account{}, fmt.Errorf("add account %s: %w", addr, err)
 	}
 	if mailstore == "" {
 		mailstore = d.mailstore
@@ -71,13 +67,9 @@ func (d *Dir) DeleteAccount(ctx context.Context, address string) error {
 // SetPassword replaces an account's password hash, computed before any
 // connection is taken.
 func (d *Dir) SetPassword(ctx context.Context, address, password string) error {
-	addr, err := directory.NormalizeAddress(address)
+	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return err
-	}
-	hash, err := directory.HashPassword(password)
-	if err != nil {
-		return fmt.Errorf("set password of %s: %w", addr, err)
 	}
 	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET password_hash = $1 WHERE address = $2`, hash, addr)
 	if err != nil {

@@ -12,13 +12,9 @@ import (
 // AddAccount creates an account in an existing domain. The password is
 // hashed before the write transaction, so the slow hash never holds the lock.
 func (d *DB) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
-	addr, err := directory.NormalizeAddress(address)
+	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return directory.Account{}, err
-	}
-	hash, err := directory.HashPassword(password)
-	if err != nil {
-		return directory.Account{}, fmt.Errorf("add account %s: %w", addr, err)
 	}
 	if mailstore == "" {
 		mailstore = d.mailstore
@@ -69,13 +65,9 @@ func (d *DB) DeleteAccount(ctx context.Context, address string) error {
 
 // SetPassword replaces an account's password hash.
 func (d *DB) SetPassword(ctx context.Context, address, password string) error {
-	addr, err := directory.NormalizeAddress(address)
+	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return err
-	}
-	hash, err := directory.HashPassword(password)
-	if err != nil {
-		return fmt.Errorf("set password of %s: %w", addr, err)
 	}
 	res, err := d.db.ExecContext(ctx, "UPDATE accounts SET password_hash = ? WHERE address = ?", hash, addr)
 	if err != nil {

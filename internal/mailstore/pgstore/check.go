@@ -2,12 +2,10 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // invariantQueries each return one text column per violation. Foreign
@@ -73,20 +71,9 @@ func (s *Store) Check(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	for _, id := range blobs {
-		rc, err := s.blobs.Open(ctx, id)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("check: %w", ctx.Err())
-			}
-			if errors.Is(err, blob.ErrNotFound) {
-				out = append(out, fmt.Sprintf("blob %s is missing", id))
-			} else {
-				out = append(out, fmt.Sprintf("blob %s: %v", id, err))
-			}
-			continue
-		}
-		rc.Close()
+	missing, err := mailstore.CheckBlobs(ctx, s.blobs, blobs)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
 	}
-	return out, nil
+	return append(out, missing...), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -79,14 +78,8 @@ func (w *writeTx) duplicate(ctx context.Context, deliveryID string) (mailbox str
 // Append adds one message to a mailbox (RFC 3501 §6.3.11). A DeliveryID
 // already stored returns the existing message's UID and adds nothing.
 func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg mailstore.NewMessage) (uint32, error) {
-	flags, err := mailstore.NormalizeFlags(msg.Flags)
-	if err != nil {
-		return 0, fmt.Errorf("append: %w", err)
-	}
-	if msg.Body == nil {
-		return 0, errors.New("append: nil body")
-	}
-	p := mailstore.PutBodies(ctx, s.blobs, []io.Reader{msg.Body})[0]
+	staged, puts := mailstore.StageMessages(ctx, s.blobs, []mailstore.NewMessage{msg})
+	flags, p := staged[0], puts[0]
 	if p.Err != nil {
 		return 0, fmt.Errorf("append: %w", p.Err)
 	}
@@ -127,26 +120,16 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 // error is non-nil only when the transaction as a whole failed.
 func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([]mailstore.DeliveryResult, error) {
 	results := make([]mailstore.DeliveryResult, len(deliveries))
-	flags := make([][]string, len(deliveries))
-	bodies := make([]io.Reader, len(deliveries))
+	msgs := make([]mailstore.NewMessage, len(deliveries))
 	for i, d := range deliveries {
-		f, err := mailstore.NormalizeFlags(d.Message.Flags)
-		switch {
-		case err != nil:
-			results[i].Err = err
-		case d.Message.Body == nil:
-			results[i].Err = errors.New("nil body")
-		default:
-			flags[i] = f
-			bodies[i] = d.Message.Body
-		}
+		msgs[i] = d.Message
 	}
-	puts := mailstore.PutBodies(ctx, s.blobs, bodies)
+	flags, puts := mailstore.StageMessages(ctx, s.blobs, msgs)
 	var ids []string
 	for i := range puts {
 		if puts[i].Err != nil {
 			results[i].Err = puts[i].Err
-		} else if bodies[i] != nil {
+		} else {
 			ids = append(ids, puts[i].ID)
 		}
 	}
@@ -197,17 +180,27 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 				r.Mailbox, r.UID, r.Duplicate = name, uid, true
 				continue
 			}
+			// A mailbox gone since the account was looked up may have
+			// gone with the account (each statement sees the latest
+			// commits): the delivery then fails with ErrNoAccount.
+			noMailbox := func(err error) error {
+				if _, aerr := accountID(ctx, w.tx, d.User); errors.Is(aerr, mailstore.ErrNoAccount) {
+					accts[d.User] = aerr
+					return aerr
+				}
+				return err
+			}
 			mb, err := deliveryMailbox(ctx, w.tx, d.User, d.Mailbox)
 			if err != nil {
 				if errors.Is(err, mailstore.ErrNoMailbox) {
-					r.Err = err
+					r.Err = noMailbox(err)
 					continue
 				}
 				return err
 			}
 			if _, err := w.lock(ctx, d.User, mb.ID); err != nil {
 				if errors.Is(err, mailstore.ErrNoMailbox) {
-					r.Err = err // deleted since it was looked up
+					r.Err = noMailbox(err) // deleted since it was looked up
 					continue
 				}
 				return err

@@ -2,9 +2,7 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
@@ -58,27 +55,11 @@ type ftsDoc struct {
 
 // extractBlob reads a blob and extracts its searchable text.
 func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) {
-	rc, err := s.blobs.Open(ctx, blobID)
-	if errors.Is(err, blob.ErrNotFound) {
-		return ftsDoc{blobID: blobID, missing: true}, nil
-	}
+	t, err := mailstore.ExtractBlob(ctx, s.blobs, blobID, s.text.extract, s.text.sent)
 	if err != nil {
-		return ftsDoc{}, fmt.Errorf("open blob %s: %w", blobID, err)
+		return ftsDoc{}, err
 	}
-	defer rc.Close()
-	raw, err := io.ReadAll(rc)
-	if err != nil {
-		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
-	}
-	hdr, body := s.text.extract(raw)
-	d := ftsDoc{blobID: blobID, hdr: pgText(hdr), body: pgText(body), header: mailstore.HeaderSection(raw)}
-	if s.text.sent != nil && d.header != nil {
-		if t, ok := s.text.sent(d.header); ok {
-			ns := t.UnixNano()
-			d.sent = &ns
-		}
-	}
-	return d, nil
+	return ftsDoc{blobID: blobID, hdr: pgText(t.Header), body: pgText(t.Body), header: t.HeaderSection, sent: t.Sent, missing: t.Missing}, nil
 }
 
 // pgText makes extracted text storable as PostgreSQL text, which holds

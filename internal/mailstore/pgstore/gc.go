@@ -2,17 +2,12 @@ package pgstore
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// gcBatch bounds the candidates one CollectGarbage transaction claims.
-const gcBatch = 500
 
 // CollectGarbage deletes the blobs whose last message went away before
 // orphanedBefore (blob_refs rows with refs = 0, kept by the messages
@@ -35,38 +30,10 @@ const gcBatch = 500
 // nobody lists; a full sweep of the blob store is not implemented yet.
 // Several nodes may collect at once: SKIP LOCKED gives them disjoint batches.
 func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error) {
-	total := 0
-	for {
-		ids, err := s.claimOrphans(ctx, orphanedBefore)
-		if err != nil {
-			return total, fmt.Errorf("collect garbage: %w", err)
-		}
-		var kept []string
-		for _, id := range ids {
-			deleted, keep, err := s.deleteBlob(ctx, id, orphanedBefore)
-			if err != nil {
-				s.log.Warn("collect garbage: delete blob", "blob", id, "err", err)
-			}
-			if deleted {
-				total++
-			}
-			if keep {
-				kept = append(kept, id)
-			}
-		}
-		// Even when ctx ended: a claimed blob not put back is listed nowhere.
-		if err := s.requeueOrphans(context.WithoutCancel(ctx), kept); err != nil {
-			return total, fmt.Errorf("collect garbage: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		if len(ids) < gcBatch || len(kept) == len(ids) {
-			break
-		}
-	}
-	if total > 0 {
-		s.log.Info("mailstore garbage collected", "deleted", total)
+	c := mailstore.OrphanCollector{Blobs: s.blobs, Log: s.log, Claim: s.claimOrphans, Requeue: s.requeueOrphans}
+	total, err := c.Collect(ctx, orphanedBefore)
+	if err != nil {
+		return total, err
 	}
 	// The scheduled pass is also when blobs left unindexed (a read
 	// failure at delivery, a race with a claim) get their entries: no
@@ -79,13 +46,13 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 	return total, nil
 }
 
-// claimOrphans removes up to gcBatch candidates older than cutoff, with
+// claimOrphans removes up to mailstore.GCBatch candidates older than cutoff, with
 // their full-text entries, and returns them.
 func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, error) {
 	var ids []string
 	err := s.write(ctx, "collect garbage", func(w *writeTx) error {
 		rows, _ := w.tx.Query(ctx, `SELECT blob_id FROM blob_refs WHERE refs = 0 AND orphaned_at < $1
-			ORDER BY orphaned_at LIMIT $2 FOR UPDATE SKIP LOCKED`, cutoff, gcBatch)
+			ORDER BY orphaned_at LIMIT $2 FOR UPDATE SKIP LOCKED`, cutoff, mailstore.GCBatch)
 		var err error
 		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
@@ -101,32 +68,6 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 		return nil
 	})
 	return ids, err
-}
-
-// deleteBlob deletes one claimed blob, guarded when the store allows. keep
-// says the blob is still there (re-written within the grace, or the
-// delete failed) and must go back on the list.
-func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(blob.GuardedDeleter)
-	if !ok {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			return false, true, err
-		}
-		return true, false, nil
-	}
-	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
-	if err != nil || deleted {
-		return deleted, err != nil, err
-	}
-	rc, err := s.blobs.Open(ctx, id)
-	if errors.Is(err, blob.ErrNotFound) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, true, err
-	}
-	rc.Close()
-	return false, true, nil
 }
 
 // requeueOrphans puts back blobs claimed but not deleted, unless a message

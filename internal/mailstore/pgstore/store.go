@@ -157,14 +157,7 @@ func (s *Store) Watch(user string, mailboxID int64) (<-chan struct{}, func()) {
 // OpenBlob returns a message body by its BlobID, or an error wrapping
 // mailstore.ErrBlobMissing if the blob store has none.
 func (s *Store) OpenBlob(ctx context.Context, blobID string) (io.ReadCloser, error) {
-	rc, err := s.blobs.Open(ctx, blobID)
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, fmt.Errorf("open blob %s: %w: %w", blobID, mailstore.ErrBlobMissing, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open blob %s: %w", blobID, err)
-	}
-	return rc, nil
+	return mailstore.OpenBlob(ctx, s.blobs, blobID)
 }
 
 // querier is what *pgxpool.Pool and pgx.Tx have in common.

@@ -2,12 +2,12 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/rookery-mail/rookery/internal/blob"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // sweepChunk is how many listed blobs one lookup checks.
@@ -23,24 +23,11 @@ const sweepChunk = 1000
 // DeleteIfOlder then keeps it. A blob with a row, even an orphan one, is
 // left to CollectGarbage, whose grace counts from the last reference.
 func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
-	cb, ok := s.blobs.(blob.Collectable)
-	if !ok {
-		return 0, errors.New("sweep: blob store cannot list blobs")
-	}
-	if grace <= 0 {
-		return 0, errors.New("sweep: grace must be positive")
-	}
-	cutoff := time.Now().Add(-grace)
-	var candidates []string
-	err := cb.Walk(ctx, func(id string, mod time.Time) error {
-		if mod.Before(cutoff) {
-			candidates = append(candidates, id)
-		}
-		return nil
-	})
+	plan, err := mailstore.PlanSweep(ctx, s.blobs, grace)
 	if err != nil {
-		return 0, fmt.Errorf("sweep: %w", err)
+		return 0, err
 	}
+	candidates, cutoff := plan.Candidates, plan.Cutoff
 	deleted := 0
 	for len(candidates) > 0 {
 		chunk := candidates[:min(sweepChunk, len(candidates))]
@@ -58,7 +45,7 @@ func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 			if used[id] {
 				continue
 			}
-			ok, err := cb.DeleteIfOlder(ctx, id, cutoff)
+			ok, err := plan.Blobs.DeleteIfOlder(ctx, id, cutoff)
 			if err != nil {
 				return deleted, fmt.Errorf("sweep: %w", err)
 			}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -71,19 +70,13 @@ func (w *writeTx) duplicate(ctx context.Context, deliveryID string) (mailbox str
 // Append adds one message to a mailbox (RFC 3501 §6.3.11). A DeliveryID
 // already stored returns the existing message's UID and adds nothing.
 func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg mailstore.NewMessage) (uint32, error) {
-	flags, err := mailstore.NormalizeFlags(msg.Flags)
-	if err != nil {
-		return 0, fmt.Errorf("append: %w", err)
-	}
-	if msg.Body == nil {
-		return 0, errors.New("append: nil body")
-	}
-	p := mailstore.PutBodies(ctx, s.blobs, []io.Reader{msg.Body})[0]
+	staged, puts := mailstore.StageMessages(ctx, s.blobs, []mailstore.NewMessage{msg})
+	flags, p := staged[0], puts[0]
 	if p.Err != nil {
 		return 0, fmt.Errorf("append: %w", p.Err)
 	}
 	var uid uint32
-	err = s.write(ctx, "append", func(w *writeTx) error {
+	err := s.write(ctx, "append", func(w *writeTx) error {
 		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
 			return err
 		}
@@ -108,21 +101,11 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 // error is non-nil only when the transaction as a whole failed.
 func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([]mailstore.DeliveryResult, error) {
 	results := make([]mailstore.DeliveryResult, len(deliveries))
-	flags := make([][]string, len(deliveries))
-	bodies := make([]io.Reader, len(deliveries))
+	msgs := make([]mailstore.NewMessage, len(deliveries))
 	for i, d := range deliveries {
-		f, err := mailstore.NormalizeFlags(d.Message.Flags)
-		switch {
-		case err != nil:
-			results[i].Err = err
-		case d.Message.Body == nil:
-			results[i].Err = errors.New("nil body")
-		default:
-			flags[i] = f
-			bodies[i] = d.Message.Body
-		}
+		msgs[i] = d.Message
 	}
-	puts := mailstore.PutBodies(ctx, s.blobs, bodies)
+	flags, puts := mailstore.StageMessages(ctx, s.blobs, msgs)
 	for i := range puts {
 		if puts[i].Err != nil {
 			results[i].Err = puts[i].Err

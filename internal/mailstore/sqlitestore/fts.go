@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
@@ -253,27 +251,11 @@ func (s *Store) pendingBlobs(ctx context.Context) ([]string, error) {
 
 // extractBlob reads a blob and extracts its searchable text.
 func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) {
-	rc, err := s.blobs.Open(ctx, blobID)
-	if errors.Is(err, blob.ErrNotFound) {
-		return ftsDoc{blobID: blobID, missing: true}, nil
-	}
+	t, err := mailstore.ExtractBlob(ctx, s.blobs, blobID, s.text.extract, s.text.sent)
 	if err != nil {
-		return ftsDoc{}, fmt.Errorf("open blob %s: %w", blobID, err)
+		return ftsDoc{}, err
 	}
-	defer rc.Close()
-	raw, err := io.ReadAll(rc)
-	if err != nil {
-		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
-	}
-	hdr, body := s.text.extract(raw)
-	d := ftsDoc{blobID: blobID, hdr: hdr, body: body, header: mailstore.HeaderSection(raw)}
-	if s.text.sent != nil && d.header != nil {
-		if t, ok := s.text.sent(d.header); ok {
-			ns := t.UnixNano()
-			d.sent = &ns
-		}
-	}
-	return d, nil
+	return ftsDoc{blobID: blobID, hdr: t.Header, body: t.Body, header: t.HeaderSection, sent: t.Sent, missing: t.Missing}, nil
 }
 
 // indexDocs inserts the documents still queued and dequeues them. A blob

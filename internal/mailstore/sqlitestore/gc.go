@@ -2,16 +2,11 @@ package sqlitestore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// gcBatch bounds the candidates one CollectGarbage transaction handles, so
-// a large backlog does not hold the write connection for long.
-const gcBatch = 500
 
 // CollectGarbage deletes the blobs whose last message went away before
 // orphanedBefore (the blob_orphans table, kept by triggers) and that no
@@ -29,46 +24,11 @@ const gcBatch = 500
 // also keeps the blob, which goes back on the candidate list if it is
 // still unreferenced.
 func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error) {
-	total := 0
-	for {
-		ids, err := s.claimOrphans(ctx, orphanedBefore)
-		if err != nil {
-			return total, fmt.Errorf("collect garbage: %w", err)
-		}
-		var kept []string
-		for _, id := range ids {
-			deleted, keep, err := s.deleteBlob(ctx, id, orphanedBefore)
-			if err != nil {
-				s.log.Warn("collect garbage: delete blob", "blob", id, "err", err)
-			}
-			if deleted {
-				total++
-			}
-			if keep {
-				kept = append(kept, id)
-			}
-		}
-		// Even when ctx ended: a claimed blob not put back is listed
-		// nowhere and only Sweep would find it.
-		if err := s.requeueOrphans(context.WithoutCancel(ctx), kept); err != nil {
-			return total, fmt.Errorf("collect garbage: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		// A batch that deleted nothing would be claimed again at once
-		// when the cutoff is in the future.
-		if len(ids) < gcBatch || len(kept) == len(ids) {
-			break
-		}
-	}
-	if total > 0 {
-		s.log.Info("mailstore garbage collected", "deleted", total)
-	}
-	return total, nil
+	c := mailstore.OrphanCollector{Blobs: s.blobs, Log: s.log, Claim: s.claimOrphans, Requeue: s.requeueOrphans}
+	return c.Collect(ctx, orphanedBefore)
 }
 
-// claimOrphans removes up to gcBatch candidates older than cutoff that no
+// claimOrphans removes up to mailstore.GCBatch candidates older than cutoff that no
 // message references, with their full-text entries, and returns them.
 func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, error) {
 	var ids []string
@@ -76,7 +36,7 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 		ids = nil
 		rows, err := w.tx.QueryContext(ctx, `SELECT blob_id FROM blob_orphans o WHERE orphaned_at < ?
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = o.blob_id) ORDER BY orphaned_at LIMIT ?`,
-			cutoff.UnixNano(), gcBatch)
+			cutoff.UnixNano(), mailstore.GCBatch)
 		if err != nil {
 			return err
 		}
@@ -105,33 +65,6 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 	return ids, err
 }
 
-// deleteBlob deletes one claimed blob, guarded when the store allows. keep
-// says the blob is still there (re-written within the grace, or the
-// delete failed) and must go back on the list; a blob already gone (a
-// Sweep got it) needs nothing more.
-func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(blob.GuardedDeleter)
-	if !ok {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			return false, true, err
-		}
-		return true, false, nil
-	}
-	deleted, err = g.DeleteIfOlder(ctx, id, cutoff)
-	if err != nil || deleted {
-		return deleted, err != nil, err
-	}
-	rc, err := s.blobs.Open(ctx, id)
-	if errors.Is(err, blob.ErrNotFound) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, true, err
-	}
-	rc.Close()
-	return false, true, nil
-}
-
 // requeueOrphans puts back blobs claimed but not deleted, unless a message
 // references them by now.
 func (s *Store) requeueOrphans(ctx context.Context, ids []string) error {
@@ -158,24 +91,11 @@ func (s *Store) requeueOrphans(ctx context.Context, ids []string) error {
 // blob stored, so run it seldom (the server does, every
 // [mailstore] gc_sweep_interval).
 func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
-	cb, ok := s.blobs.(blob.Collectable)
-	if !ok {
-		return 0, errors.New("sweep: blob store cannot list blobs")
-	}
-	if grace <= 0 {
-		return 0, errors.New("sweep: grace must be positive")
-	}
-	cutoff := time.Now().Add(-grace)
-	var candidates []string
-	err := cb.Walk(ctx, func(id string, mod time.Time) error {
-		if mod.Before(cutoff) {
-			candidates = append(candidates, id)
-		}
-		return nil
-	})
+	plan, err := mailstore.PlanSweep(ctx, s.blobs, grace)
 	if err != nil {
-		return 0, fmt.Errorf("sweep: %w", err)
+		return 0, err
 	}
+	candidates, cutoff := plan.Candidates, plan.Cutoff
 	// A blob unreferenced now can only gain a reference through a new Put
 	// (which refreshes its time, so DeleteIfOlder skips it): Copy and Move
 	// need an existing reference. A listed candidate is left to
@@ -196,7 +116,7 @@ func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 		if used {
 			continue
 		}
-		ok, err := cb.DeleteIfOlder(ctx, id, cutoff)
+		ok, err := plan.Blobs.DeleteIfOlder(ctx, id, cutoff)
 		if err != nil {
 			return len(deleted), fmt.Errorf("sweep: %w", err)
 		}

@@ -127,7 +127,7 @@ func TestRedeliveryDuringGraceKeepsBlob(t *testing.T) {
 func TestCollectGarbageBatches(t *testing.T) {
 	ctx := context.Background()
 	s, blobs := testStore(t, t.TempDir())
-	for i := range gcBatch + 1 {
+	for i := range mailstore.GCBatch + 1 {
 		id, _, err := blobs.Put(ctx, strings.NewReader(fmt.Sprint("body ", i)))
 		if err != nil {
 			t.Fatal(err)
@@ -136,8 +136,8 @@ func TestCollectGarbageBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.CollectGarbage(ctx, time.Now().Add(time.Second)); err != nil || n != gcBatch+1 {
-		t.Fatalf("CollectGarbage = %d, %v; want %d", n, err, gcBatch+1)
+	if n, err := s.CollectGarbage(ctx, time.Now().Add(time.Second)); err != nil || n != mailstore.GCBatch+1 {
+		t.Fatalf("CollectGarbage = %d, %v; want %d", n, err, mailstore.GCBatch+1)
 	}
 	if n := count(t, s, `SELECT count(*) FROM blob_orphans`); n != 0 {
 		t.Errorf("%d candidates left", n)
@@ -149,7 +149,7 @@ func TestCollectGarbageBatches(t *testing.T) {
 func TestCollectGarbageForgetsMissingBlobs(t *testing.T) {
 	ctx := context.Background()
 	s, _ := testStore(t, t.TempDir())
-	for i := range gcBatch {
+	for i := range mailstore.GCBatch {
 		if _, err := s.wdb.ExecContext(ctx, `INSERT INTO blob_orphans (blob_id, orphaned_at) VALUES (?, ?)`,
 			fmt.Sprintf("%064x", i), int64(i)); err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
@@ -92,14 +91,7 @@ func mailboxByName(ctx context.Context, q querier, user, name string) (mailstore
 func (s *Store) CreateMailbox(ctx context.Context, user, name, specialUse string) (mailstore.MailboxInfo, error) {
 	var mb mailstore.MailboxInfo
 	err := s.write(ctx, "create mailbox", func(w *writeTx) error {
-		norm, err := mailstore.NormalizeName(name)
-		if err != nil {
-			return err
-		}
-		if err := mailstore.CheckNameBounds(norm); err != nil {
-			return err // before its parents are made
-		}
-		su, err := mailstore.NormalizeSpecialUse(specialUse)
+		norm, su, err := mailstore.CreateName(name, specialUse)
 		if err != nil {
 			return err
 		}
@@ -238,12 +230,9 @@ func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string
 		if err != nil {
 			return err
 		}
-		dst, err := mailstore.NormalizeName(newName)
+		dst, err := mailstore.RenameTarget(src.Name, newName)
 		if err != nil {
 			return err
-		}
-		if dst == mailstore.Inbox {
-			return fmt.Errorf("%q: %w", dst, mailstore.ErrMailboxExists)
 		}
 		acct, err := accountID(ctx, w.tx, user)
 		if err != nil {
@@ -251,12 +240,6 @@ func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string
 		}
 		if src.Name == mailstore.Inbox {
 			return w.renameInbox(ctx, user, acct, src, dst)
-		}
-		if dst == src.Name {
-			return fmt.Errorf("%q: %w", dst, mailstore.ErrMailboxExists)
-		}
-		if strings.HasPrefix(dst, src.Name+mailstore.Separator) {
-			return fmt.Errorf("%w: cannot rename %q into itself", mailstore.ErrInvalidName, src.Name)
 		}
 		return w.renameTree(ctx, user, acct, src.Name, dst)
 	})
