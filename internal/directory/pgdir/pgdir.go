@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rookery-mail/rookery/internal/directory"
+	"github.com/rookery-mail/rookery/internal/pgschema"
 )
 
 // Options configure Open.
@@ -75,7 +76,7 @@ func Open(ctx context.Context, opts Options) (*Dir, error) {
 	if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open directory: connect: %w", err)
 	}
-	if err := migrate(ctx, d.pool, d.schema); err != nil {
+	if err := pgschema.Migrate(ctx, d.pool, d.schema, migrations, nil); err != nil {
 		d.pool.Close()
 		return nil, fmt.Errorf("open directory: schema %s: %w", d.schema, err)
 	}

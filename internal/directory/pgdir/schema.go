@@ -1,13 +1,5 @@
 package pgdir
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-)
-
 // migrations[i] brings the schema from version i to i+1 (rows of
 // schema_migrations). Append only; never edit a released step.
 //
@@ -87,64 +79,4 @@ CREATE TABLE placement_rules (
 	CHECK ((domain IS NULL) <> (pattern IS NULL))
 );
 `,
-}
-
-// migrateLock is the pg_advisory_xact_lock key of directory migrations:
-// two processes opening a new schema at once do not both create it; the
-// second waits, then sees the first one's version.
-const migrateLock = 0x726f6f6b6469726d // "rookdirm"
-
-// migrate creates schema if it is missing and applies the missing
-// migrations, all in one transaction under migrateLock.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
-		return fmt.Errorf("migrate: lock: %w", err)
-	}
-	// Created only when missing: CREATE SCHEMA needs CREATE on the
-	// database even with IF NOT EXISTS, which a role given a prepared
-	// schema may lack.
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	ident := pgx.Identifier{schema}.Sanitize()
-	if !exists {
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	for _, q := range []string{
-		`SET LOCAL search_path TO ` + ident,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    integer PRIMARY KEY,
-			applied_at timestamptz NOT NULL DEFAULT now())`,
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	var version int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
-		return fmt.Errorf("migrate: read version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("migrate: schema version %d is newer than this program knows (%d); upgrade rookery", version, len(migrations))
-	}
-	for v := version; v < len(migrations); v++ {
-		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", v+1, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", v+1, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
-	}
-	return nil
 }

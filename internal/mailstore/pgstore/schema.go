@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // migrations[i] brings the schema from version i to i+1 (rows of
@@ -167,76 +166,18 @@ FOR EACH ROW EXECUTE FUNCTION messages_deleted();
 `,
 }
 
-// migrateLock is the pg_advisory_xact_lock key every store's migration
-// takes: migrations of all stores in a database run one at a time, so two
-// processes opening the same store, or two stores creating the shared
-// pg_trgm extension, never race.
-const migrateLock = 0x726f6f6b6d696772 // "rookmigr"
-
 // extSchema holds pg_trgm when Open creates it (an existing installation
 // elsewhere is used where it is).
 const extSchema = "rookery_ext"
 
-// migrate creates the schema and applies the missing migrations in one
-// transaction.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+fmt.Sprint(migrateLock)+`)`); err != nil {
-		return fmt.Errorf("migrate: lock: %w", err)
-	}
+// prepareTrgm is pgstore's pgschema.Prepare: migrations name pg_trgm's
+// schema as {{trgm}}.
+func prepareTrgm(ctx context.Context, tx pgx.Tx) (func(string) string, error) {
 	trgm, err := ensureTrgm(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return nil, err
 	}
-	// Created only when missing: CREATE SCHEMA needs CREATE on the
-	// database even with IF NOT EXISTS, which a role given a prepared
-	// schema may lack.
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if !exists {
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	for _, q := range []string{
-		`SET LOCAL search_path TO ` + ident,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    integer PRIMARY KEY,
-			applied_at timestamptz NOT NULL DEFAULT now())`,
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-	}
-	var version int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
-		return fmt.Errorf("migrate: read version: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("migrate: schema version %d is newer than this program (%d)", version, len(migrations))
-	}
-	if version == len(migrations) {
-		return nil
-	}
-	for v := version; v < len(migrations); v++ {
-		if _, err := tx.Exec(ctx, strings.ReplaceAll(migrations[v], "{{trgm}}", trgm)); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", v+1, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", v+1, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
-	}
-	return nil
+	return func(q string) string { return strings.ReplaceAll(q, "{{trgm}}", trgm) }, nil
 }
 
 // ensureTrgm returns the schema of the pg_trgm extension (quoted as an

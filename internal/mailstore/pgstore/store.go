@@ -30,6 +30,7 @@ import (
 
 	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/pgschema"
 )
 
 var _ mailstore.Store = (*Store)(nil)
@@ -129,7 +130,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pgstore %s: connect: %w", opts.Name, err)
 	}
-	if err := migrate(ctx, s.pool, schema); err != nil {
+	if err := pgschema.Migrate(ctx, s.pool, schema, migrations, prepareTrgm); err != nil {
 		s.pool.Close()
 		return nil, fmt.Errorf("pgstore %s: schema %s: %w", opts.Name, schema, err)
 	}

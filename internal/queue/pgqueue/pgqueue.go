@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rookery-mail/rookery/internal/blob"
+	"github.com/rookery-mail/rookery/internal/pgschema"
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
@@ -87,7 +88,7 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgqueue: connect: %w", err)
 	}
-	if err := migrate(ctx, pool, schema); err != nil {
+	if err := pgschema.Migrate(ctx, pool, schema, migrations, nil); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgqueue: schema %s: %w", schema, err)
 	}
