@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // ErrNotFound is returned by Open for an unknown ID.
@@ -23,6 +24,14 @@ type Store interface {
 	Open(ctx context.Context, id string) (io.ReadCloser, error)
 	// Delete removes the blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, id string) error
+	// DeleteIfOlder removes the blob unless it was written, or a Put of
+	// the same bytes de-duplicated against it, at or after cutoff, and
+	// reports whether it removed it. Garbage collectors use it instead of
+	// Delete: a delivery whose Put de-duplicated against a blob about to
+	// be collected would otherwise commit a reference to nothing, which
+	// no grace period prevents (the grace counts from the orphaning, not
+	// from the Put). A missing blob is (false, nil).
+	DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error)
 }
 
 // Keyed stores objects under names the caller picks rather than by their

@@ -300,10 +300,9 @@ type Store interface {
 	// CollectGarbage deletes the bodies whose last message went away
 	// (expunge, move, mailbox or account delete) before orphanedBefore
 	// and that no message references now, and returns how many it
-	// deleted. A body delivered again before then is kept. The server
-	// runs it on a schedule with orphanedBefore = now - grace; the grace
-	// must exceed the longest time between a delivery's body write and
-	// its commit.
+	// deleted. A body delivered again before then is kept, and so is one
+	// whose Put de-duplicated against it since (blob.Store.DeleteIfOlder).
+	// The server runs it on a schedule with orphanedBefore = now - grace.
 	CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error)
 
 	Close() error

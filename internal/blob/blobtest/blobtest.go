@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/blob"
 )
@@ -35,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"Dedupe", dedupe},
 		{"OpenMissingAndInvalid", openMissing},
 		{"Delete", deleteBlob},
+		{"DeleteIfOlder", deleteIfOlder},
 		{"FailedPutStoresNothing", failedPut},
 		{"Canceled", canceled},
 		{"ConcurrentPuts", concurrentPuts},
@@ -140,6 +142,32 @@ func deleteBlob(t *testing.T, s blob.Store) {
 	}
 	if got := read(t, s, kept); string(got) != "kept" {
 		t.Errorf("another blob after Delete = %q", got)
+	}
+}
+
+// deleteIfOlder: the collectors' delete keeps a blob written after the
+// cutoff, removes one written before it, and finds nothing to remove where
+// there is no blob. (S3 cannot move an object's time, so a duplicate Put
+// refreshes it only when the object is older than half a minute; below
+// that its time is after any cutoff a collector uses, which is at least a
+// minute back.)
+func deleteIfOlder(t *testing.T, s blob.Store) {
+	ctx := context.Background()
+	id := put(t, s, []byte("collect me"))
+	if deleted, err := s.DeleteIfOlder(ctx, id, time.Now().Add(-time.Minute)); err != nil || deleted {
+		t.Fatalf("DeleteIfOlder with the cutoff before the Put = %v, %v; want kept", deleted, err)
+	}
+	if got := read(t, s, id); string(got) != "collect me" {
+		t.Fatalf("kept blob reads %q", got)
+	}
+	if deleted, err := s.DeleteIfOlder(ctx, id, time.Now().Add(time.Minute)); err != nil || !deleted {
+		t.Fatalf("DeleteIfOlder with the cutoff after the Put = %v, %v; want deleted", deleted, err)
+	}
+	if _, err := s.Open(ctx, id); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Open after DeleteIfOlder = %v, want ErrNotFound", err)
+	}
+	if deleted, err := s.DeleteIfOlder(ctx, id, time.Now().Add(time.Minute)); err != nil || deleted {
+		t.Errorf("DeleteIfOlder of a missing blob = %v, %v; want false, nil", deleted, err)
 	}
 }
 

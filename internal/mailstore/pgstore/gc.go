@@ -22,12 +22,11 @@ import (
 // new row: its message then refers to a blob about to be deleted unless
 // its Put came after the claim. A delivery Puts before its transaction,
 // so the race is a Put that de-duplicated against the candidate before the
-// claim and commits after it: the grace (now minus orphanedBefore) must
-// exceed the longest time from a Put to its commit, as for sqlitestore.
-// With a blob.GuardedDeleter (fsblob, s3blob), a Put within the grace also keeps the
-// blob, which goes back on the list if nothing references it. A crash
-// between the claim's commit and the delete leaves an unreferenced blob
-// nobody lists; a full sweep of the blob store is not implemented yet.
+// claim and commits after it. The blobs go with
+// DeleteIfOlder(orphanedBefore), which keeps a blob such a Put refreshed;
+// it goes back on the list if nothing references it. A crash between the
+// claim's commit and the delete leaves an unreferenced blob nobody lists;
+// Sweep finds those.
 // Several nodes may collect at once: SKIP LOCKED gives them disjoint batches.
 func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error) {
 	c := mailstore.OrphanCollector{Blobs: s.blobs, Log: s.log, Claim: s.claimOrphans, Requeue: s.requeueOrphans}

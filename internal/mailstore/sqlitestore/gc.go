@@ -18,11 +18,10 @@ import (
 // leaves unreferenced blobs nobody lists; Sweep finds those.
 //
 // A delivery Puts its body before its transaction, so a Put can
-// de-duplicate against a candidate and commit after the check. The grace
-// (now minus orphanedBefore) must therefore exceed the longest time from a
-// Put to its commit; with a blob.GuardedDeleter (fsblob, s3blob) a Put within the grace
-// also keeps the blob, which goes back on the candidate list if it is
-// still unreferenced.
+// de-duplicate against a candidate and commit after the check. The blobs
+// go with DeleteIfOlder(orphanedBefore), which keeps a blob such a Put
+// refreshed; it goes back on the candidate list if it is still
+// unreferenced.
 func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error) {
 	c := mailstore.OrphanCollector{Blobs: s.blobs, Log: s.log, Claim: s.claimOrphans, Requeue: s.requeueOrphans}
 	return c.Collect(ctx, orphanedBefore)
