@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/rookery-mail/rookery/internal/directory"
 )
 
 // Engine names. "sqlite" is the embedded default: files under data_dir,
@@ -18,7 +20,7 @@ const (
 )
 
 // DefaultMailstore is the one mailstore of a node whose config names none.
-const DefaultMailstore = "default"
+const DefaultMailstore = directory.DefaultMailstore
 
 // Postgres is the connection every postgres engine uses by default.
 type Postgres struct {
