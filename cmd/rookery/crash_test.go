@@ -156,6 +156,15 @@ func (l *load) stop() ([]string, int64) {
 // waitTokens waits until every accepted token is in user's INBOX.
 func waitTokens(t *testing.T, st mailstore.Store, user string, accepted []string, d time.Duration) {
 	t.Helper()
+	if missing := tokensMissing(t, st, user, accepted, d); missing > 0 {
+		t.Fatalf("%d of %d accepted messages missing after %v", missing, len(accepted), d)
+	}
+}
+
+// tokensMissing waits up to d for every accepted token to be in user's
+// INBOX and returns how many are still missing.
+func tokensMissing(t *testing.T, st mailstore.Store, user string, accepted []string, d time.Duration) int {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
 		got := inboxTokens(t, st, user)
@@ -165,11 +174,8 @@ func waitTokens(t *testing.T, st mailstore.Store, user string, accepted []string
 				missing++
 			}
 		}
-		if missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d accepted messages missing after %v", missing, len(accepted), d)
+		if missing == 0 || time.Now().After(deadline) {
+			return missing
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -17,8 +17,8 @@ import (
 )
 
 // TestExamplePostgresS3 runs examples/postgres-s3/start.sh as a newcomer
-// would: the node it starts takes mail over SMTP and shows it over IMAP,
-// stop.sh stops it, and start.sh again finds the mail still there.
+// would: the node it starts takes mail over SMTP and shows it over IMAP
+// and POP3, stop.sh stops it, and start.sh again finds the mail there.
 func TestExamplePostgresS3(t *testing.T) {
 	testsvc.Postgres(t) // skips (fails under CI) without PostgreSQL
 	testsvc.S3(t)       // and without versitygw
@@ -64,6 +64,13 @@ func TestExamplePostgresS3(t *testing.T) {
 	c.Close()
 	imapAddr := fmt.Sprintf("127.0.0.1:%d", 1143+offset)
 	waitIMAPToken(t, imapAddr, user, pass, "example-1")
+	// POP3 with Python's poplib, a client independent of the server's libraries.
+	pop := exec.Command("python3", "-c", `import poplib, sys
+p = poplib.POP3("127.0.0.1", int(sys.argv[1])); p.user(sys.argv[2]); p.pass_(sys.argv[3])
+print("count", p.stat()[0]); print(b"\n".join(p.retr(1)[1]).decode()); p.quit()`, fmt.Sprint(1110+offset), user, pass)
+	if out, err := pop.CombinedOutput(); err != nil || !strings.Contains(string(out), "count 1") || !strings.Contains(string(out), "X-Token: example-1") {
+		t.Fatalf("POP3: %v\n%s", err, out)
+	}
 	run("stop.sh", dir)
 	run("start.sh", dir, fmt.Sprint(offset))
 	if got := imapTokens(t, imapAddr, user, pass); got["example-1"] != 1 {

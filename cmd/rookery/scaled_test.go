@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/config"
+	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/testsvc"
 )
 
@@ -53,32 +55,74 @@ func TestScaledCrashDuringSMTPLoad(t *testing.T) {
 }
 
 // TestScaledSharedQueue: two nodes on one PostgreSQL + S3 share the queue
-// and the mailstore. Both take SMTP load; one is killed with SIGKILL while
-// it holds claimed, undelivered mail. The survivor delivers every message
-// either node answered 250 to, exactly once, once the dead node's claims
-// expire.
+// and the mailstore (every role on both). 2,000 messages go through both
+// MX listeners; node a is killed with SIGKILL a third of the way, while
+// its runner holds claims on undelivered mail. Node b delivers every
+// message either node answered 250 to, exactly once, taking a's claims
+// over when they expire.
 func TestScaledSharedQueue(t *testing.T) {
+	const total = 2000
 	shared := scaledConfig(t, testsvc.Postgres(t))
 	a, b := newNodeWith(t, shared), newNodeWith(t, shared)
 	a.cli("", "domain", "add", "example.test")
 	a.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	pa, pb := a.serve(), b.serve()
 	la, lb := startLoad(pa.addr("mx"), "a", 10), startLoad(pb.addr("mx"), "b", 10)
-	la.waitAccepted(200, 30*time.Second)
-	lb.waitAccepted(200, 30*time.Second)
+	la.waitAccepted(total/3, 60*time.Second)
 	pa.kill(t)
 	acceptedA, _ := la.stop()
+	claimedByA := claimsOf(t, a, time.Now())
+	lb.waitAccepted(total-len(acceptedA), 120*time.Second)
 	acceptedB, _ := lb.stop()
-	t.Logf("node a accepted %d before SIGKILL, node b %d", len(acceptedA), len(acceptedB))
+	t.Logf("node a accepted %d before SIGKILL and held %d claims, node b accepted %d", len(acceptedA), claimedByA, len(acceptedB))
+	if len(acceptedA)+len(acceptedB) < total {
+		t.Fatalf("only %d of %d messages accepted", len(acceptedA)+len(acceptedB), total)
+	}
 
 	st := b.openStore()
 	defer st.Close()
-	waitTokens(t, st, "alice@example.test", append(acceptedA, acceptedB...), 60*time.Second)
+	if missing := tokensMissing(t, st, "alice@example.test", append(acceptedA, acceptedB...), 90*time.Second); missing > 0 {
+		pb.mu.Lock()
+		logs := pb.logs.String()
+		pb.mu.Unlock()
+		t.Fatalf("%d accepted messages missing after 90s; queue:\n%s\nnode b's errors:\n%s", missing, b.cli("", "queue", "list"), grepLines(logs, "level=ERROR", "status=pending"))
+	}
 	pb.stop(t)
+	pb.mu.Lock()
+	t.Logf("node b's deferrals and errors:\n%s", grepLines(pb.logs.String(), "level=ERROR", "status=pending"))
+	pb.mu.Unlock()
 	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
 	if out := b.cli("", "queue", "list"); strings.TrimSpace(out) != "" {
 		t.Fatalf("queue not empty after delivery:\n%s", out)
 	}
+}
+
+// claimsOf counts the recipients n's runner holds claims on at now.
+func claimsOf(t *testing.T, n *node, now time.Time) int {
+	t.Helper()
+	cfg, err := config.Load(n.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := engine.Queue(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	msgs, err := q.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := cfg.Hostname + ":" + cfg.DataDir
+	held := 0
+	for _, m := range msgs {
+		for _, rc := range m.Recipients {
+			if rc.ClaimOwner == owner && rc.ClaimUntil.After(now) {
+				held++
+			}
+		}
+	}
+	return held
 }
 
 // TestScaledPostgresDown: PostgreSQL stopped under SMTP load for a few
@@ -115,4 +159,18 @@ func TestScaledPostgresDown(t *testing.T) {
 	waitTokens(t, st, "alice@example.test", accepted, 60*time.Second)
 	p.stop(t)
 	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
+}
+
+// grepLines returns the lines of text holding any of the words, at most 40.
+func grepLines(text string, words ...string) string {
+	var out []string
+	for line := range strings.SplitSeq(text, "\n") {
+		for _, w := range words {
+			if strings.Contains(line, w) && len(out) < 40 {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

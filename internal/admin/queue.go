@@ -87,6 +87,10 @@ var queueShow = command{
 			if rc.LastError != "" {
 				fmt.Fprintf(w, "  last error: %s\n", rc.LastError)
 			}
+			if rc.ClaimUntil.After(now) {
+				// A runner (node) is delivering it; another takes it over after this.
+				fmt.Fprintf(w, "  claimed by: %s until %s\n", rc.ClaimOwner, stamp(rc.ClaimUntil))
+			}
 		}
 		fmt.Fprintln(w, "headers:")
 		sc := bufio.NewScanner(bytes.NewReader(queue.HeaderSection(body)))

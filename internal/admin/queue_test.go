@@ -164,3 +164,27 @@ func TestQueueUsage(t *testing.T) {
 		!usage unknown command "queue frob"
 	`)
 }
+
+// TestQueueShowClaim: queue show names the node delivering a recipient
+// and until when its claim holds.
+func TestQueueShowClaim(t *testing.T) {
+	env := queueEnv(t)
+	q, err := env.Queue(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := env.Now()
+	due, err := q.Due(t.Context(), queue.ClaimRequest{Owner: "node-b", Now: now, TTL: 10 * time.Minute, Limit: 10, Remote: true})
+	q.Close()
+	if err != nil || len(due) != 1 {
+		t.Fatalf("claim: %v, %v", due, err)
+	}
+	var stdout, stderr bytes.Buffer
+	env.Stdout, env.Stderr = &stdout, &stderr
+	if err := Run(t.Context(), []string{"queue", "show", "q2"}, env); err != nil {
+		t.Fatal(err)
+	}
+	if want := "  claimed by: node-b until 2026-11-27T10:40:00Z\n"; !bytes.Contains(stdout.Bytes(), []byte(want)) {
+		t.Fatalf("queue show q2:\n%s\nwant a line %q", stdout.String(), want)
+	}
+}

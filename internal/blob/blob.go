@@ -13,7 +13,7 @@ import (
 var ErrNotFound = errors.New("blob: not found")
 
 // Store keeps message bodies. Engines: fsblob (files under the data dir),
-// later s3blob (an S3-compatible object store).
+// s3blob (an S3-compatible object store).
 type Store interface {
 	// Put stores the bytes read from r and returns their ID (ID's scheme,
 	// the same in every engine) and size. It

@@ -118,3 +118,28 @@ func AddressDomain(addr string) string {
 func IsCatchAll(addr string) bool {
 	return strings.HasPrefix(addr, "@")
 }
+
+// NormalizeAlias returns an alias's canonical address (NormalizeAliasAddress)
+// and targets (NormalizeAddress each), or ErrInvalid for no targets or a
+// target that is the alias itself. Engines store only what it returns.
+func NormalizeAlias(address string, targets []string) (string, []string, error) {
+	addr, err := NormalizeAliasAddress(address)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(targets) == 0 {
+		return "", nil, fmt.Errorf("alias %s: no targets: %w", addr, ErrInvalid)
+	}
+	norm := make([]string, 0, len(targets))
+	for _, t := range targets {
+		n, err := NormalizeAddress(t)
+		if err != nil {
+			return "", nil, fmt.Errorf("alias %s: target: %w", addr, err)
+		}
+		if n == addr {
+			return "", nil, fmt.Errorf("alias %s: points to itself: %w", addr, ErrInvalid)
+		}
+		norm = append(norm, n)
+	}
+	return addr, norm, nil
+}

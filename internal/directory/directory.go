@@ -1,6 +1,6 @@
 // Package directory is the shared user database: domains, accounts with
 // their password hashes and mailstore, and aliases. Engines: sqlitedir (the
-// embedded default), later a PostgreSQL one; both pass directory/dirtest.
+// embedded default) and pgdir (PostgreSQL); both pass directory/dirtest.
 // DKIM signing keys live here too, because every submission node of a
 // cluster must sign with the same keys.
 package directory
@@ -22,6 +22,10 @@ var (
 type Domain struct {
 	Name string // lower case, ASCII (A-labels)
 }
+
+// DefaultMailstore is the mailstore engines give an account added without
+// one when their options name none (config.DefaultMailstore is the same).
+const DefaultMailstore = "default"
 
 // Account is a user with a mailbox.
 type Account struct {

@@ -65,7 +65,7 @@ func Mailstore(ctx context.Context, cfg *config.Config, name string, opts StoreO
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	blobs, err := Blobs(ctx, cfg, m)
+	blobs, err := openBlobs(ctx, cfg, m, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("mailstore %q: %w", name, err)
 	}
@@ -84,15 +84,15 @@ func Mailstore(ctx context.Context, cfg *config.Config, name string, opts StoreO
 	return nil, fmt.Errorf("mailstore %q: unknown engine %q", name, m.Engine)
 }
 
-// Blobs opens the blob store of mailstore m.
-func Blobs(ctx context.Context, cfg *config.Config, m config.MailstoreEngine) (blob.Store, error) {
+// openBlobs opens the blob store of mailstore m.
+func openBlobs(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, log *slog.Logger) (blob.Store, error) {
 	loc, err := cfg.Blobs(m)
 	if err != nil {
 		return nil, err
 	}
 	var st blob.Store
 	if loc.Bucket != "" {
-		st, err = openS3(ctx, cfg, loc)
+		st, err = openS3(ctx, cfg, loc, log)
 	} else {
 		st, err = fsblob.Open(loc.Dir)
 	}

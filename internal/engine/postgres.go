@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/config"
@@ -40,7 +41,7 @@ func openPostgresQueue(ctx context.Context, cfg *config.Config) (queue.Store, er
 	if err != nil {
 		return nil, err
 	}
-	bodies, err := openS3(ctx, cfg, loc)
+	bodies, err := openS3(ctx, cfg, loc, slog.Default())
 	if err != nil {
 		return nil, err
 	}

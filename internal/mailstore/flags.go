@@ -96,3 +96,16 @@ func containsFold(list []string, f string) bool {
 	}
 	return false
 }
+
+// JoinFlags encodes flags, as NormalizeFlags returns them, as one
+// space-separated string, the form engines store in one column;
+// NormalizeFlags guarantees no flag contains a space.
+func JoinFlags(flags []string) string { return strings.Join(flags, " ") }
+
+// SplitFlags decodes what JoinFlags returns; "" is no flags (non-nil).
+func SplitFlags(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, " ")
+}

@@ -1,6 +1,6 @@
 // Package mailstore is the mailbox model: accounts, mailboxes, messages with
 // UIDs, flags and MODSEQs. Store is implemented by engines below this package
-// (sqlitestore now, a PostgreSQL + S3 engine later); every engine passes the
+// (sqlitestore, and pgstore on PostgreSQL with any blob store); every engine passes the
 // conformance suite in mailstore/storetest.
 package mailstore
 

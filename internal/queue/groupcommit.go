@@ -33,6 +33,10 @@ type GroupCommit struct {
 	reqs     chan *commitReq
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	// mu orders Close after every hand-over in progress: Commit holds it
+	// shared while handing over, so nothing is handed over once closed.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type commitReq struct {
@@ -57,13 +61,18 @@ func NewGroupCommit(commit func(ctx context.Context, msgs []*Message) error, max
 // the message is queued.
 func (g *GroupCommit) Commit(ctx context.Context, msg *Message) error {
 	req := &commitReq{msg: msg, done: make(chan error, 1)}
-	select {
-	case g.reqs <- req:
-	case <-g.stop:
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
 		return ErrClosed
+	}
+	select {
+	case g.reqs <- req: // the committer runs until Close, so this ends
 	case <-ctx.Done():
+		g.mu.RUnlock()
 		return ctx.Err()
 	}
+	g.mu.RUnlock()
 	return <-req.done
 }
 
@@ -100,8 +109,11 @@ func (g *GroupCommit) run() {
 }
 
 // Close stops the committer after the batch it is committing; callers
-// that raced with Close get ErrClosed.
+// whose messages it had not taken get ErrClosed.
 func (g *GroupCommit) Close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 	close(g.stop)
 	g.wg.Wait()
 	for {

@@ -140,38 +140,21 @@ func (d *Dir) Accounts(ctx context.Context, domain string) ([]directory.Account,
 	return out, nil
 }
 
-// Authenticate checks address and password. The hash is fetched and the
-// connection released before the argon2id work, so slow verifications
-// never pin the pool. An unknown or malformed address costs the same work
-// as a wrong password, so timing does not tell which accounts exist; both
-// give ErrAuthFailed.
+// Authenticate checks address and password by directory.CheckPassword:
+// any miss is ErrAuthFailed and costs the same argon2id work. The hash is
+// fetched and the connection released before that work, so slow
+// verifications never pin the pool.
 func (d *Dir) Authenticate(ctx context.Context, address, password string) (directory.Account, error) {
-	fail := fmt.Errorf("authenticate: %w", directory.ErrAuthFailed)
-	addr, err := directory.NormalizeAddress(address)
-	if err != nil {
-		directory.SpendVerifyTime(password)
-		return directory.Account{}, fail
-	}
-	var acct directory.Account
-	var hash string
-	err = d.pool.QueryRow(ctx, `SELECT address, mailstore, password_hash FROM accounts WHERE address = $1`, addr).
-		Scan(&acct.Address, &acct.Mailstore, &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		directory.SpendVerifyTime(password)
-		return directory.Account{}, fail
-	}
-	if err != nil {
-		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
-	}
-	ok, err := directory.VerifyPassword(hash, password)
-	if err != nil {
-		// A corrupt stored hash is the operator's problem, not a wrong password.
-		return directory.Account{}, fmt.Errorf("authenticate %s: %w", addr, err)
-	}
-	if !ok {
-		return directory.Account{}, fail
-	}
-	return acct, nil
+	return directory.CheckPassword(ctx, address, password, func(ctx context.Context, addr string) (directory.Account, string, bool, error) {
+		var acct directory.Account
+		var hash string
+		err := d.pool.QueryRow(ctx, `SELECT address, mailstore, password_hash FROM accounts WHERE address = $1`, addr).
+			Scan(&acct.Address, &acct.Mailstore, &hash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return directory.Account{}, "", false, nil
+		}
+		return acct, hash, err == nil, err
+	})
 }
 
 func lookupAccount(ctx context.Context, q querier, addr string) (directory.Account, bool, error) {

@@ -15,7 +15,7 @@ import (
 // required to exist yet. A pair that already exists fails the whole call
 // with ErrExists, so the caller learns of the duplicate.
 func (d *Dir) AddAlias(ctx context.Context, address string, targets []string) error {
-	addr, norm, err := normalizeAlias(address, targets)
+	addr, norm, err := directory.NormalizeAlias(address, targets)
 	if err != nil {
 		return err
 	}
@@ -37,33 +37,6 @@ func (d *Dir) AddAlias(ctx context.Context, address string, targets []string) er
 		}
 		return nil
 	})
-}
-
-// normalizeAlias returns the canonical alias address and targets, or
-// ErrInvalid for no targets or a target that is the alias itself.
-//
-// TODO(lead): this is sqlitedir.AddAlias's validation; it belongs in
-// package directory so both engines call one function (NOTES-pgdir2.md).
-func normalizeAlias(address string, targets []string) (string, []string, error) {
-	addr, err := directory.NormalizeAliasAddress(address)
-	if err != nil {
-		return "", nil, err
-	}
-	if len(targets) == 0 {
-		return "", nil, fmt.Errorf("alias %s: no targets: %w", addr, directory.ErrInvalid)
-	}
-	norm := make([]string, 0, len(targets))
-	for _, t := range targets {
-		n, err := directory.NormalizeAddress(t)
-		if err != nil {
-			return "", nil, fmt.Errorf("alias %s: target: %w", addr, err)
-		}
-		if n == addr {
-			return "", nil, fmt.Errorf("alias %s: points to itself: %w", addr, directory.ErrInvalid)
-		}
-		norm = append(norm, n)
-	}
-	return addr, norm, nil
 }
 
 // DeleteAlias removes one target of an alias, or the whole alias when

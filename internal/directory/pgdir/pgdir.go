@@ -26,7 +26,7 @@ type Options struct {
 	// "directory" when empty.
 	Schema string
 	// DefaultMailstore is the mailstore of an account added without one;
-	// "default" when empty.
+	// directory.DefaultMailstore when empty.
 	DefaultMailstore string
 	// Policy holds the resolution rules that come from configuration
 	// (the postmaster address).
@@ -57,7 +57,7 @@ func Open(ctx context.Context, opts Options) (*Dir, error) {
 		d.schema = "directory"
 	}
 	if d.mailstore == "" {
-		d.mailstore = "default"
+		d.mailstore = directory.DefaultMailstore
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)

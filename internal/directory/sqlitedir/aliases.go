@@ -14,23 +14,9 @@ import (
 // required to exist yet. A pair that already exists fails the whole call
 // with ErrExists, so the caller learns of the duplicate.
 func (d *DB) AddAlias(ctx context.Context, address string, targets []string) error {
-	addr, err := directory.NormalizeAliasAddress(address)
+	addr, norm, err := directory.NormalizeAlias(address, targets)
 	if err != nil {
 		return err
-	}
-	if len(targets) == 0 {
-		return fmt.Errorf("alias %s: no targets: %w", addr, directory.ErrInvalid)
-	}
-	norm := make([]string, 0, len(targets))
-	for _, t := range targets {
-		n, err := directory.NormalizeAddress(t)
-		if err != nil {
-			return fmt.Errorf("alias %s: target: %w", addr, err)
-		}
-		if n == addr {
-			return fmt.Errorf("alias %s: points to itself: %w", addr, directory.ErrInvalid)
-		}
-		norm = append(norm, n)
 	}
 	domain := directory.AddressDomain(addr)
 	return d.write(ctx, func(tx *sql.Tx) error {

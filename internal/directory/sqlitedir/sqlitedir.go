@@ -20,7 +20,7 @@ import (
 // Options configure a DB.
 type Options struct {
 	// DefaultMailstore is the mailstore of an account added without one;
-	// "default" when empty.
+	// directory.DefaultMailstore when empty.
 	DefaultMailstore string
 	// Policy holds the resolution rules that come from configuration
 	// (the postmaster address).
@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	d := &DB{db: db, mailstore: opts.DefaultMailstore, policy: opts.Policy}
 	if d.mailstore == "" {
-		d.mailstore = "default"
+		d.mailstore = directory.DefaultMailstore
 	}
 	if err := migrate(ctx, db); err != nil {
 		db.Close()

@@ -25,6 +25,9 @@ func (s *Store) SetACL(ctx context.Context, owner, mailbox, identifier, rights s
 		if err != nil {
 			return err
 		}
+		if err := w.keepMailbox(ctx, owner, mb.ID); err != nil {
+			return err
+		}
 		if norm == "" {
 			_, err = w.tx.Exec(ctx, `DELETE FROM acl WHERE mailbox_id = $1 AND identifier = $2`, mb.ID, identifier)
 		} else {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // storedRow is a message row as Copy and Move need it.
@@ -49,9 +50,6 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 	}
 	err = s.write(ctx, "copy", func(w *writeTx) error {
 		src, dst = nil, nil
-		if err := checkOwned(ctx, w.tx, user, srcID, dstID); err != nil {
-			return err
-		}
 		if err := w.lockBoxes(ctx, user, srcID, dstID); err != nil {
 			return err
 		}
@@ -64,7 +62,7 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 		}
 		for _, r := range rows {
 			uid, err := w.insertMessage(ctx, user, dstID, newRow{
-				flags: splitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
+				flags: mailstore.SplitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
 				size: r.size, blobID: r.blobID,
 			})
 			if err != nil {
@@ -100,9 +98,6 @@ func (s *Store) Move(ctx context.Context, user string, srcID int64, uids []uint3
 // moveMessages moves the messages among uids (all when nil). The row keeps
 // its delivery id, so a retried delivery still finds it.
 func (w *writeTx) moveMessages(ctx context.Context, user string, srcID int64, uids []uint32, dstID int64) (src, dst []uint32, err error) {
-	if err := checkOwned(ctx, w.tx, user, srcID, dstID); err != nil {
-		return nil, nil, err
-	}
 	if err := w.lockBoxes(ctx, user, srcID, dstID); err != nil {
 		return nil, nil, err
 	}

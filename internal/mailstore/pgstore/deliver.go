@@ -7,49 +7,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// maxParallelPuts bounds concurrent blob writes of one Deliver call.
-const maxParallelPuts = 4
-
-type putResult struct {
-	id   string
-	size int64
-	err  error
-}
-
-// putBodies writes the bodies to the blob store concurrently; nil bodies
-// are skipped. Blobs are durable before any metadata references them, so a
-// crash leaves at worst an orphan blob, never a message without a body.
-func (s *Store) putBodies(ctx context.Context, bodies []io.Reader) []putResult {
-	res := make([]putResult, len(bodies))
-	sem := make(chan struct{}, maxParallelPuts)
-	var wg sync.WaitGroup
-	for i, r := range bodies {
-		if r == nil {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			id, size, err := s.blobs.Put(ctx, r)
-			if err != nil {
-				err = fmt.Errorf("store body: %w", mailstore.NoSpace(err))
-			}
-			res[i] = putResult{id, size, err}
-		}()
-	}
-	wg.Wait()
-	return res
-}
 
 // newRow is a message row to insert.
 type newRow struct {
@@ -60,8 +23,8 @@ type newRow struct {
 	deliveryID   string
 }
 
-func rowFor(msg mailstore.NewMessage, flags []string, p putResult) newRow {
-	return newRow{flags: flags, internalDate: msg.InternalDate, size: p.size, blobID: p.id, deliveryID: msg.DeliveryID}
+func rowFor(msg mailstore.NewMessage, flags []string, p mailstore.PutResult) newRow {
+	return newRow{flags: flags, internalDate: msg.InternalDate, size: p.Size, blobID: p.ID, deliveryID: msg.DeliveryID}
 }
 
 // insertMessage adds a message with the next UID and this transaction's
@@ -88,7 +51,7 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 			internaldate, savedate, size, blob_id, delivery_id, sent)
 		VALUES ((SELECT account_id FROM mailboxes WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
 			(SELECT coalesce(d.sent, $7) FROM fts_docs d WHERE d.blob_id = $10))`,
-		mailboxID, uid, b.modSeq(), joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
+		mailboxID, uid, b.modSeq(), mailstore.JoinFlags(r.flags), slices.Contains(r.flags, `\Seen`), slices.Contains(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
@@ -123,18 +86,18 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 	if msg.Body == nil {
 		return 0, errors.New("append: nil body")
 	}
-	p := s.putBodies(ctx, []io.Reader{msg.Body})[0]
-	if p.err != nil {
-		return 0, fmt.Errorf("append: %w", p.err)
+	p := mailstore.PutBodies(ctx, s.blobs, []io.Reader{msg.Body})[0]
+	if p.Err != nil {
+		return 0, fmt.Errorf("append: %w", p.Err)
 	}
-	docs, err := s.extractNew(ctx, []string{p.id})
+	docs, err := s.extractNew(ctx, []string{p.ID})
 	if err != nil {
 		return 0, fmt.Errorf("append: %w", err)
 	}
 	var uid uint32
 	err = s.write(ctx, "append", func(w *writeTx) error {
 		uid = 0
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
+		if _, err := w.lock(ctx, user, mailboxID); err != nil {
 			return err
 		}
 		_, dupUID, found, err := w.duplicate(ctx, msg.DeliveryID)
@@ -142,10 +105,7 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 			uid = dupUID
 			return err
 		}
-		if _, err := w.lock(ctx, user, mailboxID); err != nil {
-			return err
-		}
-		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {
+		if err := w.checkQuota(ctx, user, p.Size, 1); err != nil {
 			return err
 		}
 		added, err := w.addDocs(ctx, docs)
@@ -181,13 +141,13 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 			bodies[i] = d.Message.Body
 		}
 	}
-	puts := s.putBodies(ctx, bodies)
+	puts := mailstore.PutBodies(ctx, s.blobs, bodies)
 	var ids []string
 	for i := range puts {
-		if puts[i].err != nil {
-			results[i].Err = puts[i].err
+		if puts[i].Err != nil {
+			results[i].Err = puts[i].Err
 		} else if bodies[i] != nil {
-			ids = append(ids, puts[i].id)
+			ids = append(ids, puts[i].ID)
 		}
 	}
 	docs, err := s.extractNew(ctx, ids)
@@ -252,7 +212,7 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 				}
 				return err
 			}
-			if err := w.checkQuota(ctx, d.User, puts[i].size, 1); err != nil {
+			if err := w.checkQuota(ctx, d.User, puts[i].Size, 1); err != nil {
 				if !errors.Is(err, mailstore.ErrOverQuota) {
 					return err
 				}

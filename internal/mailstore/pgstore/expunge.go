@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // Expunge removes the messages flagged \Deleted among uids (all when uids
@@ -15,9 +16,6 @@ func (s *Store) Expunge(ctx context.Context, user string, mailboxID int64, uids 
 	var out []uint32
 	err := s.write(ctx, "expunge", func(w *writeTx) error {
 		out = nil
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
-			return err
-		}
 		b, err := w.lock(ctx, user, mailboxID)
 		if err != nil {
 			return err
@@ -41,7 +39,7 @@ func (s *Store) Expunge(ctx context.Context, user string, mailboxID int64, uids 
 			return nil
 		}
 		b.changed = true
-		out = sortedUnique(del)
+		out = mailstore.SortedUIDs(del)
 		batch := &pgx.Batch{}
 		for _, uid := range out {
 			queueTombstone(batch, mailboxID, uid, b.modSeq())

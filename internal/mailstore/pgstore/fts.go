@@ -71,7 +71,7 @@ func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) 
 		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
 	}
 	hdr, body := s.text.extract(raw)
-	d := ftsDoc{blobID: blobID, hdr: pgText(hdr), body: pgText(body), header: headerSection(raw)}
+	d := ftsDoc{blobID: blobID, hdr: pgText(hdr), body: pgText(body), header: mailstore.HeaderSection(raw)}
 	if s.text.sent != nil && d.header != nil {
 		if t, ok := s.text.sent(d.header); ok {
 			ns := t.UnixNano()
@@ -89,7 +89,8 @@ func pgText(s string) string {
 }
 
 // extractNew extracts the blobs among ids that have no index entry yet;
-// nil without an index.
+// nil without an index. Only the lookup's failure is an error: a blob that
+// cannot be read now is left out, and indexed later.
 func (s *Store) extractNew(ctx context.Context, ids []string) ([]ftsDoc, error) {
 	if s.text == nil || len(ids) == 0 {
 		return nil, nil
@@ -107,7 +108,10 @@ func (s *Store) extractNew(ctx context.Context, ids []string) ([]ftsDoc, error) 
 		}
 		d, err := s.extractBlob(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("index: %w", err)
+			// The delivery goes on without the entry: its transaction
+			// queues the blob (queueUnindexed) for IndexPending.
+			s.log.Warn("full-text indexing at delivery failed", "blob", id, "err", err)
+			continue
 		}
 		docs = append(docs, d)
 	}

@@ -14,14 +14,6 @@ import (
 // gcBatch bounds the candidates one CollectGarbage transaction claims.
 const gcBatch = 500
 
-// guardedDeleter is a blob store whose delete cannot race a Put that
-// refreshes the blob (fsblob: DeleteIfOlder compares the file's mtime,
-// which a de-duplicating Put touches). It is sqlitestore.GuardedDeleter;
-// the interface belongs in package blob.
-type guardedDeleter interface {
-	DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error)
-}
-
 // CollectGarbage deletes the blobs whose last message went away before
 // orphanedBefore (blob_refs rows with refs = 0, kept by the messages
 // triggers) and returns how many it deleted.
@@ -37,7 +29,7 @@ type guardedDeleter interface {
 // so the race is a Put that de-duplicated against the candidate before the
 // claim and commits after it: the grace (now minus orphanedBefore) must
 // exceed the longest time from a Put to its commit, as for sqlitestore.
-// With a guardedDeleter (fsblob), a Put within the grace also keeps the
+// With a blob.GuardedDeleter (fsblob, s3blob), a Put within the grace also keeps the
 // blob, which goes back on the list if nothing references it. A crash
 // between the claim's commit and the delete leaves an unreferenced blob
 // nobody lists; a full sweep of the blob store is not implemented yet.
@@ -76,6 +68,14 @@ func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (i
 	if total > 0 {
 		s.log.Info("mailstore garbage collected", "deleted", total)
 	}
+	// The scheduled pass is also when blobs left unindexed (a read
+	// failure at delivery, a race with a claim) get their entries: no
+	// other background work runs in this engine.
+	if s.text != nil {
+		if err := s.IndexPending(ctx); err != nil {
+			s.log.Warn("index pending after garbage collection", "err", err)
+		}
+	}
 	return total, nil
 }
 
@@ -107,7 +107,7 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 // says the blob is still there (re-written within the grace, or the
 // delete failed) and must go back on the list.
 func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(guardedDeleter)
+	g, ok := s.blobs.(blob.GuardedDeleter)
 	if !ok {
 		if err := s.blobs.Delete(ctx, id); err != nil {
 			return false, true, err

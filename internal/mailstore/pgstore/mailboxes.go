@@ -199,6 +199,9 @@ func (w *writeTx) nextUIDValidity(ctx context.Context) (uint32, error) {
 // exist, which LIST shows as \Noselect (RFC 3501 §6.3.4).
 func (s *Store) DeleteMailbox(ctx context.Context, user, name string) error {
 	return s.write(ctx, "delete mailbox", func(w *writeTx) error {
+		if _, err := w.lockUser(ctx, user); err != nil {
+			return err
+		}
 		mb, err := mailboxByName(ctx, w.tx, user, name)
 		if err != nil {
 			return err
@@ -224,6 +227,12 @@ func (s *Store) DeleteMailbox(ctx context.Context, user, name string) error {
 func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string) error {
 	return s.write(ctx, "rename mailbox", func(w *writeTx) error {
 		w.notify = nil
+		// The account's lock first: a RENAME or DELETE of the same
+		// mailbox on another node then commits before this one looks.
+		acct, err := w.lockUser(ctx, user)
+		if err != nil {
+			return err
+		}
 		src, err := mailboxByName(ctx, w.tx, user, oldName)
 		if err != nil {
 			return err
@@ -234,10 +243,6 @@ func (s *Store) RenameMailbox(ctx context.Context, user, oldName, newName string
 		}
 		if dst == mailstore.Inbox {
 			return fmt.Errorf("%q: %w", dst, mailstore.ErrMailboxExists)
-		}
-		acct, err := accountID(ctx, w.tx, user)
-		if err != nil {
-			return err
 		}
 		if src.Name == mailstore.Inbox {
 			return w.renameInbox(ctx, user, acct, src, dst)

@@ -3,8 +3,6 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,7 +20,7 @@ func scanMessage(sc pgx.Row) (mailstore.Message, error) {
 	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &sdate, &m.Size, &m.BlobID, &sent); err != nil {
 		return m, err
 	}
-	m.Flags = splitFlags(flags)
+	m.Flags = mailstore.SplitFlags(flags)
 	m.InternalDate = time.Unix(0, idate).UTC()
 	m.SaveDate = time.Unix(0, sdate).UTC()
 	if sent != nil {
@@ -112,24 +110,4 @@ func (s *Store) Status(ctx context.Context, user string, mailboxID int64) (mails
 		return mailstore.Status{}, fmt.Errorf("status of mailbox %d: %w", mailboxID, err)
 	}
 	return st, nil
-}
-
-// Flags are stored as one space-separated column; mailstore.NormalizeFlags
-// guarantees no flag contains a space.
-
-func joinFlags(flags []string) string { return strings.Join(flags, " ") }
-
-func splitFlags(s string) []string {
-	if s == "" {
-		return []string{}
-	}
-	return strings.Split(s, " ")
-}
-
-func hasFlag(flags []string, f string) bool { return slices.Contains(flags, f) }
-
-func sortedUnique(uids []uint32) []uint32 {
-	u := slices.Clone(uids)
-	slices.Sort(u)
-	return slices.Compact(u)
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/rookery-mail/rookery/internal/blob/fsblob"
 	"github.com/rookery-mail/rookery/internal/imap/imapmsg"
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -209,5 +211,34 @@ func TestStoresIsolated(t *testing.T) {
 	boxes2, _ := two.Mailboxes(ctx, "alice")
 	if len(boxes1) != len(boxes2) || slices.EqualFunc(boxes1, boxes2, func(a, b mailstore.MailboxInfo) bool { return a.ObjectID == b.ObjectID }) {
 		t.Errorf("stores share mailboxes: %v / %v", boxes1, boxes2)
+	}
+}
+
+// TestWriteRetries: write runs a transaction again after a deadlock, a
+// serialization failure or a concurrent duplicate delivery, and not after
+// other errors.
+func TestWriteRetries(t *testing.T) {
+	s := newEnv(t).open(t, newSchema(), 0)
+	for _, tc := range []struct {
+		err      *pgconn.PgError
+		attempts int
+	}{
+		{&pgconn.PgError{Code: "40P01"}, 3},
+		{&pgconn.PgError{Code: "40001"}, 3},
+		{&pgconn.PgError{Code: "23505", ConstraintName: "messages_delivery_id"}, 3},
+		{&pgconn.PgError{Code: "23505", ConstraintName: "mailboxes_account_id_name_key"}, 1},
+		{&pgconn.PgError{Code: "42P01"}, 1},
+	} {
+		attempts := 0
+		err := s.write(t.Context(), "test", func(w *writeTx) error {
+			attempts++
+			if attempts < 3 {
+				return tc.err
+			}
+			return nil
+		})
+		if attempts != tc.attempts || (tc.attempts == 1) != (err != nil) {
+			t.Errorf("%s %s: %d attempts, %v; want %d", tc.err.Code, tc.err.ConstraintName, attempts, err, tc.attempts)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,15 +35,12 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 		return nil, nil, fmt.Errorf("set flags: unknown operation %d", op)
 	}
 	want := make([]int64, 0, len(req.UIDs))
-	for _, u := range sortedUnique(req.UIDs) {
+	for _, u := range mailstore.SortedUIDs(req.UIDs) {
 		want = append(want, int64(u))
 	}
 	var out []mailstore.Message
 	err = s.write(ctx, "set flags", func(w *writeTx) error {
 		out, modified = nil, nil
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
-			return err
-		}
 		b, err := w.lock(ctx, user, mailboxID)
 		if err != nil {
 			return err
@@ -64,7 +62,7 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 			}
 			b.changed = true
 			batch.Queue(`UPDATE messages SET flags = $1, seen = $2, deleted = $3, modseq = $4
-				WHERE mailbox_id = $5 AND uid = $6`, joinFlags(next), hasFlag(next, `\Seen`), hasFlag(next, `\Deleted`),
+				WHERE mailbox_id = $5 AND uid = $6`, mailstore.JoinFlags(next), slices.Contains(next, `\Seen`), slices.Contains(next, `\Deleted`),
 				b.modSeq(), mailboxID, m.UID)
 			m.Flags, m.ModSeq = next, b.modSeq()
 			out = append(out, m)

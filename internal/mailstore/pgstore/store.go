@@ -77,6 +77,9 @@ type Store struct {
 	maxMailboxes int // per account
 }
 
+// maxIdentBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
+const maxIdentBytes = 63
+
 // Open connects, creates the store's schema if needed and migrates it.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.DSN == "" {
@@ -91,6 +94,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	schema := opts.Schema
 	if schema == "" {
 		schema = "store_" + opts.Name
+	}
+	// PostgreSQL truncates longer identifiers silently, which could put
+	// two stores in one schema.
+	if len(schema) > maxIdentBytes {
+		return nil, fmt.Errorf("pgstore: schema name %q is longer than %d bytes", schema, maxIdentBytes)
 	}
 	s := &Store{name: opts.Name, schema: schema, blobs: opts.Blobs, hub: opts.Hub, log: opts.Logger,
 		maxMailboxes: opts.MaxMailboxes}

@@ -7,15 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rookery-mail/rookery/internal/blob"
 )
-
-// collectableBlobs is what Sweep needs beyond blob.Store: listing blobs
-// with the time they were last written (a de-duplicating Put refreshes
-// it). It is sqlitestore.CollectableBlobs; fsblob has it, s3blob not yet.
-type collectableBlobs interface {
-	guardedDeleter
-	Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
-}
 
 // sweepChunk is how many listed blobs one lookup checks.
 const sweepChunk = 1000
@@ -30,7 +23,7 @@ const sweepChunk = 1000
 // DeleteIfOlder then keeps it. A blob with a row, even an orphan one, is
 // left to CollectGarbage, whose grace counts from the last reference.
 func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
-	cb, ok := s.blobs.(collectableBlobs)
+	cb, ok := s.blobs.(blob.Collectable)
 	if !ok {
 		return 0, errors.New("sweep: blob store cannot list blobs")
 	}

@@ -35,7 +35,7 @@ func (s *Store) URLAuthKey(ctx context.Context, user string, mailboxID int64) ([
 		return key, nil
 	}
 	err := s.write(ctx, "urlauth key", func(w *writeTx) error {
-		if _, err := ownedMailbox(ctx, w.tx, user, mailboxID); err != nil {
+		if err := w.keepMailbox(ctx, user, mailboxID); err != nil {
 			return err
 		}
 		fresh := make([]byte, urlAuthKeySize)

@@ -110,16 +110,17 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 	if err := fn(w); err != nil {
 		return nil, err
 	}
-	if err := w.queueUnindexed(ctx); err != nil {
-		return nil, err
-	}
+	// One round trip for the end of every transaction.
+	batch := &pgx.Batch{}
+	w.queueUnindexed(batch)
 	for id, b := range w.boxes {
-		if !b.changed {
-			continue
+		if b.changed {
+			batch.Queue(`UPDATE mailboxes SET uidnext = $1, highestmodseq = $2 WHERE id = $3`, b.uidNext, b.modSeq(), id)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE mailboxes SET uidnext = $1, highestmodseq = $2 WHERE id = $3`,
-			b.uidNext, b.modSeq(), id); err != nil {
-			return nil, fmt.Errorf("update mailbox counters: %w", err)
+	}
+	if batch.Len() > 0 {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return nil, fmt.Errorf("queue unindexed blobs, update mailbox counters: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -143,18 +144,20 @@ func retryable(err error) bool {
 		pe.Code == "23505" && pe.ConstraintName == "messages_delivery_id"
 }
 
-// lock takes the mailbox's row lock for the rest of the transaction and
-// returns its state; every read of its messages after this sees all
-// committed changes and none can commit meanwhile.
+// lock checks that the mailbox is user's and takes its row lock for the
+// rest of the transaction, and returns its state; every read of its
+// messages after this sees all committed changes and none can commit
+// meanwhile. A mailbox of another account is ErrNoMailbox.
 func (w *writeTx) lock(ctx context.Context, user string, mailboxID int64) (*boxState, error) {
 	if b, ok := w.boxes[mailboxID]; ok {
 		return b, nil
 	}
 	b := &boxState{user: user}
-	err := w.tx.QueryRow(ctx, `SELECT uidnext, highestmodseq FROM mailboxes WHERE id = $1 FOR UPDATE`, mailboxID).
+	err := w.tx.QueryRow(ctx, `SELECT m.uidnext, m.highestmodseq FROM mailboxes m JOIN accounts a ON a.id = m.account_id
+		WHERE m.id = $1 AND a.name = $2 FOR UPDATE OF m`, mailboxID, user).
 		Scan(&b.uidNext, &b.highest)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("mailbox %d: %w", mailboxID, mailstore.ErrNoMailbox)
+		return nil, fmt.Errorf("mailbox %d of %q: %w", mailboxID, user, mailstore.ErrNoMailbox)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %d: %w", mailboxID, err)
@@ -211,12 +214,18 @@ func ownedMailbox(ctx context.Context, q querier, user string, mailboxID int64) 
 	return name, nil
 }
 
-// checkOwned checks every mailbox belongs to user.
-func checkOwned(ctx context.Context, q querier, user string, ids ...int64) error {
-	for _, id := range ids {
-		if _, err := ownedMailbox(ctx, q, user, id); err != nil {
-			return err
-		}
+// keepMailbox checks that the mailbox is user's and keeps it from being
+// deleted until commit (FOR KEY SHARE: deliveries and flag changes go on),
+// so a row this transaction adds for it cannot fail on its foreign key.
+func (w *writeTx) keepMailbox(ctx context.Context, user string, mailboxID int64) error {
+	var one int
+	err := w.tx.QueryRow(ctx, `SELECT 1 FROM mailboxes m JOIN accounts a ON a.id = m.account_id
+		WHERE m.id = $1 AND a.name = $2 FOR KEY SHARE OF m`, mailboxID, user).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("mailbox %d of %q: %w", mailboxID, user, mailstore.ErrNoMailbox)
+	}
+	if err != nil {
+		return fmt.Errorf("mailbox %d: %w", mailboxID, err)
 	}
 	return nil
 }
@@ -249,16 +258,22 @@ func (w *writeTx) lockAccount(ctx context.Context, acct int64) error {
 // dropped a blob's entry while this transaction was under way has
 // committed by then, and this statement, with a new snapshot, sees the
 // entry gone. So no message is left unindexed and unqueued.
-func (w *writeTx) queueUnindexed(ctx context.Context) error {
+func (w *writeTx) queueUnindexed(batch *pgx.Batch) {
 	if len(w.inserted) == 0 {
-		return nil
+		return
 	}
-	_, err := w.tx.Exec(ctx, `INSERT INTO fts_pending (blob_id)
+	batch.Queue(`INSERT INTO fts_pending (blob_id)
 		SELECT DISTINCT id FROM unnest($1::text[]) AS id
 		WHERE NOT EXISTS (SELECT 1 FROM fts_docs d WHERE d.blob_id = id)
 		ON CONFLICT DO NOTHING`, w.inserted)
+}
+
+// lockUser is lockAccount by name: it returns the account's id or
+// ErrNoAccount.
+func (w *writeTx) lockUser(ctx context.Context, user string) (int64, error) {
+	acct, err := accountID(ctx, w.tx, user)
 	if err != nil {
-		return fmt.Errorf("queue unindexed blobs: %w", err)
+		return 0, err
 	}
-	return nil
+	return acct, w.lockAccount(ctx, acct)
 }

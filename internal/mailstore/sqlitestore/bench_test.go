@@ -54,9 +54,9 @@ func BenchmarkMessages(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Seed the metadata directly: one blob, 10,000 rows, one transaction.
-	p := s.putBodies(ctx, []io.Reader{bytes.NewReader([]byte("Subject: x\r\n\r\nx\r\n"))})[0]
-	if p.err != nil {
-		b.Fatal(p.err)
+	p := mailstore.PutBodies(ctx, s.blobs, []io.Reader{bytes.NewReader([]byte("Subject: x\r\n\r\nx\r\n"))})[0]
+	if p.Err != nil {
+		b.Fatal(p.Err)
 	}
 	err = s.write(ctx, "seed", func(w *writeTx) error {
 		for i := range 10000 {
@@ -64,7 +64,7 @@ func BenchmarkMessages(b *testing.B) {
 			if i%7 == 0 {
 				flags = append(flags, "$Important")
 			}
-			if _, err := w.insertMessage(ctx, "alice", inbox.ID, newRow{flags: flags, size: p.size, blobID: p.id}); err != nil {
+			if _, err := w.insertMessage(ctx, "alice", inbox.ID, newRow{flags: flags, size: p.Size, blobID: p.ID}); err != nil {
 				return err
 			}
 		}

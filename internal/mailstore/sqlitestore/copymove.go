@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
 )
 
 // storedRow is a message row as Copy and Move need it.
@@ -47,7 +49,7 @@ func (w *writeTx) loadRows(ctx context.Context, mailboxID int64, uids []uint32) 
 		return nil, err
 	}
 	defer sel.Close()
-	for _, uid := range sortedUnique(uids) {
+	for _, uid := range mailstore.SortedUIDs(uids) {
 		r, err := scan(sel.QueryRowContext(ctx, mailboxID, uid))
 		if err == sql.ErrNoRows {
 			continue
@@ -81,7 +83,7 @@ func (s *Store) Copy(ctx context.Context, user string, srcID int64, uids []uint3
 		}
 		for _, r := range rows {
 			uid, err := w.insertMessage(ctx, user, dstID, newRow{
-				flags: splitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
+				flags: mailstore.SplitFlags(r.flags), internalDate: time.Unix(0, r.internalDate),
 				size: r.size, blobID: r.blobID,
 			})
 			if err != nil {

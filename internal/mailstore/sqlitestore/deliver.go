@@ -6,47 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/mailstore"
 )
-
-// maxParallelPuts bounds concurrent blob writes of one Deliver call.
-const maxParallelPuts = 4
-
-type putResult struct {
-	id   string
-	size int64
-	err  error
-}
-
-// putBodies writes the bodies to the blob store concurrently; nil bodies
-// are skipped. Blobs are durable before any metadata references them, so a
-// crash leaves at worst an orphan blob, never a message without a body.
-func (s *Store) putBodies(ctx context.Context, bodies []io.Reader) []putResult {
-	res := make([]putResult, len(bodies))
-	sem := make(chan struct{}, maxParallelPuts)
-	var wg sync.WaitGroup
-	for i, r := range bodies {
-		if r == nil {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			id, size, err := s.blobs.Put(ctx, r)
-			if err != nil {
-				err = fmt.Errorf("store body: %w", noSpace(err))
-			}
-			res[i] = putResult{id, size, err}
-		}()
-	}
-	wg.Wait()
-	return res
-}
 
 // newRow is a message row to insert.
 type newRow struct {
@@ -57,8 +21,8 @@ type newRow struct {
 	deliveryID   string
 }
 
-func rowFor(msg mailstore.NewMessage, flags []string, p putResult) newRow {
-	return newRow{flags: flags, internalDate: msg.InternalDate, size: p.size, blobID: p.id, deliveryID: msg.DeliveryID}
+func rowFor(msg mailstore.NewMessage, flags []string, p mailstore.PutResult) newRow {
+	return newRow{flags: flags, internalDate: msg.InternalDate, size: p.Size, blobID: p.ID, deliveryID: msg.DeliveryID}
 }
 
 // insertMessage adds a message with the next UID and this transaction's
@@ -81,7 +45,7 @@ func (w *writeTx) insertMessage(ctx context.Context, user string, mailboxID int6
 		deliveryID = sql.NullString{String: r.deliveryID, Valid: true}
 	}
 	_, err = w.tx.ExecContext(ctx, qInsertMessage,
-		mailboxID, uid, b.modSeq, joinFlags(r.flags), hasFlag(r.flags, `\Seen`), hasFlag(r.flags, `\Deleted`),
+		mailboxID, uid, b.modSeq, mailstore.JoinFlags(r.flags), slices.Contains(r.flags, `\Seen`), slices.Contains(r.flags, `\Deleted`),
 		idate.UnixNano(), w.now.UnixNano(), r.size, r.blobID, deliveryID)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
@@ -114,9 +78,9 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 	if msg.Body == nil {
 		return 0, errors.New("append: nil body")
 	}
-	p := s.putBodies(ctx, []io.Reader{msg.Body})[0]
-	if p.err != nil {
-		return 0, fmt.Errorf("append: %w", p.err)
+	p := mailstore.PutBodies(ctx, s.blobs, []io.Reader{msg.Body})[0]
+	if p.Err != nil {
+		return 0, fmt.Errorf("append: %w", p.Err)
 	}
 	var uid uint32
 	err = s.write(ctx, "append", func(w *writeTx) error {
@@ -128,7 +92,7 @@ func (s *Store) Append(ctx context.Context, user string, mailboxID int64, msg ma
 			uid = dupUID
 			return err
 		}
-		if err := w.checkQuota(ctx, user, p.size, 1); err != nil {
+		if err := w.checkQuota(ctx, user, p.Size, 1); err != nil {
 			return err
 		}
 		uid, err = w.insertMessage(ctx, user, mailboxID, rowFor(msg, flags, p))
@@ -158,10 +122,10 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 			bodies[i] = d.Message.Body
 		}
 	}
-	puts := s.putBodies(ctx, bodies)
+	puts := mailstore.PutBodies(ctx, s.blobs, bodies)
 	for i := range puts {
-		if puts[i].err != nil {
-			results[i].Err = puts[i].err
+		if puts[i].Err != nil {
+			results[i].Err = puts[i].Err
 		}
 	}
 
@@ -199,7 +163,7 @@ func (s *Store) Deliver(ctx context.Context, deliveries []mailstore.Delivery) ([
 				}
 				return err
 			}
-			if err := w.checkQuota(ctx, d.User, puts[i].size, 1); err != nil {
+			if err := w.checkQuota(ctx, d.User, puts[i].Size, 1); err != nil {
 				if !errors.Is(err, mailstore.ErrOverQuota) {
 					return err
 				}

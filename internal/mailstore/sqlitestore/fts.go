@@ -266,7 +266,7 @@ func (s *Store) extractBlob(ctx context.Context, blobID string) (ftsDoc, error) 
 		return ftsDoc{}, fmt.Errorf("read blob %s: %w", blobID, err)
 	}
 	hdr, body := s.text.extract(raw)
-	d := ftsDoc{blobID: blobID, hdr: hdr, body: body, header: headerSection(raw)}
+	d := ftsDoc{blobID: blobID, hdr: hdr, body: body, header: mailstore.HeaderSection(raw)}
 	if s.text.sent != nil && d.header != nil {
 		if t, ok := s.text.sent(d.header); ok {
 			ns := t.UnixNano()

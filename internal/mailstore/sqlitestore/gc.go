@@ -13,21 +13,6 @@ import (
 // a large backlog does not hold the write connection for long.
 const gcBatch = 500
 
-// GuardedDeleter is a blob store whose delete cannot race a Put that
-// de-duplicated against the blob: DeleteIfOlder keeps a blob written or
-// de-duplicated at or after cutoff. fsblob.Store implements it. Without
-// it CollectGarbage uses Delete and relies on the grace period alone.
-type GuardedDeleter interface {
-	DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error)
-}
-
-// CollectableBlobs is what Sweep needs beyond blob.Store: listing blobs
-// with the time they were last written (a de-duplicating Put refreshes it).
-type CollectableBlobs interface {
-	GuardedDeleter
-	Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
-}
-
 // CollectGarbage deletes the blobs whose last message went away before
 // orphanedBefore (the blob_orphans table, kept by triggers) and that no
 // message references now, and returns how many it deleted.
@@ -40,7 +25,7 @@ type CollectableBlobs interface {
 // A delivery Puts its body before its transaction, so a Put can
 // de-duplicate against a candidate and commit after the check. The grace
 // (now minus orphanedBefore) must therefore exceed the longest time from a
-// Put to its commit; with a GuardedDeleter (fsblob) a Put within the grace
+// Put to its commit; with a blob.GuardedDeleter (fsblob, s3blob) a Put within the grace
 // also keeps the blob, which goes back on the candidate list if it is
 // still unreferenced.
 func (s *Store) CollectGarbage(ctx context.Context, orphanedBefore time.Time) (int, error) {
@@ -125,7 +110,7 @@ func (s *Store) claimOrphans(ctx context.Context, cutoff time.Time) ([]string, e
 // delete failed) and must go back on the list; a blob already gone (a
 // Sweep got it) needs nothing more.
 func (s *Store) deleteBlob(ctx context.Context, id string, cutoff time.Time) (deleted, keep bool, err error) {
-	g, ok := s.blobs.(GuardedDeleter)
+	g, ok := s.blobs.(blob.GuardedDeleter)
 	if !ok {
 		if err := s.blobs.Delete(ctx, id); err != nil {
 			return false, true, err
@@ -173,7 +158,7 @@ func (s *Store) requeueOrphans(ctx context.Context, ids []string) error {
 // blob stored, so run it seldom (the server does, every
 // [mailstore] gc_sweep_interval).
 func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
-	cb, ok := s.blobs.(CollectableBlobs)
+	cb, ok := s.blobs.(blob.Collectable)
 	if !ok {
 		return 0, errors.New("sweep: blob store cannot list blobs")
 	}

@@ -1,32 +1,10 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 )
-
-// maxCachedHeader bounds a cached header section; a message whose header
-// is longer (or has no end) is not cached and is read from its blob.
-const maxCachedHeader = 64 << 10
-
-// headerSection returns raw's header section including the blank line
-// that ends it, or nil when there is none within maxCachedHeader.
-func headerSection(raw []byte) []byte {
-	head := raw[:min(len(raw), maxCachedHeader)]
-	end := -1
-	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
-		end = i + 4
-	}
-	if i := bytes.Index(head, []byte("\n\n")); i >= 0 && (end < 0 || i+2 < end) {
-		end = i + 2
-	}
-	if end < 0 {
-		return nil
-	}
-	return bytes.Clone(raw[:end])
-}
 
 // headersAllRows is the number of UIDs above which Headers reads the
 // cache of their whole UID range in one scan rather than one by one.

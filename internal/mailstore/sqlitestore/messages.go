@@ -19,7 +19,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (mailstore.Message, error) 
 	if err := sc.Scan(&m.UID, &m.ModSeq, &flags, &idate, &sdate, &m.Size, &m.BlobID, &sent); err != nil {
 		return m, err
 	}
-	m.Flags = splitFlags(flags)
+	m.Flags = mailstore.SplitFlags(flags)
 	m.InternalDate = time.Unix(0, idate).UTC()
 	m.SaveDate = time.Unix(0, sdate).UTC()
 	if sent.Valid {

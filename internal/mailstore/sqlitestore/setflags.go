@@ -51,7 +51,7 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 			return err
 		}
 		defer upd.Close()
-		for _, uid := range sortedUnique(uids) {
+		for _, uid := range mailstore.SortedUIDs(uids) {
 			m, err := scanMessage(sel.QueryRowContext(ctx, mailboxID, uid))
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
@@ -71,7 +71,7 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 			if err != nil {
 				return err
 			}
-			if _, err := upd.ExecContext(ctx, joinFlags(next), hasFlag(next, `\Seen`), hasFlag(next, `\Deleted`),
+			if _, err := upd.ExecContext(ctx, mailstore.JoinFlags(next), slices.Contains(next, `\Seen`), slices.Contains(next, `\Deleted`),
 				b.modSeq, mailboxID, uid); err != nil {
 				return fmt.Errorf("update UID %d: %w", uid, err)
 			}
@@ -84,10 +84,4 @@ func (s *Store) SetFlagsIf(ctx context.Context, user string, mailboxID int64,
 		return nil, nil, err
 	}
 	return out, modified, nil
-}
-
-func sortedUnique(uids []uint32) []uint32 {
-	u := slices.Clone(uids)
-	slices.Sort(u)
-	return slices.Compact(u)
 }

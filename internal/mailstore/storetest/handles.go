@@ -3,6 +3,7 @@ package storetest
 import (
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,6 +152,19 @@ func testHandlesSeeEachOther(t *testing.T, h *harness) {
 	key := a.urlAuthKey("alice", work.ID)
 	if got := b.urlAuthKey("alice", work.ID); string(got) != string(key) {
 		t.Error("the two handles give different URLAUTH keys for one mailbox")
+	}
+
+	// Text search and the header cache: the index one handle builds
+	// answers through the other, before and after it caught up.
+	fts := a.append("alice", inbox.ID, ftsMessages[0])
+	quick := ftsQuery{mailstore.TextBody, "quick brown", []uint32{fts}}
+	b.wantAnswers("alice", inbox.ID, []ftsQuery{quick})
+	a.drainIndex()
+	b.drainIndex()
+	b.wantAnswers("alice", inbox.ID, []ftsQuery{quick})
+	hdrs, err := b.s.Headers(b.ctx, "alice", inbox.ID, []uint32{fts})
+	if want := ftsMessages[0][:strings.Index(ftsMessages[0], "\r\n\r\n")+4]; err != nil || string(hdrs[fts]) != want {
+		t.Errorf("Headers through the other handle after indexing = %q, %v; want %q", hdrs[fts], err, want)
 	}
 
 	if err := b.s.DeleteAccount(b.ctx, "alice"); err != nil {

@@ -67,16 +67,13 @@ func (q *Queue) Due(ctx context.Context, req queue.ClaimRequest) ([]*queue.Messa
 	return msgs, nil
 }
 
-// Complete records results and ends their claims; see queue.Store.
+// Complete records results and ends their claims; see queue.Store. The
+// updates and the removal of finished messages go in one batch: one round
+// trip, one implicit transaction.
 func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
 	if len(results) == 0 {
 		return nil
 	}
-	tx, err := q.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("queue begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	b := &pgx.Batch{}
 	var touched []string
 	seen := map[string]bool{}
@@ -93,22 +90,17 @@ func (q *Queue) Complete(ctx context.Context, results []queue.Result) error {
 			touched = append(touched, r.MessageID)
 		}
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("queue complete: %w", err)
-	}
-	rows, err := tx.Query(ctx, `
+	var removed []string
+	b.Queue(`
 		DELETE FROM messages m WHERE m.id = ANY($1)
 		  AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.status != 'delivered')
-		RETURNING m.id`, touched)
-	if err != nil {
-		return fmt.Errorf("queue remove: %w", err)
-	}
-	removed, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("queue remove: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("queue complete: commit: %w", err)
+		RETURNING m.id`, touched).Query(func(rows pgx.Rows) error {
+		var err error
+		removed, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err := q.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("queue complete: %w", err)
 	}
 	q.dropBodies(ctx, removed)
 	return nil

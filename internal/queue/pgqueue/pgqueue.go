@@ -38,6 +38,9 @@ const (
 	maxBatchBytes = 64 << 20
 )
 
+// keepKey names the body store's one object that is not a body.
+const keepKey = ".keep"
+
 // DefaultSchema is the PostgreSQL schema of the queue's tables.
 const DefaultSchema = "queue"
 
@@ -88,6 +91,14 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgqueue: schema %s: %w", schema, err)
 	}
+	// An object never deleted keeps the bodies' "directory" from ever
+	// being empty: S3 gateways over a file system (versitygw) remove it
+	// with its last object, and a PUT racing that fails, which failed
+	// Enqueues whenever the queue drained. A queue ID never starts with ".".
+	if _, err := opts.Bodies.PutKey(ctx, keepKey, bytes.NewReader(nil)); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgqueue: body store: %w", err)
+	}
 	q := &Queue{pool: pool, bodies: opts.Bodies, log: opts.Logger}
 	if q.log == nil {
 		q.log = slog.New(slog.DiscardHandler)
@@ -108,14 +119,10 @@ func (q *Queue) Enqueue(ctx context.Context, msg *queue.Message) error {
 	return q.batches.Commit(ctx, msg)
 }
 
-// insert commits one group of messages in one transaction and one round
-// trip.
+// insert commits one group of messages in one round trip: a batch sent
+// outside a transaction runs as one implicit transaction (all or none),
+// committed by the batch's Sync, so no BEGIN and COMMIT round trips.
 func (q *Queue) insert(ctx context.Context, msgs []*queue.Message) error {
-	tx, err := q.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("queue begin: %w", dbErr(err))
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	b := &pgx.Batch{}
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -129,11 +136,8 @@ func (q *Queue) insert(ctx context.Context, msgs []*queue.Message) error {
 	}
 	// An ID is not reused, but if a caller's was, its new body is no garbage.
 	b.Queue(`DELETE FROM garbage WHERE id = ANY($1)`, ids)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := q.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("queue insert: %w", dbErr(err))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("queue commit: %w", dbErr(err))
 	}
 	return nil
 }

@@ -224,3 +224,92 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Fatalf("schema_migrations has %d rows, %v; want %d", n, err, len(migrations))
 	}
 }
+
+// TestGroupCommitAllOrNone: a group is one transaction although it is sent
+// as one batch without BEGIN: when one message of it cannot be inserted
+// (here its ID is taken), none of the group is committed.
+func TestGroupCommitAllOrNone(t *testing.T) {
+	ctx := context.Background()
+	open, _ := dirOpener(t)
+	q := open()
+	defer q.Close()
+	old := message("a@x.test")
+	if err := q.Enqueue(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	fresh, dup := message("b@x.test"), message("c@x.test")
+	fresh.ID, dup.ID = "fresh", old.ID
+	if err := q.insert(ctx, []*queue.Message{fresh, dup}); err == nil {
+		t.Fatal("a group with a taken ID was committed")
+	}
+	if _, err := q.Get(ctx, "fresh"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("Get of the group's other message = %v, want ErrNotFound (all or none)", err)
+	}
+	if st, err := q.Stats(ctx); err != nil || st.Messages != 1 || st.Recipients != 1 {
+		t.Fatalf("Stats = %+v, %v; want only the first message", st, err)
+	}
+}
+
+// TestDueSkipsLockedMessages: a message another node is claiming at this
+// moment (its row locked) is passed over, not waited for: Due returns the
+// next one at once, and the locked one once the lock is gone.
+func TestDueSkipsLockedMessages(t *testing.T) {
+	ctx := context.Background()
+	open, _ := dirOpener(t)
+	q := open()
+	defer q.Close()
+	first, second := message("a@x.test"), message("b@x.test")
+	second.Received = first.Received.Add(time.Second)
+	for _, m := range []*queue.Message{first, second} {
+		if err := q.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := q.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT id FROM messages WHERE id = $1 FOR UPDATE`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	req := queue.ClaimRequest{Owner: "n", Now: time.Now().Add(time.Minute), TTL: time.Hour, Limit: 10, Local: true, Remote: true}
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	due, err := q.Due(waitCtx, req)
+	if err != nil || len(due) != 1 || due[0].ID != second.ID {
+		t.Fatalf("Due beside a locked message = %+v, %v; want only the unlocked one, without waiting", due, err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	due, err = q.Due(ctx, req)
+	if err != nil || len(due) != 1 || due[0].ID != first.ID {
+		t.Fatalf("Due after the lock = %+v, %v; want the first message", due, err)
+	}
+}
+
+// TestNewerSchemaRefused: a node older than the schema does not misread it.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	dsn := testsvc.Postgres(t)
+	bodies := &dirKeyed{dir: t.TempDir()}
+	q, err := Open(ctx, Options{DSN: dsn, Bodies: bodies, Schema: "q2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.pool.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	if q, err := Open(ctx, Options{DSN: dsn, Bodies: bodies, Schema: "q2"}); err == nil {
+		q.Close()
+		t.Fatal("a schema from a newer version must not be opened")
+	}
+	// Another schema in the same database is another queue.
+	if q, err := Open(ctx, Options{DSN: dsn, Bodies: bodies}); err != nil {
+		t.Fatalf("Open of the default schema beside it: %v", err)
+	} else {
+		q.Close()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,28 +46,42 @@ func (f deliverFunc) Deliver(ctx context.Context, msgs []*queue.Message) []queue
 }
 
 // testRunnersExactlyOnce: two runners of different owners on two handles
-// of one store (two nodes) drain 500 messages together; every recipient
-// is delivered exactly once and the queue ends empty.
+// of one store (two nodes) deliver 500 messages enqueued through both
+// handles while they run; every recipient is delivered exactly once and
+// the queue ends empty.
 func testRunnersExactlyOnce(t *testing.T, a, b queue.Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	now := time.Now()
-	want := map[string]bool{}
+	var (
+		want     = map[string]bool{}
+		enqueued atomic.Bool
+		wg       sync.WaitGroup
+		msgs     []*queue.Message
+	)
 	for i := range 500 {
 		rcpts := []string{fmt.Sprintf("u%d@x.test", i)}
 		if i%5 == 0 {
 			rcpts = append(rcpts, fmt.Sprintf("v%d@x.test", i))
 		}
-		m := message("", now, rcpts...)
-		if err := []queue.Store{a, b}[i%2].Enqueue(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+		m := message("", time.Now(), rcpts...)
+		m.ID = queue.NewID(m.Received) // known before Enqueue, to name what must be delivered
+		msgs = append(msgs, m)
 		for _, r := range rcpts {
 			want[m.ID+" "+r] = true
 		}
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer enqueued.Store(true)
+		for i, m := range msgs {
+			if err := []queue.Store{a, b}[i%2].Enqueue(ctx, m); err != nil {
+				t.Errorf("Enqueue: %v", err)
+				return
+			}
+		}
+	}()
 	rec := newRecorder()
-	var wg sync.WaitGroup
 	for i, s := range []queue.Store{a, b} {
 		name := fmt.Sprintf("node-%c", 'a'+i)
 		r := queue.NewRunner(s, rec.as(name), queue.RunnerOptions{Owner: name})
@@ -78,15 +93,16 @@ func testRunnersExactlyOnce(t *testing.T, a, b queue.Store) {
 				if r.Process(ctx) {
 					continue
 				}
+				done := enqueued.Load() // read before Stats: nothing can arrive after
 				st, err := s.Stats(ctx)
 				if err != nil {
 					t.Errorf("%s: Stats: %v", name, err)
 					return
 				}
-				if st.Messages == 0 {
+				if done && st.Messages == 0 {
 					return
 				}
-				time.Sleep(time.Millisecond) // the rest is claimed by the other runner
+				time.Sleep(time.Millisecond) // new mail, or the rest claimed by the other runner
 			}
 		}()
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +96,50 @@ func testHandlesMoveExpunge(t *testing.T, h *harness) {
 	}
 }
 
+// addUntilRemoved calls add(1), add(2), ... on one goroutine while remove
+// runs on another, until add fails with gone, and returns how many adds
+// succeeded. An add begun after remove returned must not succeed.
+func addUntilRemoved(t *testing.T, add func(i int) error, remove func() error, gone error) int {
+	added := 0
+	removed := make(chan struct{})
+	together(t,
+		func() {
+			for i := 1; ; i++ {
+				late := isClosed(removed)
+				err := add(i)
+				if errors.Is(err, gone) {
+					return
+				}
+				if err != nil {
+					t.Errorf("add %d racing removal: %v", i, err)
+					return
+				}
+				added++
+				if late {
+					t.Errorf("add %d, begun after the removal returned, succeeded", i)
+					return
+				}
+			}
+		},
+		func() {
+			defer close(removed)
+			if err := remove(); err != nil {
+				t.Errorf("removal: %v", err)
+			}
+		},
+	)
+	return added
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // testHandlesDeleteMailbox: one handle deletes a mailbox while the other
 // appends to it. Each Append either lands before the delete or fails with
 // ErrNoMailbox; afterwards nothing of the mailbox is left, the usage is
@@ -104,34 +149,13 @@ func testHandlesDeleteMailbox(t *testing.T, h *harness) {
 	a.account("alice")
 	box := a.create("alice", "Doomed")
 	a.append("alice", box.ID, msg(0))
-	stored := 1
-	deleted := make(chan struct{})
-	together(t,
-		func() {
-			for i := 1; ; i++ {
-				late := isClosed(deleted)
-				_, err := b.s.Append(b.ctx, "alice", box.ID, mailstore.NewMessage{Body: strings.NewReader(msg(i))})
-				if errors.Is(err, mailstore.ErrNoMailbox) {
-					return
-				}
-				if err != nil {
-					t.Errorf("Append to a mailbox being deleted: %v", err)
-					return
-				}
-				stored++
-				if late {
-					t.Errorf("Append %d, begun after DeleteMailbox returned, succeeded", i)
-					return
-				}
-			}
+	stored := 1 + addUntilRemoved(t,
+		func(i int) error {
+			_, err := b.s.Append(b.ctx, "alice", box.ID, mailstore.NewMessage{Body: strings.NewReader(msg(i))})
+			return err
 		},
-		func() {
-			defer close(deleted)
-			if err := a.s.DeleteMailbox(a.ctx, "alice", "Doomed"); err != nil {
-				t.Errorf("DeleteMailbox: %v", err)
-			}
-		},
-	)
+		func() error { return a.s.DeleteMailbox(a.ctx, "alice", "Doomed") },
+		mailstore.ErrNoMailbox)
 	for _, x := range []*harness{a, b} {
 		_, err := x.s.Mailbox(x.ctx, "alice", "Doomed")
 		wantErr(t, "Mailbox after delete", err, mailstore.ErrNoMailbox)
@@ -142,11 +166,44 @@ func testHandlesDeleteMailbox(t *testing.T, h *harness) {
 	}
 }
 
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
+// testHandlesDeleteAccount: one handle deletes an account while the other
+// delivers to it: each delivery lands before the delete or fails with
+// ErrNoAccount, the account is gone from both handles with all its
+// mailboxes, another account is untouched, and the deleted accounts'
+// bodies are collected. Several rounds, as one may miss the window.
+func testHandlesDeleteAccount(t *testing.T, h *harness) {
+	a, b := h, h.other()
+	a.account("bob")
+	bobs := a.box("bob", mailstore.Inbox)
+	a.append("bob", bobs.ID, msg(0))
+	stored := 0
+	for r := range 4 {
+		user := fmt.Sprintf("alice%d", r)
+		a.account(user)
+		a.append(user, a.box(user, mailstore.Inbox).ID, msg(1000*r+999))
+		stored += 1 + addUntilRemoved(t,
+			func(i int) error {
+				res, err := b.s.Deliver(b.ctx, []mailstore.Delivery{delivery(user, "", msg(1000*r+i), fmt.Sprintf("q%d/%s", i, user))})
+				if err != nil {
+					return err
+				}
+				return res[0].Err
+			},
+			func() error { return a.s.DeleteAccount(a.ctx, user) },
+			mailstore.ErrNoAccount)
+		for _, x := range []*harness{a, b} {
+			_, err := x.s.Mailboxes(x.ctx, user)
+			wantErr(t, "Mailboxes after DeleteAccount", err, mailstore.ErrNoAccount)
+		}
+	}
+	for _, x := range []*harness{a, b} {
+		x.wantUsage("bob", "DeleteAccount of other accounts", int64(len(msg(0))), 1)
+	}
+	// bob's msg(0) is the only body kept.
+	if got := a.collect(time.Now().Add(time.Minute)); got != stored {
+		t.Errorf("CollectGarbage deleted %d bodies, want the %d delivered to the deleted accounts", got, stored)
+	}
+	if n := len(b.messages("bob", bobs.ID)); n != 1 {
+		t.Errorf("bob has %d messages, want 1", n)
 	}
 }
