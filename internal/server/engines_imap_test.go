@@ -144,7 +144,7 @@ func seedBigMailbox(b *testing.B, st mailstore.Store, user string) {
 	}
 }
 
-// bigMessage is message i of the seeded INBOX: about 3 KB of plain text
+// bigMessage is message i of the seeded INBOX: about 2.2 KB of plain text
 // from bigVocabulary, with commonWord when i is even and rareWord when
 // i%1000 == 7.
 func bigMessage(i int) string {

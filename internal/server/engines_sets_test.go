@@ -11,24 +11,24 @@ import (
 type engineSet struct {
 	name string
 	// edit returns startEnv's edit for this set, starting what it needs
-	// for b (nil: the embedded defaults).
-	edit func(b *testing.B) func(*config.Config)
+	// for t (nil: the embedded defaults).
+	edit func(t testing.TB) func(*config.Config)
 }
 
 // engineSets are the two deployments issue #9 compares: everything
 // embedded (SQLite, blobs on disk) and everything scaled out (PostgreSQL
 // directory, queue and mailstore; queue bodies and blobs in S3).
 var engineSets = []engineSet{
-	{"embedded", func(*testing.B) func(*config.Config) { return nil }},
+	{"embedded", func(testing.TB) func(*config.Config) { return nil }},
 	{"scaled", scaledEngines},
 }
 
 // scaledEngines puts every engine on one fresh PostgreSQL database and one
 // fresh S3 bucket. startEnv's edit runs after config defaults were
 // applied, so every field is set here.
-func scaledEngines(b *testing.B) func(*config.Config) {
-	dsn := testsvc.Postgres(b)
-	endpoint, bucket, ak, sk := testsvc.S3(b)
+func scaledEngines(t testing.TB) func(*config.Config) {
+	dsn := testsvc.Postgres(t)
+	endpoint, bucket, ak, sk := testsvc.S3(t)
 	return func(c *config.Config) {
 		c.S3 = config.S3{Endpoint: endpoint, AccessKey: ak, SecretKey: sk, Insecure: true}
 		c.Directory = config.Directory{Engine: config.EnginePostgres, DSN: dsn, Schema: "directory"}
