@@ -54,14 +54,46 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: read %s: %w", dir, err)
 	}
+	st := &Store{dir: dir}
 	for _, e := range entries {
+		if id, ok := strings.CutPrefix(e.Name(), deletingPrefix); ok && e.Type().IsRegular() && blob.ValidID(id) {
+			// A crash in DeleteIfOlder: the blob may be referenced
+			// (a delivery touched it meanwhile), so it goes back; a
+			// later collection deletes it if it is garbage.
+			if err := st.restore(id); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if strings.HasPrefix(e.Name(), tmpPrefix) && e.Type().IsRegular() {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("fsblob: remove stale temp file: %w", err)
 			}
 		}
 	}
-	return &Store{dir: dir}, nil
+	return st, nil
+}
+
+// deletingPrefix names a blob DeleteIfOlder has moved aside.
+const deletingPrefix = tmpPrefix + "deleting-"
+
+// restore puts a blob moved aside back in place (unless a Put stored the
+// same bytes meanwhile), durably, then drops the aside copy.
+func (s *Store) restore(id string) error {
+	aside := filepath.Join(s.dir, deletingPrefix+id)
+	if err := s.ensureDir(s.fanout(id)); err != nil {
+		return err
+	}
+	if err := os.Link(aside, s.path(id)); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("fsblob: keep %s: %w", id, err)
+	}
+	if err := syncDir(s.fanout(id)); err != nil {
+		return fmt.Errorf("fsblob: keep %s: %w", id, err)
+	}
+	if err := os.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("fsblob: keep %s: %w", id, err)
+	}
+	return nil
 }
 
 // Dir returns the directory the store lives in.
@@ -114,13 +146,18 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (id string, size int64, er
 	if _, statErr := os.Stat(target); statErr == nil {
 		// Dedupe. Touch the file so a garbage collector with a grace
 		// period sees it as fresh: the caller is about to reference it.
+		// A collector in another process may have taken it away since
+		// the Stat (DeleteIfOlder moves it aside first): then the touch
+		// fails with ErrNotExist and this Put's own copy goes in place.
 		now := time.Now()
 		err = os.Chtimes(target, now, now)
-		s.mu.Unlock()
-		if err != nil {
-			return "", 0, fmt.Errorf("fsblob: put: touch %s: %w", id, err)
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.mu.Unlock()
+			if err != nil {
+				return "", 0, fmt.Errorf("fsblob: put: touch %s: %w", id, err)
+			}
+			return id, size, nil
 		}
-		return id, size, nil
 	}
 	err = os.Rename(tmpName, target)
 	s.mu.Unlock()
@@ -207,6 +244,13 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // DeleteIfOlder removes the blob only if it was last written or
 // de-duplicated before cutoff. It reports whether it deleted the blob.
+//
+// Another process (a second handle on the same directory) may de-duplicate
+// against the blob at the same moment, and the mutex does not reach it. So
+// the blob is first moved aside in one atomic rename, and its time judged
+// after the move: a Put that touched it before the move is seen (the blob
+// is put back), and one that comes after finds it gone and stores its own
+// copy. A crash while it is aside is repaired by Open, which puts it back.
 func (s *Store) DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -215,19 +259,22 @@ func (s *Store) DeleteIfOlder(ctx context.Context, id string, cutoff time.Time) 
 		return false, nil
 	}
 	p := s.path(id)
+	aside := filepath.Join(s.dir, deletingPrefix+id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if err := os.Rename(p, aside); errors.Is(err, fs.ErrNotExist) {
 		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("fsblob: delete %s: %w", id, err)
 	}
+	fi, err := os.Stat(aside)
 	if err != nil {
 		return false, fmt.Errorf("fsblob: stat %s: %w", id, err)
 	}
 	if !fi.ModTime().Before(cutoff) {
-		return false, nil
+		return false, s.restore(id) // fresh: a delivery uses it
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("fsblob: delete %s: %w", id, err)
 	}
 	return true, nil

@@ -3,6 +3,7 @@ package fsblob
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +112,35 @@ func TestWalkAndDeleteIfOlder(t *testing.T) {
 	}
 	if deleted, err := s.DeleteIfOlder(ctx, id, cutoff); err != nil || !deleted {
 		t.Fatalf("DeleteIfOlder = %v, %v; want deleted", deleted, err)
+	}
+}
+
+// TestDeleteAsideRestoredOnOpen: a crash while DeleteIfOlder had a blob
+// moved aside loses nothing: Open puts it back (a delivery may reference
+// it), where a later collection may delete it if it is garbage.
+func TestDeleteAsideRestoredOnOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.Put(t.Context(), strings.NewReader("moved aside"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(s.path(id), filepath.Join(dir, deletingPrefix+id)); err != nil { // the crash point
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(t.Context(), id)
+	if err != nil {
+		t.Fatalf("blob moved aside by a crashed delete: %v", err)
+	}
+	rc.Close()
+	if _, err := os.Stat(filepath.Join(dir, deletingPrefix+id)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the aside copy is still there: %v", err)
 	}
 }
