@@ -16,7 +16,13 @@ import (
 // and the mailstore "default" with its blobs. Nodes given the same text
 // share all their data.
 func scaledConfig(t *testing.T, dsn string) string {
-	endpoint, bucket, ak, sk := testsvc.S3(t)
+	endpoint, bucket, _, _ := testsvc.S3(t)
+	return scaledConfigOn(dsn, endpoint, bucket)
+}
+
+// scaledConfigOn is scaledConfig on a given S3 server and bucket.
+func scaledConfigOn(dsn, endpoint, bucket string) string {
+	ak, sk := testsvc.S3AccessKey, testsvc.S3SecretKey
 	return fmt.Sprintf(`
 [postgres]
 dsn = %q
@@ -131,32 +137,45 @@ func claimsOf(t *testing.T, n *node, now time.Time) int {
 // delivered exactly once and new mail flows.
 func TestScaledPostgresDown(t *testing.T) {
 	pg := testsvc.OwnPostgres(t)
-	n := newNodeWith(t, scaledConfig(t, pg.DSN))
+	outage(t, newNodeWith(t, scaledConfig(t, pg.DSN)), pg.Stop, pg.Start)
+}
+
+// TestScaledS3Down is TestScaledPostgresDown with the S3 server stopped:
+// a body that cannot be stored is never answered 250.
+func TestScaledS3Down(t *testing.T) {
+	s3 := testsvc.OwnS3(t)
+	outage(t, newNodeWith(t, scaledConfigOn(testsvc.Postgres(t), s3.Endpoint, s3.Bucket(t))), s3.Stop, s3.Start)
+}
+
+// outage runs SMTP load on n, stops a service for five seconds with stop,
+// starts it again, and checks that the outage only deferred mail: 4xx
+// replies while it lasted, no 5xx, and every 250 delivered once after.
+func outage(t *testing.T, n *node, stop, start func(testing.TB)) {
 	n.cli("", "domain", "add", "example.test")
 	n.cli("pw-alice-123\n", "user", "add", "alice@example.test", "--password-stdin")
 	p := n.serve()
 	l := startLoad(p.addr("mx"), "", 10)
 	l.waitAccepted(100, 30*time.Second)
-	pg.Stop(t)
+	stop(t)
 	okBefore, refusedBefore := l.counts()
 	time.Sleep(5 * time.Second)
 	okDown, refusedDown := l.counts()
-	pg.Start(t)
+	start(t)
 	l.waitAccepted(okDown+100, 60*time.Second)
 	accepted, _ := l.stop()
-	t.Logf("while PostgreSQL was down: %d accepted, %d refused", okDown-okBefore, refusedDown-refusedBefore)
+	t.Logf("during the outage: %d accepted, %d refused", okDown-okBefore, refusedDown-refusedBefore)
 	if len(l.rejected) > 0 {
 		t.Fatalf("%d permanent (5xx) refusals, e.g. %s; an outage must only defer mail", len(l.rejected), l.rejected[0])
 	}
 	if refusedDown-refusedBefore == 0 {
-		t.Fatal("no message was refused while PostgreSQL was down: the outage was not exercised")
+		t.Fatal("no message was refused during the outage: it was not exercised")
 	}
 	if len(accepted) < okDown+100 {
-		t.Fatalf("mail did not flow again after PostgreSQL came back: %d accepted, want %d", len(accepted), okDown+100)
+		t.Fatalf("mail did not flow again after the outage: %d accepted, want %d", len(accepted), okDown+100)
 	}
 	st := n.openStore()
 	defer st.Close()
-	waitTokens(t, st, "alice@example.test", accepted, 60*time.Second)
+	waitTokens(t, st, "alice@example.test", accepted, 90*time.Second)
 	p.stop(t)
 	wantOnce(t, inboxTokens(t, st, "alice@example.test"))
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -120,4 +121,63 @@ func startS3() {
 	}
 	s3.endpoint = fmt.Sprintf("127.0.0.1:%d", port)
 	s3.started = time.Since(start)
+}
+
+// S3Server is an S3 server of one test's own, for tests that stop and
+// restart it under load (the shared one must stay up for the others). Its
+// data stays across Stop and Start.
+type S3Server struct {
+	Endpoint string // host:port, plain HTTP, credentials S3AccessKey/S3SecretKey
+	dir      string
+	port     int
+	env      []string
+}
+
+// OwnS3 starts a private S3 server, stopped when the test ends.
+func OwnS3(t testing.TB) *S3Server {
+	t.Helper()
+	gw, err := versitygwPath()
+	if err != nil {
+		unavailable(t, "S3 (versitygw)", err, s3Hint)
+	}
+	env := []string{"VERSITYGW=" + gw}
+	port, dir, err := startServer("s3-start.sh", "s3-stop.sh", "rookery-owns3-", env)
+	if err != nil {
+		unavailable(t, "S3 (versitygw)", err, s3Hint)
+	}
+	t.Cleanup(func() {
+		_ = runScript("s3-stop.sh", nil, dir)
+		_ = os.RemoveAll(dir)
+	})
+	return &S3Server{Endpoint: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, port: port, env: env}
+}
+
+// Bucket makes a bucket on the server and returns its name.
+func (s *S3Server) Bucket(t testing.TB) string {
+	t.Helper()
+	c, err := S3Client(s.Endpoint, S3AccessKey, S3SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := uniqueName(t, "-", 63)
+	if err := c.MakeBucket(t.Context(), bucket, minio.MakeBucketOptions{}); err != nil {
+		t.Fatalf("testsvc: make bucket %s: %v", bucket, err)
+	}
+	return bucket
+}
+
+// Stop stops the server; requests are refused until Start.
+func (s *S3Server) Stop(t testing.TB) {
+	t.Helper()
+	if err := runScript("s3-stop.sh", nil, s.dir); err != nil {
+		t.Fatalf("testsvc: stop S3: %v", err)
+	}
+}
+
+// Start starts the stopped server again on the same port and data.
+func (s *S3Server) Start(t testing.TB) {
+	t.Helper()
+	if err := runScript("s3-start.sh", s.env, s.dir, strconv.Itoa(s.port)); err != nil {
+		t.Fatalf("testsvc: restart S3: %v", err)
+	}
 }
