@@ -1,6 +1,7 @@
 package proxyproto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -55,7 +56,8 @@ func readHeader(c net.Conn, deadline time.Time) (*conn, error) {
 			if err := c.SetReadDeadline(time.Time{}); err != nil {
 				return nil, fmt.Errorf("clear header deadline: %w", err)
 			}
-			pc := &conn{Conn: c, rest: buf[hlen:]}
+			// Copy the leftover so the 4 KiB read buffer is not kept for the conn's life.
+			pc := &conn{Conn: c, rest: bytes.Clone(buf[hlen:])}
 			if !h.Local {
 				pc.remote = net.TCPAddrFromAddrPort(h.Src)
 				pc.local = net.TCPAddrFromAddrPort(h.Dst)

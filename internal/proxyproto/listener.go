@@ -76,6 +76,9 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 }
 
+// Close stops Accept and the inner listener. A header still being read
+// ends at its deadline at the latest; its connection is then closed
+// instead of delivered.
 func (l *listener) Close() error {
 	l.closing.Do(func() { close(l.done) })
 	return l.inner.Close()
