@@ -67,6 +67,12 @@ type Listen struct {
 	POP3        string `toml:"pop3"`
 	POP3S       string `toml:"pop3s"`
 	HTTP        string `toml:"http"`
+	// ProxyFrom lists the load balancers' networks: a connection from one
+	// of them, on any listener, must start with a PROXY protocol header
+	// (HAProxy v1 or v2), whose client address is then the connection's
+	// for logs, per-IP limits and the login throttle. Others connect
+	// directly and cannot claim an address.
+	ProxyFrom []netip.Prefix `toml:"proxy_from"`
 }
 
 // TLS names the certificate served by every TLS listener and STARTTLS.

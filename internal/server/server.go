@@ -28,6 +28,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/diskspace"
 	"github.com/rookery-mail/rookery/internal/engine"
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/proxyproto"
 	"github.com/rookery-mail/rookery/internal/queue"
 	"github.com/rookery-mail/rookery/internal/router"
 	"github.com/rookery-mail/rookery/internal/smtp/outbound"
@@ -63,9 +64,9 @@ type Server struct {
 	lock      *datadir.Lock
 	// ready is set once every listener is up and cleared when Shutdown
 	// begins: /readyz answers 503 outside that span.
-	ready atomic.Bool
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	ready  atomic.Bool
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // service is a started listener with its graceful stop.
@@ -168,6 +169,10 @@ func (s *Server) listen(key, addr string, tlsCfg *tls.Config, wrap wrapFunc) (ne
 	delete(s.bound, key)
 	s.addrs[key] = l.Addr()
 	s.listeners = append(s.listeners, l)
+	if len(s.cfg.Listen.ProxyFrom) > 0 {
+		// Innermost: limits, logs and TLS all see the client's address.
+		l = proxyproto.NewListener(l, proxyproto.Options{Trusted: s.cfg.Listen.ProxyFrom, Logger: s.log.With("listener", key)})
+	}
 	if wrap != nil {
 		l = wrap(l, tlsCfg != nil)
 	}
