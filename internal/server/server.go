@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,9 @@ type Server struct {
 	bound     map[string]net.Listener // by config key, until a role takes it
 	addrs     map[string]net.Addr
 	lock      *datadir.Lock
+	// ready is set once every listener is up and cleared when Shutdown
+	// begins: /readyz answers 503 outside that span.
+	ready atomic.Bool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -141,13 +145,16 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.runner.Run(rctx) }()
 	go func() { defer s.wg.Done(); s.disk.Run(rctx) }()
 	go func() { defer s.wg.Done(); s.gc.Run(rctx) }()
-	starts := []func() error{s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3, s.startHTTP}
+	// HTTP first, so Shutdown (in reverse) stops it last: while sessions
+	// drain, /readyz tells load balancers to send nothing new.
+	starts := []func() error{s.startHTTP, s.startMX, s.startSubmission, s.startLMTP, s.startIMAP, s.startPOP3}
 	for _, start := range starts {
 		if err := start(); err != nil {
 			s.Shutdown(ctx)
 			return err
 		}
 	}
+	s.ready.Store(true)
 	return nil
 }
 
@@ -190,6 +197,7 @@ func (s *Server) Addr(key string) net.Addr { return s.addrs[key] }
 // Shutdown stops listeners (letting sessions finish until ctx ends), then
 // the queue runner, then closes the engines.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
 	var errs []error
 	for i := len(s.services) - 1; i >= 0; i-- {
 		err := s.services[i].shutdown(ctx)
