@@ -92,13 +92,17 @@ func (l *listener) Addr() net.Addr { return l.inner.Addr() }
 func (l *listener) acceptLoop() {
 	for {
 		c, err := l.inner.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			// Closed directly (a server may close the listener it wrapped):
+			// end Accept and have pending handshakes close their conns
+			// rather than wait forever to be delivered.
+			l.closing.Do(func() { close(l.done) })
+			return
+		}
 		if err != nil {
 			select {
 			case l.errs <- err:
 			case <-l.done:
-				return
-			}
-			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue

@@ -303,3 +303,42 @@ func TestListenerClose(t *testing.T) {
 		t.Fatalf("second Accept: %v", err)
 	}
 }
+
+// A server may close the inner listener rather than the wrapper: Accept must
+// end and a header still being read must not leave its conn open forever.
+func TestListenerInnerClosed(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := NewListener(inner, Options{
+		Trusted:       []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		HeaderTimeout: 300 * time.Millisecond,
+		Logger:        slog.New(slog.NewTextHandler(t.Output(), nil)),
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := ln.Accept()
+		done <- err
+	}()
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write(t, c, []byte("PROXY TCP4")) // handshake pending
+	time.Sleep(50 * time.Millisecond)
+	inner.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Accept after inner Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Accept still blocked after the inner listener closed")
+	}
+	// The pending conn completes its header, but with nobody to deliver to
+	// it is closed.
+	write(t, c, []byte(" 1.2.3.4 5.6.7.8 1 2\r\n"))
+	expectClosed(t, c, 2*time.Second)
+}
