@@ -10,53 +10,24 @@ import (
 	"github.com/rookery-mail/rookery/internal/queue"
 )
 
-// messageColumns are the columns scanMessages reads, m being messages and
-// r recipients.
-const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.require_tls, m.held, m.warned,
-	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt,
-	r.claim_owner, r.claim_until`
-
 // scanMessages groups rows ordered by message into messages.
 func scanMessages(rows pgx.Rows) ([]*queue.Message, error) {
 	defer rows.Close()
-	var out []*queue.Message
-	byID := map[string]*queue.Message{}
+	var mr queue.MessageRows
 	for rows.Next() {
-		var (
-			m                         queue.Message
-			rc                        queue.Recipient
-			received, na, la, claimed int64
-		)
-		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.RequireTLS, &m.Held, &m.Warned,
-			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la,
-			&rc.ClaimOwner, &claimed); err != nil {
+		if err := mr.Scan(rows); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}
-		rc.NextAttempt = time.Unix(0, na)
-		if la != 0 {
-			rc.LastAttempt = time.Unix(0, la)
-		}
-		if rc.ClaimOwner != "" {
-			rc.ClaimUntil = time.Unix(0, claimed)
-		}
-		cur := byID[m.ID]
-		if cur == nil {
-			m.Received = time.Unix(0, received)
-			cur = &m
-			byID[m.ID] = cur
-			out = append(out, cur)
-		}
-		cur.Recipients = append(cur.Recipients, rc)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("queue scan: %w", err)
 	}
-	return out, nil
+	return mr.Messages(), nil
 }
 
 // List returns all queued messages; see queue.Store.
 func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
-	rows, err := q.pool.Query(ctx, `SELECT `+messageColumns+`
+	rows, err := q.pool.Query(ctx, `SELECT `+queue.MessageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id ORDER BY m.received, m.id, r.ord`)
 	if err != nil {
 		return nil, fmt.Errorf("queue list: %w", err)
@@ -66,7 +37,7 @@ func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 
 // Get returns one message without body; see queue.Store.
 func (q *Queue) Get(ctx context.Context, id string) (*queue.Message, error) {
-	rows, err := q.pool.Query(ctx, `SELECT `+messageColumns+`
+	rows, err := q.pool.Query(ctx, `SELECT `+queue.MessageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id WHERE m.id = $1 ORDER BY r.ord`, id)
 	if err != nil {
 		return nil, fmt.Errorf("queue get %s: %w", id, err)

@@ -52,7 +52,7 @@ func (q *Queue) Due(ctx context.Context, req queue.ClaimRequest) ([]*queue.Messa
 			UPDATE recipients r SET claim_owner = $5, claim_until = $6
 			WHERE r.message_id = ANY($4) AND `+dueRecipient+`
 			RETURNING r.*)
-		SELECT `+messageColumns+` FROM messages m JOIN r ON r.message_id = m.id
+		SELECT `+queue.MessageColumns+` FROM messages m JOIN r ON r.message_id = m.id
 		ORDER BY m.received, m.id, r.ord`, now, req.Local, req.Remote, ids, req.Owner, until)
 	if err != nil {
 		return nil, fmt.Errorf("queue claim: %w", err)

@@ -12,7 +12,7 @@ import (
 // Get returns one message without body; see queue.Store.
 func (q *Queue) Get(ctx context.Context, id string) (*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT `+messageColumns+`
+		SELECT `+queue.MessageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id WHERE m.id = ? ORDER BY r.rowid`, id)
 	if err != nil {
 		return nil, fmt.Errorf("queue get %s: %w", id, err)

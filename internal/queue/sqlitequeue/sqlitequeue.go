@@ -127,7 +127,7 @@ func (q *Queue) Due(ctx context.Context, req queue.ClaimRequest) ([]*queue.Messa
 	// The inner query walks recipients_due by retry time, as a backlog's
 	// messages become due in about arrival order.
 	rows, err := tx.QueryContext(ctx, `
-		SELECT `+messageColumns+`
+		SELECT `+queue.MessageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id
 		WHERE m.id IN (SELECT DISTINCT r.message_id FROM recipients r JOIN messages m ON m.id = r.message_id
 		               WHERE `+dueRcpt+` ORDER BY r.next_attempt LIMIT :limit)
@@ -161,7 +161,7 @@ func (q *Queue) Due(ctx context.Context, req queue.ClaimRequest) ([]*queue.Messa
 // List returns all queued messages; see queue.Store.
 func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 	rows, err := q.db.QueryContext(ctx, `
-		SELECT `+messageColumns+`
+		SELECT `+queue.MessageColumns+`
 		FROM messages m JOIN recipients r ON r.message_id = m.id ORDER BY m.received, m.id`)
 	if err != nil {
 		return nil, fmt.Errorf("queue list: %w", err)
@@ -169,45 +169,15 @@ func (q *Queue) List(ctx context.Context) ([]*queue.Message, error) {
 	return scanMessages(rows)
 }
 
-// messageColumns are the columns scanMessages reads, m being messages and
-// r recipients.
-const messageColumns = `m.id, m.mail_from, m.received, m.size, m.smtputf8, m.require_tls, m.held, m.warned,
-	r.address, r.orig, r.remote, r.status, r.attempts, r.next_attempt, r.last_error, r.last_attempt,
-	r.claim_owner, r.claim_until`
-
 func scanMessages(rows *sql.Rows) ([]*queue.Message, error) {
 	defer rows.Close()
-	var out []*queue.Message
-	byID := map[string]*queue.Message{}
+	var mr queue.MessageRows
 	for rows.Next() {
-		var (
-			m                queue.Message
-			rc               queue.Recipient
-			received, na, la int64
-			claimUntil       int64
-		)
-		if err := rows.Scan(&m.ID, &m.From, &received, &m.Size, &m.SMTPUTF8, &m.RequireTLS, &m.Held, &m.Warned,
-			&rc.Address, &rc.Orig, &rc.Remote, &rc.Status, &rc.Attempts, &na, &rc.LastError, &la,
-			&rc.ClaimOwner, &claimUntil); err != nil {
+		if err := mr.Scan(rows); err != nil {
 			return nil, fmt.Errorf("queue scan: %w", err)
 		}
-		rc.NextAttempt = time.Unix(0, na)
-		if la != 0 {
-			rc.LastAttempt = time.Unix(0, la)
-		}
-		if rc.ClaimOwner != "" {
-			rc.ClaimUntil = time.Unix(0, claimUntil)
-		}
-		cur := byID[m.ID]
-		if cur == nil {
-			m.Received = time.Unix(0, received)
-			cur = &m
-			byID[m.ID] = cur
-			out = append(out, cur)
-		}
-		cur.Recipients = append(cur.Recipients, rc)
 	}
-	return out, rows.Err()
+	return mr.Messages(), rows.Err()
 }
 
 // Body returns a message body; see queue.Store.
