@@ -25,6 +25,8 @@ type Config struct {
 	Hostname string `toml:"hostname"`
 	// DataDir holds the directory, mailstores, queue and certificates.
 	DataDir string `toml:"data_dir"`
+	// Node is this node's name in a cluster; default: hostname.
+	Node string `toml:"node"`
 	// Roles this node runs; empty means all of them.
 	Roles []string `toml:"roles"`
 	// DefaultDomain completes a login name without "@domain" (Dovecot's
@@ -53,6 +55,7 @@ type Config struct {
 	Postgres   Postgres          `toml:"postgres"`
 	S3         S3                `toml:"s3"`
 	Storage    Storage           `toml:"storage"`
+	Cluster    Cluster           `toml:"cluster"`
 	Log        Log               `toml:"log"`
 }
 
@@ -316,6 +319,7 @@ func (c *Config) applyDefaults() {
 		c.Auth.FailuresPerAccount = 100
 	}
 	c.applyEngineDefaults()
+	c.applyClusterDefaults()
 	if c.Queue.ClaimTTL.Duration == 0 {
 		c.Queue.ClaimTTL.Duration = 10 * time.Minute
 	}
@@ -417,6 +421,7 @@ func (c *Config) Validate() error {
 		bad("mailstore.gc_grace", "expected at least 1m (a shorter grace can delete a body a delivery is about to use), got %s", c.Mailstore.GCGrace)
 	}
 	c.validateEngines(bad)
+	c.validateCluster(bad)
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "expected debug, info, warn or error, got %q", c.Log.Level)
 	}

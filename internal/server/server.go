@@ -277,6 +277,12 @@ func queuePolicy(c config.Queue) queue.Policy {
 
 // claimOwner names this node in its queue claims: stable across restarts,
 // so a restarted node releases what it held before a crash at once, and
-// distinct between nodes sharing a queue (two nodes on one host differ
-// in data_dir). Issue #10 replaces it with the node's configured name.
-func claimOwner(cfg *config.Config) string { return cfg.Hostname + ":" + cfg.DataDir }
+// distinct between nodes sharing a queue. A cluster node's name is unique
+// by configuration; outside a cluster two nodes on one host differ in
+// data_dir.
+func claimOwner(cfg *config.Config) string {
+	if cfg.Clustered() {
+		return cfg.Node
+	}
+	return cfg.Hostname + ":" + cfg.DataDir
+}
