@@ -61,7 +61,7 @@ type Registry struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	mu     sync.Mutex
-	held   map[string]held      // stores this node serves
+	held   map[string]held       // stores this node serves
 	routes map[string]routeEntry // cache for Serving
 }
 

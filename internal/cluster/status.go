@@ -84,4 +84,6 @@ func ReadStatus(ctx context.Context, dsn, schema string, ttl time.Duration) (Sta
 	return st, nil
 }
 
-func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)).Round(100 * time.Millisecond) }
+func seconds(f float64) time.Duration {
+	return time.Duration(f * float64(time.Second)).Round(100 * time.Millisecond)
+}
