@@ -17,13 +17,14 @@
 #
 # Environment: LEASE_TTL (default 15s) is a store lease's lifetime, i.e. the
 # failover time after a mailstore node dies; CLAIM_TTL (default 1m) how long
-# a queue runner's claim on due mail outlives its node.
+# a queue runner's claim on due mail outlives its node; QUEUE_RETRY (e.g.
+# "2s 5s 10s"; default the engine's 5m, 10m, ...) the waits between attempts.
 # Needs PostgreSQL 15, versitygw, openssl and curl; HAProxy if installed
 # (without it the nodes run and are reached directly).
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 DIR [PORT_OFFSET]" >&2; exit 2; }
 dir=$1 offset=${2:-20000}
-lease_ttl=${LEASE_TTL:-15s} claim_ttl=${CLAIM_TTL:-1m}
+lease_ttl=${LEASE_TTL:-15s} claim_ttl=${CLAIM_TTL:-1m} retry=${QUEUE_RETRY:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
@@ -104,6 +105,7 @@ engine    = "postgres"
 bodies    = "s3://rookery/queue"
 claim_ttl = "$claim_ttl"
 TOML
+	[ -z "$retry" ] || echo "retry     = [$(sed -E 's/[^ ]+/"&"/g; s/ +/, /g' <<<"$retry")]"
 	for s in "${stores[@]}"; do
 		printf '\n[[mailstores]]\nname   = "%s"\nengine = "postgres"\nblobs  = "s3://rookery/mailstores/%s"\n' "$s" "$s"
 	done
@@ -157,9 +159,10 @@ key  = "key.pem"
 
 [smtp]
 # Loopback is exempt from the per-IP bound by default; here the clients are
-# on 127.0.0.x themselves, so only the administrator's 127.0.0.1 is.
+# on 127.0.0.x themselves, so only the administrator's 127.0.0.1 and the
+# cluster's own nodes (LMTP between them) are.
 max_connections_per_ip        = 10
-max_connections_per_ip_exempt = ["127.0.0.1/32"]
+max_connections_per_ip_exempt = ["127.0.0.1/32", $peers]
 
 TOML
 		engines "$ip"

@@ -13,6 +13,8 @@ import (
 func TestCluster(t *testing.T) {
 	c := startCluster(t)
 	t.Run("Started", func(t *testing.T) { testStarted(t, c) })
+	t.Run("PerIPBehindHAProxy", func(t *testing.T) { testPerIPBehindHAProxy(t, c) })
+	t.Run("Delivery", func(t *testing.T) { testDelivery(t, c) })
 }
 
 // testStarted: start.sh started every process of the layout, each node is
