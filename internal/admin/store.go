@@ -68,6 +68,9 @@ var storeSet = command{
 	},
 	run: func(ctx context.Context, c *cli, f *flagSet) error {
 		name := f.arg(0)
+		if f.string("accepting") == "" {
+			return explain(directory.ErrInvalid, "store set needs --accepting=true or --accepting=false")
+		}
 		accepting, err := strconv.ParseBool(f.string("accepting"))
 		if err != nil {
 			return explain(directory.ErrInvalid, "--accepting must be true or false, got %q", f.string("accepting"))

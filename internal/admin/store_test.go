@@ -37,7 +37,7 @@ $ store set s9 --accepting false
 $ store set s2 --accepting maybe
 ! --accepting must be true or false, got "maybe"
 $ store set s2
-! --accepting must be true or false, got ""
+! store set needs --accepting=true or --accepting=false
 $ store list
 s1 accepting 2
 s2 closed 1
