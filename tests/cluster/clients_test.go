@@ -141,6 +141,7 @@ func (c *rawIMAP) login(t *testing.T, u account) string {
 // token, the UID and MODSEQ of each message carrying it.
 type mailbox struct {
 	uidValidity uint32
+	exists      int
 	msgs        map[string][]msgID
 }
 
@@ -148,6 +149,7 @@ type msgID struct{ uid, modseq uint64 }
 
 var (
 	uidValidityRE = regexp.MustCompile(`UIDVALIDITY (\d+)`)
+	existsRE      = regexp.MustCompile(`\* (\d+) EXISTS`)
 	fetchRE       = regexp.MustCompile(`(?s)\* \d+ FETCH \((.*?)\)\r\n`)
 	uidRE         = regexp.MustCompile(`UID (\d+)`)
 	modseqRE      = regexp.MustCompile(`MODSEQ \((\d+)\)`)
@@ -173,7 +175,10 @@ func readMailbox(addr string, u account) (mailbox, error) {
 		v, _ := strconv.ParseUint(m[1], 10, 32)
 		mb.uidValidity = uint32(v)
 	}
-	if strings.Contains(sel, "* 0 EXISTS") {
+	if m := existsRE.FindStringSubmatch(sel); m != nil {
+		mb.exists, _ = strconv.Atoi(m[1])
+	}
+	if mb.exists == 0 {
 		return mb, nil
 	}
 	out, err := c.cmd("UID FETCH 1:* (UID MODSEQ BODY.PEEK[HEADER.FIELDS (X-Token)])")
@@ -196,16 +201,22 @@ func readMailbox(addr string, u account) (mailbox, error) {
 	return mb, nil
 }
 
+// where names the IMAP listener to read a mailbox at, again for every
+// attempt: a fixed address (at) or the node serving a store right now.
+type where func() string
+
+func at(addr string) where { return func() string { return addr } }
+
 // waitTokens waits until u's INBOX, read at addr, holds every token; it
 // returns the mailbox then. Login failures count as not yet (a store
 // changing nodes).
-func waitTokens(t *testing.T, addr string, u account, d time.Duration, tokens ...string) mailbox {
+func waitTokens(t *testing.T, addr where, u account, d time.Duration, tokens ...string) mailbox {
 	t.Helper()
 	var mb mailbox
 	var err error
 	missing := tokens
 	for deadline := time.Now().Add(d); ; time.Sleep(200 * time.Millisecond) {
-		if mb, err = readMailbox(addr, u); err == nil {
+		if mb, err = readMailbox(addr(), u); err == nil {
 			missing = missing[:0:0]
 			for _, tok := range tokens {
 				if len(mb.msgs[tok]) == 0 {
@@ -217,7 +228,7 @@ func waitTokens(t *testing.T, addr string, u account, d time.Duration, tokens ..
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s, %s's INBOX at %s lacks %d of %d tokens (%v; last error %v)", d, u.addr, addr, len(missing), len(tokens), head(missing), err)
+			t.Fatalf("after %s, %s's INBOX at %s lacks %d of %d tokens (%v; last error %v)", d, u.addr, addr(), len(missing), len(tokens), head(missing), err)
 		}
 	}
 }

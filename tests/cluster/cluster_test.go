@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,13 @@ import (
 // pausing, cutting off nodes or the database) last.
 func TestCluster(t *testing.T) {
 	c := startCluster(t)
+	c.settle(t)
 	t.Run("Started", func(t *testing.T) { testStarted(t, c) })
 	t.Run("PerIPBehindHAProxy", func(t *testing.T) { testPerIPBehindHAProxy(t, c) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, c) })
+	t.Run("KillMXWithQueuedMail", func(t *testing.T) { testKillMXWithQueuedMail(t, c) })
+	t.Run("KillServingNode", func(t *testing.T) { testKillServingNode(t, c) })
+	t.Run("PostgresDown", func(t *testing.T) { testPostgresDown(t, c) })
 }
 
 // testStarted: start.sh started every process of the layout, each node is
@@ -68,5 +73,19 @@ func testStarted(t *testing.T, c *cluster) {
 	}
 	if len(stores) < 2 {
 		t.Errorf("the accounts are on %d store(s), want at least two: %v", len(stores), c.users)
+	}
+	// rookery cluster status: every node up, every store served by a
+	// mailstore node.
+	status := c.admin(t, "cluster", "status")
+	for _, name := range []string{"mx1", "mx2", "fe1", "fe2", "ms1", "ms2", "ms3"} {
+		if !regexp.MustCompile(`(?m)^node ` + name + ` .* up `).MatchString(status) {
+			t.Errorf("cluster status shows no running node %s:\n%s", name, status)
+		}
+	}
+	for s := range stores {
+		m := regexp.MustCompile(`(?m)^store ` + s + ` served-by=(\S+) epoch=\d+`).FindStringSubmatch(status)
+		if m == nil || !c.node(t, m[1]).has("mailstore") {
+			t.Errorf("cluster status shows no mailstore node serving %s:\n%s", s, status)
+		}
 	}
 }

@@ -22,8 +22,9 @@ import (
 // Timing of the started cluster: short, so failover scenarios finish in
 // seconds, and within the config's lower bounds (3s and 5s).
 const (
-	leaseTTL = 5 * time.Second
-	claimTTL = 10 * time.Second
+	leaseTTL   = 5 * time.Second
+	claimTTL   = 10 * time.Second
+	queueRetry = "2s 3s 5s 10s 20s" // mail deferred while a store moves is retried within seconds
 )
 
 // proc is one line of nodes.txt: a process of the cluster.
@@ -80,7 +81,7 @@ func startCluster(t *testing.T) *cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // includes building rookery
 	defer cancel()
 	cmd := exec.CommandContext(ctx, script("start.sh"), c.dir, strconv.Itoa(c.offset))
-	cmd.Env = append(os.Environ(), "LEASE_TTL="+leaseTTL.String(), "CLAIM_TTL="+claimTTL.String(),
+	cmd.Env = append(os.Environ(), "LEASE_TTL="+leaseTTL.String(), "CLAIM_TTL="+claimTTL.String(), "QUEUE_RETRY="+queueRetry,
 		"PATH="+os.Getenv("PATH")+":"+filepath.Join(os.Getenv("HOME"), ".cache", "rookery-ci", "bin"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -161,11 +162,11 @@ func (c *cluster) node(t *testing.T, name string) *proc {
 	return p
 }
 
-// withRole lists the rookery nodes with role, in nodes.txt order.
+// withRole lists the running rookery nodes with role, in nodes.txt order.
 func (c *cluster) withRole(role string) []*proc {
 	var ps []*proc
 	for _, n := range c.order {
-		if p := c.procs[n]; p.has(role) && p.addrs["http"] != "" {
+		if p := c.procs[n]; p.has(role) && p.addrs["http"] != "" && p.alive() {
 			ps = append(ps, p)
 		}
 	}
