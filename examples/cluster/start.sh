@@ -198,6 +198,10 @@ if ! rk domain list | grep -qx example.test; then
 	done
 fi
 
+# The queue opens the S3 bucket, creating it once here: nodes starting
+# together would race to create it.
+rk queue list >/dev/null
+
 # Every process is started in its own session (setsid): stop.sh and tests
 # signal it by PID alone.
 : >"$dir/nodes.txt.new"
