@@ -75,21 +75,31 @@ type Session struct {
 // login speaks one protocol's login on a fresh connection.
 type login func(br *bufio.Reader, c net.Conn, user string) (capability string, err error)
 
+// errConnect marks a failure to connect: the route may name a node that
+// died since, so it is worth one fresh look, like ErrNotHere.
+var errConnect = errors.New("connect")
+
 // dial resolves the target, connects and logs in; when the back end says
-// "not here" it resolves again, fresh, and tries exactly once more.
+// "not here", or cannot be reached, it resolves again, fresh, and tries
+// exactly once more (for an unreachable node, only if the fresh route
+// names another address).
 func (d *Dialer) dial(ctx context.Context, resolve Resolve, user string, client Client, proto login) (*Session, error) {
 	t, err := resolve(ctx, false)
 	if err != nil {
 		return nil, err
 	}
 	s, err := d.once(ctx, t, user, client, proto)
-	if !errors.Is(err, ErrNotHere) {
+	if !errors.Is(err, ErrNotHere) && !errors.Is(err, errConnect) {
 		return s, err
 	}
-	if t, err = resolve(ctx, true); err != nil {
+	t2, rerr := resolve(ctx, true)
+	if rerr != nil {
+		return nil, fmt.Errorf("%w; resolving again: %w", err, rerr)
+	}
+	if errors.Is(err, errConnect) && t2.Addr == t.Addr {
 		return nil, err
 	}
-	return d.once(ctx, t, user, client, proto)
+	return d.once(ctx, t2, user, client, proto)
 }
 
 func (d *Dialer) once(ctx context.Context, t Target, user string, client Client, proto login) (*Session, error) {
@@ -105,7 +115,7 @@ func (d *Dialer) once(ctx context.Context, t Target, user string, client Client,
 	}
 	c, err := nd.DialContext(ctx, "tcp", t.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("back end %s (%s): %w", t.Node, t.Addr, err)
+		return nil, fmt.Errorf("back end %s (%s): %w: %w", t.Node, t.Addr, errConnect, err)
 	}
 	deadline, _ := ctx.Deadline()
 	c.SetDeadline(deadline)
