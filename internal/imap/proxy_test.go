@@ -1,7 +1,9 @@
 package imap
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -340,4 +342,28 @@ func TestProxyPythonImaplib(t *testing.T) {
 	back, _ := startBackEnd(t, nil)
 	front := startFrontEnd(t, to(back.addr))
 	runPython(t, front, "imaplib_client.py", "alice", "alicepw")
+}
+
+// TestProxyTLSAndCompress: a client on TLS (STARTTLS at the front end)
+// turns on COMPRESS after the proxied login; the back end compresses and
+// the front end carries the stream untouched.
+func TestProxyTLSAndCompress(t *testing.T) {
+	back, _, _ := proxyPair(t)
+	front := startFrontEnd(t, to(back.addr), func(o *Options) { o.TLSConfig = selfSignedTLS(t) })
+	raw := dialRaw(t, front.addr)
+	raw.cmd("a STARTTLS", `a OK .*`)
+	tc := tls.Client(raw.c, &tls.Config{InsecureSkipVerify: true})
+	sec := &tconn{t: t, c: tc, br: bufio.NewReader(tc)}
+	sec.login("alice")
+	sec.cmd("b COMPRESS DEFLATE", `b OK DEFLATE active`)
+	c := sec.deflate()
+	c.send("c1 SELECT INBOX\r\n")
+	if lines := c.readUntilTagged("c1"); lines[len(lines)-1] != "c1 OK [READ-WRITE] SELECT completed" {
+		t.Fatalf("SELECT: %q", lines)
+	}
+	c.send("c2 FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n")
+	if lines := c.readUntilTagged("c2"); !strings.Contains(strings.Join(lines, "\n"), "Subject: Second") {
+		t.Fatalf("FETCH: %q", lines)
+	}
+	c.cmd("c3 LOGOUT", `\* BYE .*`, `c3 OK .*`)
 }
