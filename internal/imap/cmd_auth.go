@@ -205,8 +205,8 @@ func (s *session) loggedIn(c *command, username string, l Login, err error) erro
 		s.log.Warn("imap login backend error", "username", username, "err", err)
 		return errNo("UNAVAILABLE", "Temporary authentication failure, try again later")
 	}
-	key := l.User + "|" + remoteIP(s.c)
-	if !s.srv.claimUserSession(s, key) {
+	key, ok := s.srv.claimUserSession(s, l.User, remoteIP(s.c))
+	if !ok {
 		s.log.Info("imap login refused: too many sessions", "user", l.User)
 		return errNo("LIMIT", "Too many sessions for this user from your address")
 	}

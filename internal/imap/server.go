@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -101,8 +102,8 @@ type Server struct {
 	nextID atomic.Uint64
 
 	userMu       sync.Mutex
-	userSessions map[string]int        // "user|ip" -> logged-in sessions
-	loggedIn     map[*session]struct{} // for Disconnect
+	userSessions map[string]int      // "user|ip" -> logged-in sessions
+	loggedIn     map[*session]string // session -> user, for Disconnect
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -145,7 +146,7 @@ func NewServer(opts Options) *Server {
 	}
 	s.opts = opts
 	s.userSessions = map[string]int{}
-	s.loggedIn = map[*session]struct{}{}
+	s.loggedIn = map[*session]string{}
 	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} },
 		netserve.Limits{PerIP: opts.MaxSessionsPerIP, Refuse: func(c net.Conn) {
 			c.Write([]byte("* BYE [UNAVAILABLE] Too many connections from your address\r\n"))
@@ -192,15 +193,16 @@ func (n netSession) ReportForced() {
 
 // claimUserSession counts sess's login of user from ip (key "user|ip");
 // false when the user already has MaxUserIPSessions sessions from there.
-func (s *Server) claimUserSession(sess *session, key string) bool {
+func (s *Server) claimUserSession(sess *session, user, ip string) (key string, ok bool) {
+	key = user + "|" + ip
 	s.userMu.Lock()
 	defer s.userMu.Unlock()
 	if s.userSessions[key] >= s.opts.MaxUserIPSessions {
-		return false
+		return "", false
 	}
 	s.userSessions[key]++
-	s.loggedIn[sess] = struct{}{}
-	return true
+	s.loggedIn[sess] = user
+	return key, true
 }
 
 func (s *Server) releaseUserSession(sess *session, key string) {
@@ -219,17 +221,17 @@ func (s *Server) releaseUserSession(sess *session, key string) {
 // reconnect and are routed to the new serving node. It does not wait.
 func (s *Server) Disconnect(match func(user string) bool) int {
 	s.userMu.Lock()
-	var ends []*session
-	for sess := range s.loggedIn {
-		if match(sess.user) {
-			ends = append(ends, sess)
-		}
-	}
+	sessions := maps.Clone(s.loggedIn)
 	s.userMu.Unlock()
-	for _, sess := range ends {
+	n := 0
+	for sess, user := range sessions { // match may be slow (a directory lookup): no lock held
+		if !match(user) {
+			continue
+		}
+		n++
 		sess.end("* BYE [UNAVAILABLE] Mailbox not served here any more, reconnect\r\n")
 	}
-	return len(ends)
+	return n
 }
 
 var _ netserve.Reporter = netSession{}

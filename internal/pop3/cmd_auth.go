@@ -231,7 +231,7 @@ func (s *session) loggedIn(username string, l Login, err error) error {
 		return errReply("SYS/TEMP", "Mailbox not available, try again later.")
 	}
 	s.user, s.store, s.drop, s.locked, s.state = l.User, l.Store, drop, true, stateTransaction
-	s.srv.track(s, true)
+	s.srv.track(s, s.user)
 	s.ok("Logged in.")
 	return nil
 }

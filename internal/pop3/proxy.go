@@ -88,7 +88,7 @@ func (s *session) dialUpstream(l Login) error {
 		return errors.New("shutting down")
 	}
 	s.user = l.User
-	s.srv.track(s, true)
+	s.srv.track(s, s.user)
 	s.log.Info("pop3 login proxied", "user", l.User, "backend", up.Node)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -89,9 +90,9 @@ type Server struct {
 	authDelay func(ctx context.Context, failures int)
 
 	conns    *netserve.Server
-	mu       sync.Mutex            // guards locked and loggedIn
-	locked   map[string]bool       // users with a session, when LockMaildrop
-	loggedIn map[*session]struct{} // for Disconnect
+	mu       sync.Mutex          // guards locked and loggedIn
+	locked   map[string]bool     // users with a session, when LockMaildrop
+	loggedIn map[*session]string // session -> user, for Disconnect
 	nextID   atomic.Uint64
 }
 
@@ -114,7 +115,7 @@ func NewServer(opts Options) *Server {
 		metrics: newMetrics(opts.Registerer),
 		locked:  make(map[string]bool),
 
-		loggedIn: make(map[*session]struct{}),
+		loggedIn: make(map[*session]string),
 	}
 	s.authDelay = netserve.AuthDelay
 	perIP := opts.MaxSessionsPerIP
@@ -152,24 +153,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // store it no longer serves. It does not wait.
 func (s *Server) Disconnect(match func(user string) bool) int {
 	s.mu.Lock()
-	var ends []*session
-	for sess := range s.loggedIn {
-		if match(sess.user) {
-			ends = append(ends, sess)
-		}
-	}
+	sessions := maps.Clone(s.loggedIn)
 	s.mu.Unlock()
-	for _, sess := range ends {
+	n := 0
+	for sess, user := range sessions { // match may be slow (a directory lookup): no lock held
+		if !match(user) {
+			continue
+		}
+		n++
 		sess.end("Mailbox not served here any more, reconnect.")
 	}
-	return len(ends)
+	return n
 }
 
-func (s *Server) track(sess *session, on bool) {
+// track records sess as logged in as user; "" forgets it.
+func (s *Server) track(sess *session, user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if on {
-		s.loggedIn[sess] = struct{}{}
+	if user != "" {
+		s.loggedIn[sess] = user
 	} else {
 		delete(s.loggedIn, sess)
 	}

@@ -182,7 +182,7 @@ func (s *session) serve() {
 			s.srv.unlock(s.user)
 		}
 		if s.user != "" {
-			s.srv.track(s, false)
+			s.srv.track(s, "")
 		}
 		s.conn().Close()
 		attrs := []any{"user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
