@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/cluster"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/queue"
@@ -43,6 +44,9 @@ type Env struct {
 	Postmaster func() string
 	// Now is the clock for ages in queue listings; nil is time.Now.
 	Now func() time.Time
+	// Cluster reads the cluster's nodes and leases; nil when the config
+	// is not a cluster's.
+	Cluster func(ctx context.Context) (cluster.Status, error)
 }
 
 // ErrUsage marks errors in the command line itself (unknown command or
@@ -89,6 +93,7 @@ var commands = []command{
 	aliasAdd, aliasDel, aliasList,
 	storeAdd, storeList, storeSet, storeRuleAdd, storeRuleList, storeRuleDelete,
 	queueList, queueShow, queueRetry, queueDelete, queueHold, queueRelease,
+	clusterStatus,
 }
 
 // command describes one subcommand: its usage line, how many positional

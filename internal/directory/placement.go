@@ -30,11 +30,12 @@ type PlacementRule struct {
 	Store   string
 }
 
-// storeName is the form of a mailstore's name, as config accepts it.
+// storeName is what a mailstore may be called: the name appears in paths,
+// PostgreSQL schema names and the directory. Config checks it too.
 var storeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
-// CheckStoreName returns ErrInvalid for a name config would not accept
-// for a [[mailstores]] entry.
+// CheckStoreName returns ErrInvalid for a name that is not a valid
+// mailstore name (config's [[mailstores]] names and the registry's).
 func CheckStoreName(name string) error {
 	if !storeName.MatchString(name) {
 		return fmt.Errorf("mailstore name %q: want lower-case letters, digits, - and _ (at most 40): %w", name, ErrInvalid)

@@ -22,10 +22,20 @@ type storeRoute struct {
 }
 
 // route finds the node serving acct's store. fresh skips any cached
-// answer: a caller told "not here" by a back end asks again with it.
+// answer, the account's store included: a caller told "not here" by a
+// back end asks again with it.
 // router.ErrNoStore means no node serves the store now (a temporary
 // condition: mail waits, logins get NO [UNAVAILABLE]).
 func (s *Server) route(ctx context.Context, acct directory.Account, fresh bool) (storeRoute, error) {
+	if fresh && acct.Address != "" {
+		// The account may have moved since its login was cached: ask
+		// the directory, not the auth cache, where it lives now.
+		cur, err := s.dir.Account(ctx, acct.Address)
+		if err != nil {
+			return storeRoute{}, err
+		}
+		acct = cur
+	}
 	st, err := s.router.Store(acct)
 	if err == nil || s.cluster == nil || !errors.Is(err, router.ErrNoStore) {
 		return storeRoute{Local: st}, err

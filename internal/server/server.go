@@ -102,6 +102,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if s.dir, err = engine.Directory(ctx, cfg); err != nil {
 		return nil, err
 	}
+	// Every configured store can take new accounts (placement), unless
+	// an administrator closed it (store set --accepting=false).
+	for _, name := range cfg.StoreNames() {
+		if err := s.dir.EnsureStore(ctx, name); err != nil {
+			return nil, fmt.Errorf("register mailstore %s: %w", name, err)
+		}
+	}
 	// Below [storage] min_free the indexer pauses; when space grows
 	// again, mail deferred for a full disk is retried at once.
 	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
