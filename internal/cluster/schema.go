@@ -18,3 +18,7 @@ var migrations = []string{
 		expires_at timestamptz NOT NULL DEFAULT 'epoch'
 	);`,
 }
+
+// LeaseTable is the lease table in schema as "schema.leases", for the
+// mailstore engine's fencing check (which quotes each part).
+func LeaseTable(schema string) string { return schema + ".leases" }

@@ -46,11 +46,21 @@ func Directory(ctx context.Context, cfg *config.Config) (directory.Directory, er
 
 // StoreOptions are what a running node adds to a mailstore's config.
 type StoreOptions struct {
-	Hub    *mailstore.Hub // nil: a private one (admin commands)
-	Logger *slog.Logger   // nil discards
+	// Hub receives the store's change signals; a PostgreSQL store given
+	// one also listens for other nodes' changes. nil: a private one and no
+	// listener (admin commands).
+	Hub    *mailstore.Hub
+	Logger *slog.Logger // nil discards
 	// Pause, when set, pauses the store's background work (the server
 	// passes its free-space monitor).
 	Pause func() bool
+
+	// Fence, when set, returns this node's lease on the named store, and
+	// every write of a PostgreSQL store checks it in FenceTable first
+	// (pgstore.Fence). SQLite stores ignore both: one process owns the
+	// file, so there is no other node to fence off.
+	Fence      func(store string) (holder string, epoch int64, ok bool)
+	FenceTable string
 }
 
 // Mailstore opens the mailstore called name, with its blob store.
@@ -58,9 +68,6 @@ func Mailstore(ctx context.Context, cfg *config.Config, name string, opts StoreO
 	m, ok := cfg.MailstoreEngineOf(name)
 	if !ok {
 		return nil, fmt.Errorf("mailstore %q: %w (this node has %v)", name, ErrUnknownStore, cfg.StoreNames())
-	}
-	if opts.Hub == nil {
-		opts.Hub = mailstore.NewHub()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

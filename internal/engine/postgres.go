@@ -25,9 +25,13 @@ func openPostgresDirectory(ctx context.Context, cfg *config.Config) (directory.D
 }
 
 func openPostgresStore(ctx context.Context, cfg *config.Config, m config.MailstoreEngine, blobs blob.Store, opts StoreOptions) (mailstore.Store, error) {
+	var fence *pgstore.Fence
+	if opts.Fence != nil {
+		fence = &pgstore.Fence{Table: opts.FenceTable, Token: func() (string, int64, bool) { return opts.Fence(m.Name) }}
+	}
 	st, err := pgstore.Open(ctx, pgstore.Options{Name: m.Name, DSN: m.DSN, Schema: m.Schema, Blobs: blobs, Hub: opts.Hub,
 		Logger: opts.Logger, TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
-		MaxMailboxes: cfg.Mailstore.MaxMailboxes})
+		MaxMailboxes: cfg.Mailstore.MaxMailboxes, Fence: fence})
 	if err != nil {
 		return nil, err
 	}

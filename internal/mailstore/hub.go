@@ -68,3 +68,14 @@ func (h *Hub) signal(k hubKey) {
 		}
 	}
 }
+
+// NotifyAll signals every watcher. An engine calls it when it may have
+// missed changes it would otherwise Notify (a cross-node notification
+// channel was down), so every session re-checks.
+func (h *Hub) NotifyAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := range h.watchers {
+		h.signal(k)
+	}
+}

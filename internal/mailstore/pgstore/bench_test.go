@@ -75,7 +75,27 @@ func BenchmarkSearchText(b *testing.B) {
 // messages, each with its own body and delivery id: sqlitestore's
 // BenchmarkDeliver, for a ratio in the same run.
 func BenchmarkDeliver(b *testing.B) {
-	s := newEnv(b).open(b, newSchema(), 0)
+	benchDeliver(b, newEnv(b).open(b, newSchema(), 0))
+}
+
+// BenchmarkDeliverFenced is BenchmarkDeliver with a Fence: every
+// transaction also takes FOR SHARE on the one lease row, which design
+// §7.7 fears turns into multixact churn under concurrency.
+func BenchmarkDeliverFenced(b *testing.B) {
+	env := newEnv(b)
+	admin := adminConn(b, env.dsn)
+	if _, err := admin.Exec(b.Context(), leaseDDL); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := admin.Exec(b.Context(), `INSERT INTO cluster.leases VALUES ('test', 'node1', 1, now() + interval '1 hour')`); err != nil {
+		b.Fatal(err)
+	}
+	benchDeliver(b, env.openWith(b, newSchema(), func(o *Options) {
+		o.Fence = &Fence{Table: "cluster.leases", Token: func() (string, int64, bool) { return "node1", 1, true }}
+	}))
+}
+
+func benchDeliver(b *testing.B, s *Store) {
 	ctx := b.Context()
 	if err := s.EnsureAccount(ctx, "alice"); err != nil {
 		b.Fatal(err)

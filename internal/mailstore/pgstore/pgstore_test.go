@@ -38,13 +38,20 @@ func newEnv(t testing.TB) testEnv {
 // open opens a handle on schema, closed at t's cleanup.
 func (e testEnv) open(t testing.TB, schema string, maxMailboxes int) *Store {
 	t.Helper()
+	return e.openWith(t, schema, func(o *Options) { o.MaxMailboxes = maxMailboxes })
+}
+
+// openWith is open with options changed by set.
+func (e testEnv) openWith(t testing.TB, schema string, set func(*Options)) *Store {
+	t.Helper()
 	blobs, err := fsblob.Open(filepath.Join(e.blobs, schema))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(t.Context(), Options{Name: "test", DSN: e.dsn, Schema: schema, Blobs: blobs,
-		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate,
-		MaxMailboxes: maxMailboxes, MaxConns: 8})
+	opts := Options{Name: "test", DSN: e.dsn, Schema: schema, Blobs: blobs,
+		TextExtractor: imapmsg.SearchText, TextFold: imapmsg.Fold, SentDate: imapmsg.SentDate, MaxConns: 8}
+	set(&opts)
+	s, err := Open(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,9 @@ type Options struct {
 	// schemas.
 	Schema string
 	Blobs  blob.Store // message bodies
+	// Hub receives this store's changes; with one, Open also listens for
+	// the changes other processes commit (notify.go). nil: a private hub
+	// and no listener (admin commands).
 	Hub    *mailstore.Hub
 	Logger *slog.Logger
 
@@ -63,6 +66,11 @@ type Options struct {
 	// MaxMailboxes bounds the mailboxes of one account; 0 means
 	// mailstore.DefaultMaxMailboxes.
 	MaxMailboxes int
+
+	// Fence, when set, makes every write check this node's lease on the
+	// store first (fence.go); nil writes unchecked (a single node, the
+	// admin CLI).
+	Fence *Fence
 }
 
 // Store is a mailstore.Store on PostgreSQL.
@@ -76,6 +84,10 @@ type Store struct {
 	text   *textIndex // nil: no full-text index
 
 	maxMailboxes int // per account
+
+	fence    *fence    // nil: writes unchecked
+	channel  string    // LISTEN/NOTIFY channel of changes (notify.go)
+	listener *listener // nil: opened without a Hub
 }
 
 // maxIdentBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
@@ -102,7 +114,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: schema name %q is longer than %d bytes", schema, maxIdentBytes)
 	}
 	s := &Store{name: opts.Name, schema: schema, blobs: opts.Blobs, hub: opts.Hub, log: opts.Logger,
-		maxMailboxes: opts.MaxMailboxes}
+		maxMailboxes: opts.MaxMailboxes, channel: notifyChannel(schema)}
+	if opts.Fence != nil {
+		f, err := newFence(opts.Fence)
+		if err != nil {
+			return nil, err
+		}
+		s.fence = f
+	}
 	if s.maxMailboxes <= 0 {
 		s.maxMailboxes = mailstore.DefaultMaxMailboxes
 	}
@@ -134,6 +153,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.pool.Close()
 		return nil, fmt.Errorf("pgstore %s: schema %s: %w", opts.Name, schema, err)
 	}
+	if opts.Hub != nil {
+		if err := s.startListener(ctx, cfg.ConnConfig); err != nil {
+			s.pool.Close()
+			return nil, fmt.Errorf("pgstore %s: %w", opts.Name, err)
+		}
+	}
 	s.log.Debug("mailstore opened", "schema", schema)
 	return s, nil
 }
@@ -141,16 +166,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // Name is the mailstore's name in the directory.
 func (s *Store) Name() string { return s.name }
 
-// Close closes the connection pool. It does not close the blob store,
-// which the caller owns.
+// Close stops the change listener and closes the connection pool. It
+// does not close the blob store, which the caller owns.
 func (s *Store) Close() error {
+	if s.listener != nil {
+		s.listener.close()
+	}
 	s.pool.Close()
 	return nil
 }
 
 // Watch delegates to the hub; every commit in this process notifies the
-// changed mailboxes. Changes made by another process are not signalled
-// yet (cross-node notification is issue #10).
+// changed mailboxes, and with a Hub in Options so do commits of other
+// processes, through LISTEN/NOTIFY (notify.go).
 func (s *Store) Watch(user string, mailboxID int64) (<-chan struct{}, func()) {
 	return s.hub.Watch(user, mailboxID)
 }

@@ -32,10 +32,17 @@ func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	for len(candidates) > 0 {
 		chunk := candidates[:min(sweepChunk, len(candidates))]
 		candidates = candidates[len(chunk):]
-		rows, _ := s.pool.Query(ctx, `SELECT blob_id FROM blob_refs WHERE blob_id = ANY($1)`, chunk)
-		known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		// A write transaction although it only reads: with a Fence, a
+		// node that lost the lease deletes nothing.
+		var known []string
+		err := s.write(ctx, "sweep", func(w *writeTx) error {
+			rows, _ := w.tx.Query(ctx, `SELECT blob_id FROM blob_refs WHERE blob_id = ANY($1)`, chunk)
+			var err error
+			known, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
 		if err != nil {
-			return deleted, fmt.Errorf("sweep: %w", err)
+			return deleted, err
 		}
 		used := make(map[string]bool, len(known))
 		for _, id := range known {

@@ -55,7 +55,9 @@ const maxAttempts = 10
 // write runs fn in a transaction, commits, and then notifies watchers of
 // changed mailboxes. Every change to the store goes through here, so the
 // lease fencing of issue #10 ("every write transaction checks holder and
-// epoch first") belongs at the start of the transaction below, once.
+// epoch first") is at the start of the transaction below, once, and the
+// cross-node notifications (notify.go) at its end. A lost lease,
+// mailstore.ErrNotServed, is not retried.
 //
 // A transaction that PostgreSQL aborts for a serialization failure or a
 // deadlock (lock order is mailbox, then account, then blob; batches may
@@ -66,12 +68,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(w *writeTx) error)
 	for attempt := 1; ; attempt++ {
 		w, err := s.writeOnce(ctx, fn)
 		if err == nil {
-			for id, b := range w.boxes {
-				if b.changed {
-					s.hub.Notify(b.user, id)
-				}
-			}
-			for _, k := range w.notify {
+			for _, k := range w.changed() {
 				s.hub.Notify(k.user, k.id)
 			}
 			s.log.Debug("mailstore write", "op", op, "mailboxes", len(w.boxes), "attempts", attempt, "duration", time.Since(start))
@@ -106,6 +103,11 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	if s.fence != nil {
+		if err := s.fence.leased(ctx, tx, s.name); err != nil {
+			return nil, err
+		}
+	}
 	w := &writeTx{tx: tx, now: time.Now(), boxes: map[int64]*boxState{}, maxMailboxes: s.maxMailboxes}
 	if err := fn(w); err != nil {
 		return nil, err
@@ -113,6 +115,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 	// One round trip for the end of every transaction.
 	batch := &pgx.Batch{}
 	w.queueUnindexed(batch)
+	w.queueNotify(batch, s.channel)
 	for id, b := range w.boxes {
 		if b.changed {
 			batch.Queue(`UPDATE mailboxes SET uidnext = $1, highestmodseq = $2 WHERE id = $3`, b.uidNext, b.modSeq(), id)
@@ -120,7 +123,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 	}
 	if batch.Len() > 0 {
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return nil, fmt.Errorf("queue unindexed blobs, update mailbox counters: %w", err)
+			return nil, fmt.Errorf("queue unindexed blobs, notify, update mailbox counters: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -129,6 +132,22 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return w, nil
+}
+
+// changed lists the mailboxes to signal after commit, each once.
+func (w *writeTx) changed() []watchKey {
+	var keys []watchKey
+	for id, b := range w.boxes {
+		if b.changed {
+			keys = append(keys, watchKey{b.user, id})
+		}
+	}
+	for _, k := range w.notify {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // retryable reports errors after which the whole transaction may simply

@@ -1,0 +1,317 @@
+package pgstore
+
+import (
+	"errors"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rookery-mail/rookery/internal/blob/fsblob"
+
+	"github.com/rookery-mail/rookery/internal/mailstore"
+)
+
+// leaseDDL is the cluster package's lease table, made here by hand.
+const leaseDDL = `CREATE SCHEMA cluster;
+CREATE TABLE cluster.leases (store text PRIMARY KEY, holder text,
+	epoch bigint NOT NULL DEFAULT 0, expires_at timestamptz NOT NULL DEFAULT 'epoch')`
+
+// fencedStore opens a store named "test" fenced by cluster.leases, whose
+// row says node1 holds it at epoch 1 for an hour; the Token says the same.
+// It returns the store, an admin connection to its database, and the
+// database's DSN.
+func fencedStore(t *testing.T) (*Store, *pgx.Conn, string) {
+	env := newEnv(t)
+	admin := adminConn(t, env.dsn)
+	if _, err := admin.Exec(t.Context(), leaseDDL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(t.Context(), `INSERT INTO cluster.leases VALUES ('test', 'node1', 1, now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+	s := env.openWith(t, newSchema(), func(o *Options) {
+		o.Fence = &Fence{Table: "cluster.leases", Token: func() (string, int64, bool) { return "node1", 1, true }}
+	})
+	return s, admin, env.dsn
+}
+
+func adminConn(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(t.Context()) })
+	return c
+}
+
+// snapshot is every row of every table of the schema, as text.
+func snapshot(t *testing.T, admin *pgx.Conn, schema string) map[string]string {
+	t.Helper()
+	rows, _ := admin.Query(t.Context(), `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		t.Fatalf("tables of %s: %v %v", schema, tables, err)
+	}
+	snap := map[string]string{}
+	for _, tb := range tables {
+		id := pgx.Identifier{schema, tb}.Sanitize()
+		var dump string
+		if err := admin.QueryRow(t.Context(), `SELECT coalesce(string_agg(r::text, E'\n' ORDER BY r::text), '') FROM `+id+` r`).Scan(&dump); err != nil {
+			t.Fatal(err)
+		}
+		snap[tb] = dump
+	}
+	return snap
+}
+
+func wantNotServed(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, mailstore.ErrNotServed) {
+		t.Errorf("%s: %v, want ErrNotServed", what, err)
+	}
+}
+
+func msg(body string) mailstore.NewMessage {
+	return mailstore.NewMessage{Body: strings.NewReader(body)}
+}
+
+// TestFenceTakeover: with the lease, every kind of write works; once
+// another node took the lease over (epoch + 1), every kind of write fails
+// with ErrNotServed and leaves every table as it was and every blob in
+// place. (Deliver and Append store the body before their transaction: a
+// refused one leaves an unreferenced blob, garbage for Sweep, as design
+// §7.7 expects of blobs.)
+func TestFenceTakeover(t *testing.T) {
+	s, admin, _ := fencedStore(t)
+	schema := s.schema
+	ctx := t.Context()
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Mailbox(ctx, "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"Subject: one\r\n\r\n1\r\n", "Subject: two\r\n\r\n2\r\n"} {
+		if _, err := s.Append(ctx, "alice", inbox.ID, msg(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An orphan blob for the GC to find: message 2 goes.
+	if _, err := s.Expunge(ctx, "alice", inbox.ID, []uint32{2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateMailbox(ctx, "alice", "Old", ""); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := admin.Exec(ctx, `UPDATE cluster.leases SET holder = 'node2', epoch = epoch + 1 WHERE store = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	// A blob nobody references, for Sweep to find.
+	if _, _, err := s.blobs.Put(ctx, strings.NewReader("stray")); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, admin, schema)
+	blobsBefore := blobFiles(t, s)
+
+	res, err := s.Deliver(ctx, []mailstore.Delivery{{User: "alice", Message: msg("Subject: three\r\n\r\n3\r\n")}})
+	wantNotServed(t, "deliver", err)
+	if res != nil {
+		t.Errorf("deliver results %+v", res)
+	}
+	_, err = s.Append(ctx, "alice", inbox.ID, msg("Subject: four\r\n\r\n4\r\n"))
+	wantNotServed(t, "append", err)
+	_, err = s.SetFlags(ctx, "alice", inbox.ID, []uint32{1}, mailstore.FlagsAdd, []string{`\Seen`})
+	wantNotServed(t, "store flags", err)
+	_, err = s.Expunge(ctx, "alice", inbox.ID, []uint32{1})
+	wantNotServed(t, "expunge", err)
+	_, err = s.CreateMailbox(ctx, "alice", "New", "")
+	wantNotServed(t, "create mailbox", err)
+	wantNotServed(t, "delete mailbox", s.DeleteMailbox(ctx, "alice", "Old"))
+	wantNotServed(t, "ensure account", s.EnsureAccount(ctx, "bob"))
+	wantNotServed(t, "set quota", s.SetQuota(ctx, "alice", 1<<20, 10))
+	_, err = s.CollectGarbage(ctx, time.Now().Add(time.Hour))
+	wantNotServed(t, "collect garbage", err)
+	_, err = s.Sweep(ctx, time.Nanosecond)
+	wantNotServed(t, "sweep", err)
+
+	if after := snapshot(t, admin, schema); !maps.Equal(before, after) {
+		t.Errorf("a refused write changed the store:\nbefore %v\nafter  %v", before, after)
+	}
+	after := blobFiles(t, s)
+	for f := range blobsBefore {
+		if !after[f] {
+			t.Errorf("a refused write deleted blob %s", f)
+		}
+	}
+}
+
+// blobFiles lists the files of the store's blob directory.
+func blobFiles(t *testing.T, s *Store) map[string]bool {
+	t.Helper()
+	files := map[string]bool{}
+	err := filepath.WalkDir(s.blobs.(*fsblob.Store).Dir(), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files[p] = true
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestFenceRefuses: an expired lease, and a Token that says this node
+// holds none, refuse writes; a renewed lease writes again.
+func TestFenceRefuses(t *testing.T) {
+	env := newEnv(t)
+	admin := adminConn(t, env.dsn)
+	ctx := t.Context()
+	if _, err := admin.Exec(ctx, leaseDDL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, `INSERT INTO cluster.leases VALUES ('test', 'node1', 7, now() - interval '1 second')`); err != nil {
+		t.Fatal(err)
+	}
+	var held atomic.Bool
+	held.Store(true)
+	s := env.openWith(t, newSchema(), func(o *Options) {
+		o.Fence = &Fence{Table: "cluster.leases", Token: func() (string, int64, bool) { return "node1", 7, held.Load() }}
+	})
+	wantNotServed(t, "expired lease", s.EnsureAccount(ctx, "alice"))
+	if _, err := admin.Exec(ctx, `UPDATE cluster.leases SET expires_at = now() + interval '1 minute'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatalf("renewed lease: %v", err)
+	}
+	held.Store(false)
+	wantNotServed(t, "no token", s.EnsureAccount(ctx, "bob"))
+	if n := adminAccounts(t, admin, s.schema); n != 1 {
+		t.Errorf("%d accounts, want 1", n)
+	}
+}
+
+func adminAccounts(t *testing.T, admin *pgx.Conn, schema string) int {
+	t.Helper()
+	var n int
+	if err := admin.QueryRow(t.Context(), `SELECT count(*) FROM `+pgx.Identifier{schema, "accounts"}.Sanitize()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitLockWait waits until a backend of the database waits on a lock
+// running a statement that contains stmt.
+func waitLockWait(t *testing.T, admin *pgx.Conn, stmt string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%'
+			AND pid <> pg_backend_pid()`, stmt).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backend waits on a lock in %q", stmt)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFenceTakeoverWaits proves the ordering FOR SHARE gives, with two
+// connections besides the store's (and one watching pg_stat_activity,
+// outside any transaction: its view is per transaction): a write transaction that checked the
+// lease and is still running holds off the takeover's UPDATE until it
+// commits; and a write that starts while a takeover is under way waits for
+// it and then fails.
+func TestFenceTakeoverWaits(t *testing.T) {
+	s, admin, dsn := fencedStore(t)
+	ctx := t.Context()
+	if err := s.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Mailbox(ctx, "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	takeover := adminConn(t, dsn)
+
+	// A blocker holds alice's INBOX row, so the store's Append, once past
+	// its lease check, waits inside its transaction.
+	blocker, err := adminConn(t, dsn).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `SELECT 1 FROM `+pgx.Identifier{s.schema, "mailboxes"}.Sanitize()+` WHERE id = $1 FOR UPDATE`, inbox.ID); err != nil {
+		t.Fatal(err)
+	}
+	appended := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, "alice", inbox.ID, msg("Subject: in flight\r\n\r\nx\r\n"))
+		appended <- err
+	}()
+	waitLockWait(t, admin, "FOR UPDATE OF m")
+
+	tookOver := make(chan error, 1)
+	go func() {
+		_, err := takeover.Exec(ctx, `UPDATE cluster.leases SET holder = 'node2', epoch = epoch + 1 WHERE store = 'test'`)
+		tookOver <- err
+	}()
+	waitLockWait(t, admin, "UPDATE cluster.leases")
+	select {
+	case err := <-tookOver:
+		t.Fatalf("takeover finished while a write of the old holder was in flight: %v", err)
+	case err := <-appended:
+		t.Fatalf("append finished while blocked: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := blocker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-appended; err != nil {
+		t.Fatalf("in-flight append: %v", err)
+	}
+	if err := <-tookOver; err != nil {
+		t.Fatalf("takeover: %v", err)
+	}
+	if st, err := s.Status(ctx, "alice", inbox.ID); err != nil || st.Messages != 1 {
+		t.Errorf("INBOX: %+v %v, want the in-flight message", st, err)
+	}
+
+	// The other way round: node1, given its lease back, starts a write
+	// while node3's takeover is under way.
+	if _, err := takeover.Exec(ctx, `UPDATE cluster.leases SET holder = 'node1', epoch = 1 WHERE store = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := takeover.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cluster.leases SET holder = 'node3', epoch = 2 WHERE store = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := s.Append(ctx, "alice", inbox.ID, msg("Subject: late\r\n\r\nx\r\n"))
+		appended <- err
+	}()
+	waitLockWait(t, admin, "FOR SHARE")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantNotServed(t, "write during takeover", <-appended)
+}
