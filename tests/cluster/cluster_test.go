@@ -23,6 +23,7 @@ func TestCluster(t *testing.T) {
 	t.Run("KillServingNode", func(t *testing.T) { testKillServingNode(t, c) })
 	t.Run("PausedNodeFenced", func(t *testing.T) { testPausedNodeFenced(t, c) })
 	t.Run("PostgresDown", func(t *testing.T) { testPostgresDown(t, c) })
+	t.Run("StopStart", func(t *testing.T) { testStopStart(t, c) })
 }
 
 // testStarted: start.sh started every process of the layout, each node is

@@ -80,10 +80,7 @@ func startCluster(t testing.TB) *cluster {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // includes building rookery
 	defer cancel()
-	cmd := exec.CommandContext(ctx, script("start.sh"), c.dir, strconv.Itoa(c.offset))
-	cmd.Env = append(os.Environ(), "LEASE_TTL="+leaseTTL.String(), "CLAIM_TTL="+claimTTL.String(), "QUEUE_RETRY="+queueRetry,
-		"PATH="+os.Getenv("PATH")+":"+filepath.Join(os.Getenv("HOME"), ".cache", "rookery-ci", "bin"))
-	out, err := cmd.CombinedOutput()
+	out, err := scriptCmd(ctx, "start.sh", c.dir, strconv.Itoa(c.offset)).CombinedOutput()
 	if err != nil {
 		c.logTails(t)
 		t.Fatalf("start.sh: %v\n%s", err, out)
@@ -97,6 +94,15 @@ func startCluster(t testing.TB) *cluster {
 }
 
 func script(name string) string { return filepath.Join("..", "..", "examples", "cluster", name) }
+
+// scriptCmd runs an example script with the test's timing settings and
+// versitygw's CI install directory on PATH.
+func scriptCmd(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, script(name), args...)
+	cmd.Env = append(os.Environ(), "LEASE_TTL="+leaseTTL.String(), "CLAIM_TTL="+claimTTL.String(), "QUEUE_RETRY="+queueRetry,
+		"PATH="+os.Getenv("PATH")+":"+filepath.Join(os.Getenv("HOME"), ".cache", "rookery-ci", "bin"))
+	return cmd
+}
 
 func (c *cluster) readNodes(t testing.TB) {
 	t.Helper()
