@@ -1,12 +1,15 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // load sends mail to one account through HAProxy (or the first MX node)
@@ -181,7 +184,14 @@ func testKillMXWithQueuedMail(t *testing.T, c *cluster) {
 		}
 		toks = append(toks, tok)
 	}
-	time.Sleep(500 * time.Millisecond) // its runner claims the mail and connects
+	eventually(t, 5*time.Second, victim.name+"'s queue runner did not claim the mail", func() bool {
+		var n int
+		c.query(t, func(ctx context.Context, conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, `SELECT count(*) FROM queue.recipients WHERE address = $1 AND status = 'pending' AND claim_owner = $2`,
+				u.addr, victim.name).Scan(&n)
+		})
+		return n > 0
+	})
 	victim.signal(t, syscall.SIGKILL)
 	back.signal(t, syscall.SIGCONT)
 	stopped = false
