@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rookery-mail/rookery/internal/admin"
+	"github.com/rookery-mail/rookery/internal/cluster"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/engine"
@@ -104,8 +105,15 @@ func runAdmin(ctx context.Context, cfgPath string, args []string) error {
 		}
 		return engine.Mailstore(ctx, cfg, name, engine.StoreOptions{Logger: newLogger(cfg)})
 	}
+	var clusterStatus func(ctx context.Context) (cluster.Status, error)
+	if cfg, err := config.Load(cfgPath); err == nil && cfg.Clustered() {
+		clusterStatus = func(ctx context.Context) (cluster.Status, error) {
+			return cluster.ReadStatus(ctx, cfg.Cluster.DSN, cfg.Cluster.Schema, cfg.Cluster.LeaseTTL.Duration)
+		}
+	}
 	return admin.Run(ctx, args, admin.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Directory: open, Queue: openQueue, Mailstore: openStore,
+		Cluster: clusterStatus,
 		Mailstores: func() []string {
 			cfg, err := config.Load(cfgPath)
 			if err != nil {

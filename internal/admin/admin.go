@@ -1,5 +1,5 @@
 // Package admin implements the administration commands of the rookery
-// binary (domain, user, alias, queue) as a library: cmd/rookery strips its
+// binary (domain, user, alias, store, queue) as a library: cmd/rookery strips its
 // global flags, supplies an Env with openers for the configured engines and
 // calls Run.
 package admin
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rookery-mail/rookery/internal/cluster"
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/queue"
@@ -43,6 +44,9 @@ type Env struct {
 	Postmaster func() string
 	// Now is the clock for ages in queue listings; nil is time.Now.
 	Now func() time.Time
+	// Cluster reads the cluster's nodes and leases; nil when the config
+	// is not a cluster's.
+	Cluster func(ctx context.Context) (cluster.Status, error)
 }
 
 // ErrUsage marks errors in the command line itself (unknown command or
@@ -87,7 +91,9 @@ var commands = []command{
 	domainAdd, domainList, domainDel, domainDNS, domainDKIM,
 	userAdd, userDel, userList, userPasswd, userQuota,
 	aliasAdd, aliasDel, aliasList,
+	storeAdd, storeList, storeSet, storeRuleAdd, storeRuleList, storeRuleDelete,
 	queueList, queueShow, queueRetry, queueDelete, queueHold, queueRelease,
+	clusterStatus,
 }
 
 // command describes one subcommand: its usage line, how many positional
@@ -106,9 +112,12 @@ func (cmd command) synopsis() string {
 	return strings.TrimSpace("rookery " + cmd.name + " " + cmd.usage)
 }
 
-func findCommand(name string) (command, bool) {
+// findCommand finds the command whose name's words begin args: "group
+// verb", or "group subgroup verb" ("store rule add").
+func findCommand(args []string) (command, bool) {
 	for _, cmd := range commands {
-		if cmd.name == name {
+		words := strings.Fields(cmd.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
 			return cmd, true
 		}
 	}
@@ -140,8 +149,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if len(args) < 2 || isHelp(args[1]) {
 		return c.usageGroup(args[0], args)
 	}
-	name := args[0] + " " + args[1]
-	cmd, ok := findCommand(name)
+	cmd, ok := findCommand(args)
 	if !ok {
 		return c.usageGroup(args[0], args)
 	}
@@ -149,7 +157,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if cmd.flags != nil {
 		cmd.flags(f)
 	}
-	if err := f.parse(args[2:]); err != nil {
+	if err := f.parse(args[len(strings.Fields(cmd.name)):]); err != nil {
 		if errors.Is(err, errHelp) {
 			fmt.Fprintf(c.stdout, "usage: %s\n%s", cmd.synopsis(), f.defaults())
 			return nil

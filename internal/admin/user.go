@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -20,7 +19,7 @@ var userAdd = command{
 	doc: "create an account; without --password-stdin a password is generated and printed once",
 	flags: func(f *flagSet) {
 		f.fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-		f.fs.String("mailstore", "", "the mailstore to hold the account's mail (default: the configured default)")
+		f.fs.String("mailstore", "", "the mailstore to hold the account's mail (default: by placement rule, else the least-loaded store; see rookery store)")
 	},
 	run: func(ctx context.Context, c *cli, f *flagSet) error {
 		addr, err := directory.NormalizeAddress(f.arg(0))
@@ -28,8 +27,10 @@ var userAdd = command{
 			return invalid(err)
 		}
 		store := f.string("mailstore")
-		if known := c.env.Mailstores; store != "" && known != nil && !slices.Contains(known(), store) {
-			return invalid(fmt.Errorf("mailstore %q is not configured (configured: %s)", store, strings.Join(known(), ", ")))
+		if store != "" {
+			if err := c.requireConfigured(store); err != nil {
+				return err
+			}
 		}
 		password, generated, err := c.password(f)
 		if err != nil {
@@ -44,8 +45,11 @@ var userAdd = command{
 		}
 		acct, err := d.AddAccount(ctx, addr, password, store)
 		if err != nil {
-			if errors.Is(err, directory.ErrExists) {
+			switch {
+			case errors.Is(err, directory.ErrExists):
 				return explain(err, "account %s already exists", addr)
+			case errors.Is(err, directory.ErrNoStore):
+				return explain(err, "no rule places %s and no mailstore accepts new accounts; see rookery store list, or give --mailstore", addr)
 			}
 			return err
 		}

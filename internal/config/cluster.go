@@ -57,6 +57,10 @@ func (c *Config) applyClusterDefaults() {
 	}
 	c.Cluster.Schema = or(c.Cluster.Schema, "cluster")
 	c.Cluster.DSN = or(c.Cluster.DSN, c.Postgres.DSN)
+	if c.Clustered() && len(c.LMTP.IdempotencyPeers) == 0 {
+		// Queue runners on other nodes relay with their queue id as key.
+		c.LMTP.IdempotencyPeers = c.Cluster.Peers
+	}
 }
 
 func (c *Config) validateCluster(bad func(key, format string, args ...any)) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/rookery-mail/rookery/internal/directory"
@@ -61,10 +60,6 @@ type MailstoreEngine struct {
 	// default mailstores/NAME/blobs) or "s3://bucket/prefix" on [s3].
 	Blobs string `toml:"blobs"`
 }
-
-// storeName is what a mailstore may be called: it appears in paths,
-// schema names and the directory.
-var storeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 // BlobLocation is a parsed blobs value.
 type BlobLocation struct {
@@ -164,7 +159,7 @@ func (c *Config) validateEngines(bad func(key, format string, args ...any)) {
 	usesS3 := false
 	for i, m := range c.Mailstores {
 		key := fmt.Sprintf("mailstores[%d]", i)
-		if !storeName.MatchString(m.Name) {
+		if directory.CheckStoreName(m.Name) != nil {
 			bad(key+".name", "expected a name of lower-case letters, digits, - and _ (at most 40), got %q", m.Name)
 		}
 		if seen[m.Name] {

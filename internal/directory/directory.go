@@ -57,8 +57,10 @@ type Directory interface {
 	Domains(ctx context.Context) ([]Domain, error)
 	IsLocalDomain(ctx context.Context, name string) (bool, error)
 
-	// AddAccount creates an account with the argon2id hash of password. An
-	// empty mailstore means the default placement.
+	// AddAccount creates an account with the argon2id hash of password, on
+	// mailstore (registered if it is not yet), or when that is empty on the
+	// store Place chooses. The choice is stored on the account: later
+	// stores and rules never move it.
 	AddAccount(ctx context.Context, address, password, mailstore string) (Account, error)
 	DeleteAccount(ctx context.Context, address string) error
 	SetPassword(ctx context.Context, address, password string) error
@@ -87,6 +89,26 @@ type Directory interface {
 	// DKIMKeys lists a local domain's keys, newest first (ErrNotFound if
 	// the domain is not local).
 	DKIMKeys(ctx context.Context, domain string) ([]DKIMKey, error)
+
+	// EnsureStore registers a mailstore, accepting new users, unless it
+	// is registered already (then it changes nothing).
+	EnsureStore(ctx context.Context, name string) error
+	// AddStore registers a mailstore, accepting new users; ErrExists if it
+	// is registered.
+	AddStore(ctx context.Context, name string) error
+	// SetStoreAccepting opens or closes a store to least-loaded placement
+	// (ErrNotFound if it is not registered).
+	SetStoreAccepting(ctx context.Context, name string, accepting bool) error
+	// Stores lists the registered mailstores by name, with account counts.
+	Stores(ctx context.Context) ([]Store, error)
+
+	// AddPlacementRule appends a rule (see NormalizeRule; ErrNotFound if
+	// its store is not registered) and returns it with its ID.
+	AddPlacementRule(ctx context.Context, rule PlacementRule) (PlacementRule, error)
+	// PlacementRules lists the rules in the order Place tries them.
+	PlacementRules(ctx context.Context) ([]PlacementRule, error)
+	// DeletePlacementRule removes a rule (ErrNotFound if there is none).
+	DeletePlacementRule(ctx context.Context, id int64) error
 
 	Close() error
 }

@@ -24,7 +24,11 @@ var authFeature = feature{
 			caps = append(caps, "STARTTLS")
 		}
 		if !s.plaintextAuthAllowed() {
-			return append(caps, "LOGINDISABLED")
+			caps = append(caps, "LOGINDISABLED")
+			if !s.fromClusterPeer() {
+				return caps
+			}
+			// A front end's proxy login (proxy.go) needs no TLS.
 		}
 		return append(caps, "AUTH=PLAIN", "SASL-IR")
 	},
@@ -133,7 +137,7 @@ func handleAuthenticate(s *session, c *command) error {
 	if !strings.EqualFold(mech, "PLAIN") {
 		return errNo("CANNOT", "Unsupported authentication mechanism")
 	}
-	if !s.plaintextAuthAllowed() {
+	if !s.plaintextAuthAllowed() && !s.fromClusterPeer() {
 		return errNo("PRIVACYREQUIRED", "Plaintext authentication is disallowed without TLS")
 	}
 	if !hasIR {
@@ -169,16 +173,28 @@ func handleAuthenticate(s *session, c *command) error {
 		return errBad("", "Malformed PLAIN response")
 	}
 	if authzid != "" && authzid != user {
-		// Proxy authorization (ARCHITECTURE §3) is not implemented yet.
-		return errNo("AUTHORIZATIONFAILED", "Authorization identity not permitted")
+		if !s.fromClusterPeer() {
+			return errNo("AUTHORIZATIONFAILED", "Authorization identity not permitted")
+		}
+		return s.proxyLogin(c, authzid, user, pass) // proxy.go
+	}
+	if !s.plaintextAuthAllowed() { // a cluster peer's own users need TLS as anyone's
+		return errNo("PRIVACYREQUIRED", "Plaintext authentication is disallowed without TLS")
 	}
 	return s.login(c, user, pass)
 }
 
-// login authenticates with the backend. Each failure is answered after a
-// growing delay; the session ends after maxAuthFailures.
+// login authenticates with the backend.
 func (s *session) login(c *command, username, password string) error {
-	user, store, err := s.srv.opts.Backend.Login(s.ctx, username, password, s.c.RemoteAddr())
+	l, err := s.srv.opts.Backend.Login(s.ctx, username, password, s.c.RemoteAddr())
+	return s.loggedIn(c, username, l, err)
+}
+
+// loggedIn ends a login: each failure is answered after a growing delay
+// and the session ends after maxAuthFailures; a success counts against
+// the user's sessions from this address, whether the mail is served here
+// or by the upstream the session then splices to.
+func (s *session) loggedIn(c *command, username string, l Login, err error) error {
 	if errors.Is(err, ErrAuthFailed) {
 		s.authFailures++
 		s.log.Info("imap login failed", "username", username, "failures", s.authFailures)
@@ -189,14 +205,24 @@ func (s *session) login(c *command, username, password string) error {
 		s.log.Warn("imap login backend error", "username", username, "err", err)
 		return errNo("UNAVAILABLE", "Temporary authentication failure, try again later")
 	}
-	key := user + "|" + remoteIP(s.c)
-	if !s.srv.claimUserSession(key) {
-		s.log.Info("imap login refused: too many sessions", "user", user)
+	key, ok := s.srv.claimUserSession(s, l.User, remoteIP(s.c))
+	if !ok {
+		s.log.Info("imap login refused: too many sessions", "user", l.User)
 		return errNo("LIMIT", "Too many sessions for this user from your address")
 	}
-	s.userKey = key
-	s.user, s.store, s.state = user, store, stateAuth
-	c.ok("CAPABILITY "+s.srv.registry.capabilities(s), "Logged in")
+	s.userKey, s.user = key, l.User
+	caps := s.srv.registry.capabilities
+	if l.Upstream != nil {
+		upCaps, err := s.dialUpstream(l.Upstream) // proxy.go
+		if err != nil {
+			s.srv.releaseUserSession(s, key)
+			s.userKey, s.user = "", ""
+			return errNo("UNAVAILABLE", "Temporary authentication failure, try again later")
+		}
+		caps = func(*session) string { return upCaps }
+	}
+	s.store, s.state = l.Store, stateAuth
+	c.ok("CAPABILITY "+caps(s), "Logged in")
 	return nil
 }
 

@@ -74,11 +74,11 @@ func FuzzParseCommand(f *testing.F) {
 
 type fuzzBackend struct{}
 
-func (fuzzBackend) Login(ctx context.Context, user, pass string, remote net.Addr) (string, mailstore.Store, error) {
+func (fuzzBackend) Login(ctx context.Context, user, pass string, remote net.Addr) (Login, error) {
 	if user != "alice" || pass != "alicepw" {
-		return "", nil, ErrAuthFailed
+		return Login{}, ErrAuthFailed
 	}
-	return "alice", newFakeStore(), nil
+	return Login{User: "alice", Store: newFakeStore()}, nil
 }
 
 // pipeConn is a net.Conn over a reader and a writer, from loopback

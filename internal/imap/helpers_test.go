@@ -28,12 +28,12 @@ type testBackend struct {
 	store mailstore.Store
 }
 
-func (b *testBackend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
+func (b *testBackend) Login(ctx context.Context, username, password string, remote net.Addr) (Login, error) {
 	if pw, ok := b.users[strings.ToLower(username)]; !ok || pw != password {
-		return "", nil, ErrAuthFailed
+		return Login{}, ErrAuthFailed
 	}
 	user := strings.ToLower(username)
-	return user, b.store, b.store.EnsureAccount(ctx, user)
+	return Login{User: user, Store: b.store}, b.store.EnsureAccount(ctx, user)
 }
 
 type testEnv struct {
@@ -54,6 +54,13 @@ func startServer(t testing.TB, tweak ...func(*Options)) *testEnv {
 
 // startServerStore is startServer with the store's options tweaked too.
 func startServerStore(t testing.TB, storeTweak func(*sqlitestore.Options), tweak ...func(*Options)) *testEnv {
+	t.Helper()
+	return startServerOn(t, storeTweak, nil, tweak...)
+}
+
+// startServerOn is startServerStore with the listener wrapped by wrap
+// (a PROXY protocol listener) when it is not nil.
+func startServerOn(t testing.TB, storeTweak func(*sqlitestore.Options), wrap func(net.Listener) net.Listener, tweak ...func(*Options)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"))
@@ -90,6 +97,9 @@ func startServerStore(t testing.TB, storeTweak func(*sqlitestore.Options), tweak
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		l = wrap(l)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()

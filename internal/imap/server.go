@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -29,10 +30,21 @@ import (
 
 // Backend authenticates users and finds their mail.
 type Backend interface {
-	// Login checks credentials and returns the canonical user and the store holding their mail,
-	// with the account present in it (mailstore.Store.EnsureAccount done).
+	// Login checks credentials and says where the user's mail is (Login).
 	// It returns ErrAuthFailed for bad credentials; any other error is a temporary failure.
-	Login(ctx context.Context, username, password string, remote net.Addr) (user string, store mailstore.Store, err error)
+	Login(ctx context.Context, username, password string, remote net.Addr) (Login, error)
+}
+
+// Login is an authenticated user and where their mail is: in Store, served
+// by this node (with the account present in it: mailstore.Store.EnsureAccount
+// done), or on another node of a cluster, which Upstream logs in to (proxy.go).
+type Login struct {
+	User  string // canonical
+	Store mailstore.Store
+	// Upstream, set when Store is nil, connects to the node serving the
+	// user's mail, passing on the client's address (client) and the one it
+	// connected to (local), and logs in there as User.
+	Upstream func(ctx context.Context, client, local net.Addr) (UpstreamConn, error)
 }
 
 // ErrAuthFailed is what Backend.Login returns for bad credentials.
@@ -90,7 +102,8 @@ type Server struct {
 	nextID atomic.Uint64
 
 	userMu       sync.Mutex
-	userSessions map[string]int // "user|ip" -> logged-in sessions
+	userSessions map[string]int      // "user|ip" -> logged-in sessions
+	loggedIn     map[*session]string // session -> user, for Disconnect
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -133,6 +146,7 @@ func NewServer(opts Options) *Server {
 	}
 	s.opts = opts
 	s.userSessions = map[string]int{}
+	s.loggedIn = map[*session]string{}
 	s.conns = netserve.New(func(c net.Conn) netserve.Session { return netSession{newSession(s, c)} },
 		netserve.Limits{PerIP: opts.MaxSessionsPerIP, Refuse: func(c net.Conn) {
 			c.Write([]byte("* BYE [UNAVAILABLE] Too many connections from your address\r\n"))
@@ -177,24 +191,47 @@ func (n netSession) ReportForced() {
 	n.log.Warn("imap session closed by forced shutdown", n.activity.LogAttrs()...)
 }
 
-// claimUserSession counts a login of user from ip; false when the user
-// already has MaxUserIPSessions sessions from there.
-func (s *Server) claimUserSession(key string) bool {
+// claimUserSession counts sess's login of user from ip (key "user|ip");
+// false when the user already has MaxUserIPSessions sessions from there.
+func (s *Server) claimUserSession(sess *session, user, ip string) (key string, ok bool) {
+	key = user + "|" + ip
 	s.userMu.Lock()
 	defer s.userMu.Unlock()
 	if s.userSessions[key] >= s.opts.MaxUserIPSessions {
-		return false
+		return "", false
 	}
 	s.userSessions[key]++
-	return true
+	s.loggedIn[sess] = user
+	return key, true
 }
 
-func (s *Server) releaseUserSession(key string) {
+func (s *Server) releaseUserSession(sess *session, key string) {
 	s.userMu.Lock()
 	defer s.userMu.Unlock()
 	if s.userSessions[key]--; s.userSessions[key] <= 0 {
 		delete(s.userSessions, key)
 	}
+	delete(s.loggedIn, sess)
+}
+
+// Disconnect ends the sessions of the users match selects: a local session
+// gets "* BYE [UNAVAILABLE]" between responses and ends, a proxied one is
+// closed (its back end is not ours to speak for). A cluster node calls it
+// for the users of a store it no longer serves, so that their clients
+// reconnect and are routed to the new serving node. It does not wait.
+func (s *Server) Disconnect(match func(user string) bool) int {
+	s.userMu.Lock()
+	sessions := maps.Clone(s.loggedIn)
+	s.userMu.Unlock()
+	n := 0
+	for sess, user := range sessions { // match may be slow (a directory lookup): no lock held
+		if !match(user) {
+			continue
+		}
+		n++
+		sess.end("* BYE [UNAVAILABLE] Mailbox not served here any more, reconnect\r\n")
+	}
+	return n
 }
 
 var _ netserve.Reporter = netSession{}

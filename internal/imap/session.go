@@ -68,6 +68,10 @@ type session struct {
 	updates []*searchUpdate
 	// notify is the active NOTIFY SET (notify.go), or nil.
 	notify *notifyState
+	// up is the back end a proxied session splices to (proxy.go), set
+	// under mu; upNode names it in logs.
+	up     net.Conn
+	upNode string
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -94,15 +98,24 @@ func (s *session) conn() net.Conn {
 }
 
 // shutdown is called by Server.Shutdown from another goroutine.
-func (s *session) shutdown() {
+func (s *session) shutdown() { s.end("* BYE [UNAVAILABLE] Server shutting down\r\n") }
+
+// end makes the session end at its next opportunity, after bye (a whole
+// response) when it serves the mail itself; a proxied session's back end
+// is closed instead, which ends the splice. Called from other goroutines.
+func (s *session) end(bye string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return
 	}
 	s.closing = true
+	if s.up != nil {
+		s.up.Close()
+		return
+	}
 	s.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(s.bw, "* BYE [UNAVAILABLE] Server shutting down\r\n")
+	io.WriteString(s.bw, bye)
 	s.bw.Flush()
 	s.c.SetReadDeadline(time.Now()) // wakes the reader
 }
@@ -194,10 +207,14 @@ func (s *session) serve() {
 		s.stopNotify()
 		s.conn().Close()
 		if s.userKey != "" {
-			s.srv.releaseUserSession(s.userKey)
+			s.srv.releaseUserSession(s, s.userKey)
 		}
-		s.log.Info("imap session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
-			"commands", s.commands, "outcome", outcome)
+		attrs := []any{"user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
+			"commands", s.commands, "outcome", outcome}
+		if s.upNode != "" {
+			attrs = append(attrs, "backend", s.upNode)
+		}
+		s.log.Info("imap session end", attrs...)
 	}()
 	outcome = s.run()
 }
@@ -271,6 +288,9 @@ func (s *session) run() (outcome string) {
 		}
 		if s.logout {
 			return "logout"
+		}
+		if s.up != nil {
+			return s.splice()
 		}
 		if s.authFailures >= maxAuthFailures {
 			s.writef("* BYE Too many authentication failures")

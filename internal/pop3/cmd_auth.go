@@ -104,7 +104,7 @@ func handleAuth(s *session, arg string) error {
 	if !strings.EqualFold(args[0], "PLAIN") {
 		return errReply("", "Unsupported authentication mechanism.")
 	}
-	if !s.plaintextAuthAllowed() {
+	if !s.plaintextAuthAllowed() && !s.fromClusterPeer() {
 		return errPlaintext
 	}
 	var ir string
@@ -145,8 +145,13 @@ func handleAuth(s *session, arg string) error {
 		return errReply("", "Malformed PLAIN response.")
 	}
 	if authzid != "" && authzid != user {
-		// Proxy authorization (ARCHITECTURE §3) is not implemented yet.
-		return errReply("AUTH", "Authorization identity not permitted.")
+		if !s.fromClusterPeer() {
+			return errReply("AUTH", "Authorization identity not permitted.")
+		}
+		return s.proxyLogin(authzid, user, pass) // proxy.go
+	}
+	if !s.plaintextAuthAllowed() { // a cluster peer's own users need TLS as anyone's
+		return errPlaintext
 	}
 	return s.login(user, pass)
 }
@@ -187,11 +192,17 @@ func handleSTLS(s *session, arg string) error {
 	return nil
 }
 
-// login authenticates with the backend and takes the maildrop snapshot.
-// Each failure is answered after a growing delay; the session ends after
-// maxAuthFailures.
+// login authenticates with the backend.
 func (s *session) login(username, password string) error {
-	user, store, err := s.srv.opts.Backend.Login(s.ctx, username, password, s.conn().RemoteAddr())
+	l, err := s.srv.opts.Backend.Login(s.ctx, username, password, s.conn().RemoteAddr())
+	return s.loggedIn(username, l, err)
+}
+
+// loggedIn ends a login: each failure is answered after a growing delay
+// and the session ends after maxAuthFailures; a success takes the
+// maildrop snapshot, or logs in to the node serving the user's mail and
+// has the session splice to it.
+func (s *session) loggedIn(username string, l Login, err error) error {
 	if errors.Is(err, ErrAuthFailed) {
 		s.authFailures++
 		s.log.Info("pop3 login failed", "username", username, "failures", s.authFailures)
@@ -202,16 +213,25 @@ func (s *session) login(username, password string) error {
 		s.log.Warn("pop3 login backend error", "username", username, "err", err)
 		return errReply("SYS/TEMP", "Temporary authentication failure, try again later.")
 	}
-	if !s.srv.lock(user) {
+	if l.Upstream != nil {
+		// The back end locks the maildrop, if it is configured to.
+		if err := s.dialUpstream(l); err != nil {
+			return errReply("SYS/TEMP", "Temporary authentication failure, try again later.")
+		}
+		s.ok("Logged in.")
+		return nil
+	}
+	if !s.srv.lock(l.User) {
 		return errReply("IN-USE", "Mailbox is locked by another POP3 session.")
 	}
-	drop, err := loadMaildrop(s.ctx, store, user)
+	drop, err := loadMaildrop(s.ctx, l.Store, l.User)
 	if err != nil {
-		s.srv.unlock(user)
-		s.log.Warn("pop3 load maildrop", "user", user, "err", err)
+		s.srv.unlock(l.User)
+		s.log.Warn("pop3 load maildrop", "user", l.User, "err", err)
 		return errReply("SYS/TEMP", "Mailbox not available, try again later.")
 	}
-	s.user, s.store, s.drop, s.locked, s.state = user, store, drop, true, stateTransaction
+	s.user, s.store, s.drop, s.locked, s.state = l.User, l.Store, drop, true, stateTransaction
+	s.srv.track(s, s.user)
 	s.ok("Logged in.")
 	return nil
 }

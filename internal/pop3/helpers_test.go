@@ -26,12 +26,12 @@ type testBackend struct {
 	store mailstore.Store
 }
 
-func (b *testBackend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
+func (b *testBackend) Login(ctx context.Context, username, password string, remote net.Addr) (Login, error) {
 	if pw, ok := b.users[strings.ToLower(username)]; !ok || pw != password {
-		return "", nil, ErrAuthFailed
+		return Login{}, ErrAuthFailed
 	}
 	user := strings.ToLower(username)
-	return user, b.store, b.store.EnsureAccount(ctx, user)
+	return Login{User: user, Store: b.store}, b.store.EnsureAccount(ctx, user)
 }
 
 type testEnv struct {

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -27,10 +28,21 @@ import (
 
 // Backend authenticates users and finds their mail (the shape of imap.Backend).
 type Backend interface {
-	// Login checks credentials and returns the canonical user and the store holding their mail,
-	// with the account present in it (mailstore.Store.EnsureAccount done).
+	// Login checks credentials and says where the user's mail is (Login).
 	// It returns ErrAuthFailed for bad credentials; any other error is a temporary failure.
-	Login(ctx context.Context, username, password string, remote net.Addr) (user string, store mailstore.Store, err error)
+	Login(ctx context.Context, username, password string, remote net.Addr) (Login, error)
+}
+
+// Login is an authenticated user and where their mail is: in Store, served
+// by this node (with the account present in it: mailstore.Store.EnsureAccount
+// done), or on another node of a cluster, which Upstream logs in to (proxy.go).
+type Login struct {
+	User  string // canonical
+	Store mailstore.Store
+	// Upstream, set when Store is nil, connects to the node serving the
+	// user's mail, passing on the client's address (client) and the one it
+	// connected to (local), and logs in there as User.
+	Upstream func(ctx context.Context, client, local net.Addr) (UpstreamConn, error)
 }
 
 // ErrAuthFailed is what Backend.Login returns for bad credentials.
@@ -77,10 +89,11 @@ type Server struct {
 	// authDelay waits after a failed login; a test seam for time.
 	authDelay func(ctx context.Context, failures int)
 
-	conns  *netserve.Server
-	mu     sync.Mutex      // guards locked
-	locked map[string]bool // users with a session, when LockMaildrop
-	nextID atomic.Uint64
+	conns    *netserve.Server
+	mu       sync.Mutex          // guards locked and loggedIn
+	locked   map[string]bool     // users with a session, when LockMaildrop
+	loggedIn map[*session]string // session -> user, for Disconnect
+	nextID   atomic.Uint64
 }
 
 // NewServer returns a server; it has no side effects besides registering
@@ -101,6 +114,8 @@ func NewServer(opts Options) *Server {
 		log:     log, // the caller adds role=pop3
 		metrics: newMetrics(opts.Registerer),
 		locked:  make(map[string]bool),
+
+		loggedIn: make(map[*session]string),
 	}
 	s.authDelay = netserve.AuthDelay
 	perIP := opts.MaxSessionsPerIP
@@ -129,6 +144,37 @@ func (s *Server) Serve(l net.Listener) error {
 // QUIT); when ctx ends first it closes the remaining connections.
 func (s *Server) Shutdown(ctx context.Context) error {
 	return s.conns.Shutdown(ctx)
+}
+
+// Disconnect ends the sessions of the users match selects, without
+// committing their deletions (as Shutdown): a local session is told
+// "-ERR [SYS/TEMP]" and closed, a proxied one is closed (its back end is
+// not ours to speak for). A cluster node calls it for the users of a
+// store it no longer serves. It does not wait.
+func (s *Server) Disconnect(match func(user string) bool) int {
+	s.mu.Lock()
+	sessions := maps.Clone(s.loggedIn)
+	s.mu.Unlock()
+	n := 0
+	for sess, user := range sessions { // match may be slow (a directory lookup): no lock held
+		if !match(user) {
+			continue
+		}
+		n++
+		sess.end("Mailbox not served here any more, reconnect.")
+	}
+	return n
+}
+
+// track records sess as logged in as user; "" forgets it.
+func (s *Server) track(sess *session, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if user != "" {
+		s.loggedIn[sess] = user
+	} else {
+		delete(s.loggedIn, sess)
+	}
 }
 
 // lock claims user's maildrop when LockMaildrop is set.

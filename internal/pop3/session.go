@@ -40,9 +40,14 @@ type session struct {
 	// activity is what a forced shutdown logs (netserve.Reporter).
 	activity netserve.Activity
 
-	mu      sync.Mutex // guards c (swapped by STLS) and closing
+	mu      sync.Mutex // guards c (swapped by STLS), closing, bye and up
 	c       net.Conn
 	closing bool
+	bye     string // the -ERR text that ends a closing session
+	// up is the back end a proxied session splices to (proxy.go); upNode
+	// names it in logs.
+	up     net.Conn
+	upNode string
 
 	br *bufio.Reader
 	bw *bufio.Writer
@@ -97,10 +102,22 @@ func (s *session) conn() net.Conn {
 
 // shutdown is called by Server.Shutdown from another goroutine: the
 // session notices at its next read and ends without committing.
-func (s *session) shutdown() {
+func (s *session) shutdown() { s.end("Server shutting down.") }
+
+// end makes the session end at its next read with "-ERR [SYS/TEMP] bye",
+// without committing; a proxied session's back end is closed instead,
+// which ends the splice. Called from other goroutines.
+func (s *session) end(bye string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closing = true
+	if s.closing {
+		return
+	}
+	s.closing, s.bye = true, bye
+	if s.up != nil {
+		s.up.Close()
+		return
+	}
 	s.c.SetReadDeadline(time.Now())
 }
 
@@ -164,9 +181,16 @@ func (s *session) serve() {
 		if s.locked {
 			s.srv.unlock(s.user)
 		}
+		if s.user != "" {
+			s.srv.track(s, "")
+		}
 		s.conn().Close()
-		s.log.Info("pop3 session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
-			"commands", s.commands, "retr", s.retrs, "dele", s.deles, "bytes", s.bytes, "outcome", outcome)
+		attrs := []any{"user", s.user, "duration", time.Since(s.start).Round(time.Millisecond),
+			"commands", s.commands, "retr", s.retrs, "dele", s.deles, "bytes", s.bytes, "outcome", outcome}
+		if s.upNode != "" {
+			attrs = append(attrs, "backend", s.upNode)
+		}
+		s.log.Info("pop3 session end", attrs...)
 	}()
 	outcome = s.run()
 }
@@ -186,7 +210,10 @@ func (s *session) run() (outcome string) {
 	for {
 		if s.isClosing() {
 			s.conn().SetWriteDeadline(time.Now().Add(5 * time.Second))
-			s.writeErr(&popError{"SYS/TEMP", "Server shutting down."})
+			s.mu.Lock()
+			bye := s.bye
+			s.mu.Unlock()
+			s.writeErr(&popError{"SYS/TEMP", bye})
 			s.bw.Flush()
 			return "shutdown"
 		}
@@ -222,6 +249,8 @@ func (s *session) run() (outcome string) {
 			}
 		}
 		switch {
+		case s.up != nil:
+			return s.splice()
 		case s.quit:
 			return "quit"
 		case s.authFailures >= maxAuthFailures:

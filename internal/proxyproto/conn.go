@@ -74,3 +74,8 @@ func readHeader(c net.Conn, deadline time.Time) (*conn, error) {
 		}
 	}
 }
+
+// NetConn is the connection under the PROXY header, whose RemoteAddr is
+// the proxy's own address (as tls.Conn.NetConn): a server that trusts
+// some proxies more than others (cluster front ends) looks here.
+func (c *conn) NetConn() net.Conn { return c.Conn }

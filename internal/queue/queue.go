@@ -171,6 +171,20 @@ type Store interface {
 	Close() error
 }
 
+// ValidID reports whether id has the form NewID gives: what a Rookery node
+// relaying a queued message over LMTP sends as ENVID.
+func ValidID(id string) bool {
+	if len(id) < 12 || len(id) > 40 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
 // NewID returns a queue ID that sorts by arrival time. Enqueue assigns one
 // when Message.ID is empty; an SMTP role may pick it earlier to name it in
 // the Received header.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/mailstore"
@@ -16,6 +17,10 @@ import (
 // It is the queue's Deliverer for local recipients.
 type LocalDeliverer struct {
 	Router *Router
+	// Relay, when set, delivers to accounts whose store another node
+	// serves (a cluster's queue runner). Without it such mail is retried:
+	// an LMTP server's deliverer must not pass mail on.
+	Relay *Relay
 	// ensured remembers accounts known to exist in their store, so the
 	// store's EnsureAccount runs once per account and process.
 	ensured sync.Map
@@ -51,6 +56,8 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 	}
 	byStore := map[mailstore.Store][]mailstore.Delivery{}
 	refs := map[mailstore.Store][]pending{}
+	relayed := map[relayKey][]relayTarget{}
+	var relayOrder []relayKey
 	for _, m := range msgs {
 		for _, rc := range m.Recipients {
 			p := pending{m.ID, rc.Address}
@@ -60,6 +67,14 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 				continue
 			}
 			for _, tg := range targets {
+				if tg.store == nil {
+					k := relayKey{m, tg.acct.Mailstore}
+					if relayed[k] == nil {
+						relayOrder = append(relayOrder, k)
+					}
+					relayed[k] = append(relayed[k], relayTarget{tg.acct.Address, p})
+					continue
+				}
 				byStore[tg.store] = append(byStore[tg.store], mailstore.Delivery{
 					User: tg.acct.Address,
 					Message: mailstore.NewMessage{
@@ -93,6 +108,9 @@ func (d *LocalDeliverer) Deliver(ctx context.Context, msgs []*queue.Message) []q
 			}
 		}
 	}
+	for _, k := range relayOrder {
+		d.relay(ctx, k, relayed[k], record)
+	}
 	results := make([]queue.Result, 0, len(order))
 	for _, p := range order {
 		results = append(results, *outcome[p])
@@ -110,10 +128,47 @@ func rank(s queue.Status) int {
 	return 0
 }
 
-// target is one account to store a copy for, and its store.
+// target is one account to store a copy for, and its store; store is nil
+// when another node serves it and the copy goes through Relay.
 type target struct {
 	acct  directory.Account
 	store mailstore.Store
+}
+
+// relayKey groups relayed copies: one LMTP transaction per message and store.
+type relayKey struct {
+	msg   *queue.Message
+	store string
+}
+
+// relayTarget is one account of a relayed copy and the queue recipient it
+// counts for.
+type relayTarget struct {
+	acct string
+	p    pending
+}
+
+// relay delivers one message's copies for one store through Relay and
+// records each recipient's outcome.
+func (d *LocalDeliverer) relay(ctx context.Context, k relayKey, tgs []relayTarget, record func(pending, queue.Result)) {
+	accts := make([]string, len(tgs))
+	for i, t := range tgs {
+		accts[i] = t.acct
+	}
+	out := d.Relay.deliver(ctx, k.store, k.msg, accts)
+	for _, t := range tgs {
+		o := out[t.acct]
+		switch {
+		case o.err == nil:
+			record(t.p, queue.Result{MessageID: t.p.msgID, Recipient: t.p.rcpt, Status: queue.Delivered})
+		case o.permanent:
+			record(t.p, queue.Result{MessageID: t.p.msgID, Recipient: t.p.rcpt, Status: queue.Failed, Error: o.err.Error()})
+		default:
+			res := retry(t.p.msgID, t.p.rcpt, o.err)
+			res.NextAttempt = time.Now().Add(relayRetry)
+			record(t.p, res)
+		}
+	}
 }
 
 // targets resolves a local recipient: the account itself, or the accounts
@@ -137,6 +192,10 @@ func (d *LocalDeliverer) targets(ctx context.Context, address string) ([]target,
 	var out []target
 	for _, a := range accts {
 		store, err := d.ensure(ctx, a)
+		if errors.Is(err, ErrNoStore) && d.Relay != nil {
+			out = append(out, target{a, nil})
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

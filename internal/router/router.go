@@ -26,6 +26,9 @@ var (
 type Router struct {
 	dir    directory.Directory
 	stores map[string]mailstore.Store
+	// Serves, when set, says whether this node serves an opened store
+	// now (a cluster node holds its lease); nil means every opened store.
+	Serves func(store string) bool
 }
 
 // New returns a router over dir and the stores served by this node, by name.
@@ -65,7 +68,7 @@ func (r *Router) Resolve(ctx context.Context, address string) (directory.Resolut
 // Store returns the mailstore holding acct, if this node serves it.
 func (r *Router) Store(acct directory.Account) (mailstore.Store, error) {
 	s, ok := r.stores[acct.Mailstore]
-	if !ok {
+	if !ok || (r.Serves != nil && !r.Serves(acct.Mailstore)) {
 		return nil, fmt.Errorf("%w: %q (account %s)", ErrNoStore, acct.Mailstore, acct.Address)
 	}
 	return s, nil

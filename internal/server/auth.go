@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/rookery-mail/rookery/internal/imap"
 	"github.com/rookery-mail/rookery/internal/mailstore"
 	"github.com/rookery-mail/rookery/internal/pop3"
+	"github.com/rookery-mail/rookery/internal/router"
 )
 
 // authPolicy is the login throttling of the config's [auth] section.
@@ -31,30 +33,13 @@ func (s *Server) qualify(username string) string {
 	return username
 }
 
-// login authenticates a user for any client protocol and finds their store.
+// login authenticates a user for any client protocol and finds their
+// store on this node.
 func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
-	username = s.qualify(username)
-	attempt, err := s.limiter.Begin(ctx, strings.ToLower(username), addrOf(remote))
-	if errors.Is(err, authlimit.ErrDenied) {
-		// Answered as a wrong password, after the delay (as Dovecot does),
-		// so a guesser learns nothing from it.
-		s.log.Info("login throttled", "user", username, "remote", remote)
-		return directory.Account{}, nil, fmt.Errorf("%w: %w", directory.ErrAuthFailed, err)
-	} else if err != nil {
-		return directory.Account{}, nil, err
+	acct, err := s.authenticate(ctx, username, password, remote)
+	if err != nil {
+		return acct, nil, err
 	}
-	acct, ok := s.authCache.lookup(username, password)
-	if !ok {
-		if acct, err = s.verifyPassword(ctx, username, password); errors.Is(err, directory.ErrAuthFailed) {
-			attempt.Failed()
-			return acct, nil, err
-		} else if err != nil {
-			attempt.Abandoned() // the password was never judged
-			return acct, nil, fmt.Errorf("authenticate: %w", err)
-		}
-		s.authCache.store(username, password, acct)
-	}
-	attempt.Succeeded()
 	store, err := s.router.Store(acct)
 	if err != nil {
 		return acct, nil, err
@@ -63,6 +48,89 @@ func (s *Server) login(ctx context.Context, username, password string, remote ne
 		return acct, nil, err
 	}
 	return acct, store, nil
+}
+
+// authenticate checks a user's password, under the login throttle and
+// through the auth cache; it does not look for the user's store.
+func (s *Server) authenticate(ctx context.Context, username, password string, remote net.Addr) (directory.Account, error) {
+	username = s.qualify(username)
+	attempt, err := s.limiter.Begin(ctx, strings.ToLower(username), addrOf(remote))
+	if errors.Is(err, authlimit.ErrDenied) {
+		// Answered as a wrong password, after the delay (as Dovecot does),
+		// so a guesser learns nothing from it.
+		s.log.Info("login throttled", "user", username, "remote", remote)
+		return directory.Account{}, fmt.Errorf("%w: %w", directory.ErrAuthFailed, err)
+	} else if err != nil {
+		return directory.Account{}, err
+	}
+	acct, ok := s.authCache.lookup(username, password)
+	if !ok {
+		if acct, err = s.verifyPassword(ctx, username, password); errors.Is(err, directory.ErrAuthFailed) {
+			attempt.Failed()
+			return acct, err
+		} else if err != nil {
+			attempt.Abandoned() // the password was never judged
+			return acct, fmt.Errorf("authenticate: %w", err)
+		}
+		s.authCache.store(username, password, acct)
+	}
+	attempt.Succeeded()
+	return acct, nil
+}
+
+// errNotHere: a proxy login for a user whose store this node does not
+// serve (any more); the front end re-resolves.
+var errNotHere = errors.New("the user's store is not served here")
+
+// loginAs is a front end logging in on authzid's behalf (SASL PLAIN proxy
+// authorization, RFC 4616 §2): authcid must be config.ProxyIdentity and
+// the password the cluster secret, on a cluster node. The user's password
+// is not asked, so neither the login throttle nor the auth cache is
+// involved: the front end already went through both. The protocol
+// servers accept it only from ClusterPeer connections.
+func (s *Server) loginAs(ctx context.Context, authzid, authcid, password string) (directory.Account, mailstore.Store, error) {
+	if !s.cfg.Clustered() || authcid != config.ProxyIdentity ||
+		subtle.ConstantTimeCompare([]byte(password), []byte(s.cfg.Cluster.Secret)) != 1 {
+		s.log.Warn("proxy login refused: not the cluster's identity and secret", "authcid", authcid, "user", authzid)
+		return directory.Account{}, nil, directory.ErrAuthFailed
+	}
+	acct, err := s.dir.Account(ctx, s.qualify(authzid))
+	if errors.Is(err, directory.ErrNotFound) {
+		return acct, nil, directory.ErrAuthFailed
+	} else if err != nil {
+		return acct, nil, err
+	}
+	r, err := s.route(ctx, acct, false)
+	if errors.Is(err, router.ErrNoStore) || err == nil && r.Local == nil {
+		return acct, nil, errNotHere
+	} else if err != nil {
+		return acct, nil, err
+	}
+	if err := r.Local.EnsureAccount(ctx, acct.Address); err != nil {
+		return acct, nil, err
+	}
+	return acct, r.Local, nil
+}
+
+// clusterPeer: on a cluster node, peer (a connection's socket address,
+// before any PROXY header) is another node (cluster.peers) or this host.
+// Front ends connect from there; plain TCP is accepted for their proxy
+// logins because the secret, not the network, is what authorizes them,
+// and cluster.peers is the operator's statement that the hop is private.
+func (s *Server) clusterPeer(peer net.Addr) bool {
+	if !s.cfg.Clustered() {
+		return false
+	}
+	ip := addrOf(peer).Unmap()
+	if ip.IsLoopback() {
+		return true
+	}
+	for _, p := range s.cfg.Cluster.Peers {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyPassword checks a password against the directory. argon2id takes
@@ -89,12 +157,31 @@ func addrOf(a net.Addr) netip.Addr {
 // imapBackend adapts login to the IMAP server's Backend.
 type imapBackend struct{ s *Server }
 
-func (b imapBackend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
-	acct, store, err := b.s.login(ctx, username, password, remote)
+var _ imap.ProxyBackend = imapBackend{}
+
+// Login authenticates and finds the user's store: here, or on the node
+// the session is then proxied to (frontend.go).
+func (b imapBackend) Login(ctx context.Context, username, password string, remote net.Addr) (imap.Login, error) {
+	acct, store, r, err := b.s.clientLogin(ctx, username, password, remote)
 	if errors.Is(err, directory.ErrAuthFailed) {
-		return "", nil, imap.ErrAuthFailed
+		return imap.Login{}, imap.ErrAuthFailed
+	} else if err != nil || store != nil {
+		return imap.Login{User: acct.Address, Store: store}, err
 	}
-	return acct.Address, store, err
+	return imap.Login{User: acct.Address, Upstream: b.s.imapUpstream(acct, r)}, nil
+}
+
+func (b imapBackend) ClusterPeer(peer net.Addr) bool { return b.s.clusterPeer(peer) }
+
+func (b imapBackend) LoginAs(ctx context.Context, authzid, authcid, password string, remote net.Addr) (imap.Login, error) {
+	acct, store, err := b.s.loginAs(ctx, authzid, authcid, password)
+	switch {
+	case errors.Is(err, directory.ErrAuthFailed):
+		return imap.Login{}, imap.ErrAuthFailed
+	case errors.Is(err, errNotHere):
+		return imap.Login{}, imap.ErrNotHere
+	}
+	return imap.Login{User: acct.Address, Store: store}, err
 }
 
 var _ imap.UserResolver = imapBackend{}
@@ -109,12 +196,31 @@ func (b imapBackend) ResolveUser(ctx context.Context, name string) (string, erro
 // pop3Backend adapts login to the POP3 server's Backend.
 type pop3Backend struct{ s *Server }
 
-func (b pop3Backend) Login(ctx context.Context, username, password string, remote net.Addr) (string, mailstore.Store, error) {
-	acct, store, err := b.s.login(ctx, username, password, remote)
+var _ pop3.ProxyBackend = pop3Backend{}
+
+// Login authenticates and finds the user's store: here, or on the node
+// the session is then proxied to (frontend.go).
+func (b pop3Backend) Login(ctx context.Context, username, password string, remote net.Addr) (pop3.Login, error) {
+	acct, store, r, err := b.s.clientLogin(ctx, username, password, remote)
 	if errors.Is(err, directory.ErrAuthFailed) {
-		return "", nil, pop3.ErrAuthFailed
+		return pop3.Login{}, pop3.ErrAuthFailed
+	} else if err != nil || store != nil {
+		return pop3.Login{User: acct.Address, Store: store}, err
 	}
-	return acct.Address, store, err
+	return pop3.Login{User: acct.Address, Upstream: b.s.pop3Upstream(acct, r)}, nil
+}
+
+func (b pop3Backend) ClusterPeer(peer net.Addr) bool { return b.s.clusterPeer(peer) }
+
+func (b pop3Backend) LoginAs(ctx context.Context, authzid, authcid, password string, remote net.Addr) (pop3.Login, error) {
+	acct, store, err := b.s.loginAs(ctx, authzid, authcid, password)
+	switch {
+	case errors.Is(err, directory.ErrAuthFailed):
+		return pop3.Login{}, pop3.ErrAuthFailed
+	case errors.Is(err, errNotHere):
+		return pop3.Login{}, pop3.ErrNotHere
+	}
+	return pop3.Login{User: acct.Address, Store: store}, err
 }
 
 func errorsIsNoAccount(err error) bool { return errors.Is(err, mailstore.ErrNoAccount) }

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rookery-mail/rookery/internal/authlimit"
+	"github.com/rookery-mail/rookery/internal/cluster"
 	"github.com/rookery-mail/rookery/internal/config"
 	"github.com/rookery-mail/rookery/internal/datadir"
 	"github.com/rookery-mail/rookery/internal/directory"
@@ -62,6 +63,10 @@ type Server struct {
 	bound     map[string]net.Listener // by config key, until a role takes it
 	addrs     map[string]net.Addr
 	lock      *datadir.Lock
+	// cluster is the node's membership and leases (cluster mode only);
+	// leaveCluster stops them and hands the leases over.
+	cluster      *cluster.Registry
+	leaveCluster func(context.Context)
 	// ready is set once every listener is up and cleared when Shutdown
 	// begins: /readyz answers 503 outside that span.
 	ready  atomic.Bool
@@ -97,13 +102,24 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if s.dir, err = engine.Directory(ctx, cfg); err != nil {
 		return nil, err
 	}
+	// Every configured store can take new accounts (placement), unless
+	// an administrator closed it (store set --accepting=false).
+	for _, name := range cfg.StoreNames() {
+		if err := s.dir.EnsureStore(ctx, name); err != nil {
+			return nil, fmt.Errorf("register mailstore %s: %w", name, err)
+		}
+	}
 	// Below [storage] min_free the indexer pauses; when space grows
 	// again, mail deferred for a full disk is retried at once.
 	s.disk = diskspace.New(diskspace.Options{Dir: cfg.DataDir, Reserve: cfg.Storage.MinFree,
 		OnReturn: func() { s.runner.SpaceReturned() }, Logger: log.With("role", "storage"), Registerer: s.reg})
 	s.disk.Check()
-	if s.stores, err = engine.Stores(ctx, cfg, engine.StoreOptions{Hub: mailstore.NewHub(), Logger: log, Pause: s.disk.Low}); err != nil {
-		return nil, err
+	// In a cluster only mailstore nodes hold mail; alone, a node opens
+	// every store it lists.
+	if !cfg.Clustered() || cfg.HasRole("mailstore") {
+		if s.stores, err = engine.Stores(ctx, cfg, engine.StoreOptions{Hub: mailstore.NewHub(), Logger: log, Pause: s.disk.Low}); err != nil {
+			return nil, err
+		}
 	}
 	s.gc = newBlobCollector(blobCollector{stores: s.stores, interval: cfg.Mailstore.GCInterval.Duration, grace: cfg.Mailstore.GCGrace.Duration,
 		sweepEvery: cfg.Mailstore.GCSweepInterval.Duration, now: time.Now, log: log.With("role", "mailstore")}, s.reg)
@@ -113,6 +129,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	s.router = router.New(s.dir, s.stores)
 	s.local = &router.LocalDeliverer{Router: s.router}
 	dispatch := &router.Dispatcher{Local: s.local}
+	if cfg.Clustered() {
+		// The queue runner relays to the node serving each store; the
+		// LMTP role's deliverer (s.local) stores only here.
+		dispatch.Local = &router.LocalDeliverer{Router: s.router, Relay: &router.Relay{
+			Locate: s.lmtpOf, Hostname: cfg.Hostname, Dialer: s.peerDialer()}}
+	}
 	if cfg.HasRole("outbound") {
 		s.outbound = outbound.New(outbound.Options{
 			Hostname:   cfg.Hostname,
@@ -125,7 +147,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	s.runner = queue.NewRunner(s.queue, dispatch, queue.RunnerOptions{Logger: log.With("role", "queue"), Registerer: s.reg,
 		Hostname: cfg.Hostname, IsLocal: s.router.IsLocal, Policy: queuePolicy(cfg.Queue),
-		Owner: claimOwner(cfg), ClaimTTL: cfg.Queue.ClaimTTL.Duration, Local: true, Remote: cfg.HasRole("outbound")})
+		Owner: claimOwner(cfg), ClaimTTL: cfg.Queue.ClaimTTL.Duration, Local: runsLocalQueue(cfg), Remote: cfg.HasRole("outbound")})
 	if s.tls, s.cert, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
@@ -138,6 +160,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.bindAll(); err != nil {
 		s.Shutdown(ctx)
 		return err
+	}
+	if s.cfg.Clustered() {
+		if err := s.joinCluster(ctx); err != nil {
+			s.Shutdown(ctx)
+			return err
+		}
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -169,9 +197,9 @@ func (s *Server) listen(key, addr string, tlsCfg *tls.Config, wrap wrapFunc) (ne
 	delete(s.bound, key)
 	s.addrs[key] = l.Addr()
 	s.listeners = append(s.listeners, l)
-	if len(s.cfg.Listen.ProxyFrom) > 0 {
+	if trusted := s.proxyTrusted(key); len(trusted) > 0 {
 		// Innermost: limits, logs and TLS all see the client's address.
-		l = proxyproto.NewListener(l, proxyproto.Options{Trusted: s.cfg.Listen.ProxyFrom, Logger: s.log.With("listener", key)})
+		l = proxyproto.NewListener(l, proxyproto.Options{Trusted: trusted, Logger: s.log.With("listener", key)})
 	}
 	if wrap != nil {
 		l = wrap(l, tlsCfg != nil)
@@ -237,6 +265,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.outbound != nil {
 		s.outbound.Close()
 	}
+	if s.leaveCluster != nil {
+		s.leaveCluster(ctx) // nothing writes any more: hand the stores over
+	}
 	errs = append(errs, s.closeEngines())
 	return errors.Join(errs...)
 }
@@ -273,6 +304,13 @@ func queuePolicy(c config.Queue) queue.Policy {
 		p.Retry = append(p.Retry, d.Duration)
 	}
 	return p
+}
+
+// runsLocalQueue says whether the node's queue runner takes local
+// recipients: alone, always; in a cluster, where mail is enqueued (mx,
+// submission), relaying to the serving nodes.
+func runsLocalQueue(cfg *config.Config) bool {
+	return !cfg.Clustered() || cfg.HasRole("mx") || cfg.HasRole("submission")
 }
 
 // claimOwner names this node in its queue claims: stable across restarts,

@@ -36,6 +36,14 @@ func Run(t *testing.T, open func(t *testing.T) directory.Directory) {
 		{"DKIMKeys", testDKIMKeys},
 		{"DKIMKeysInvalid", testDKIMKeysInvalid},
 		{"DKIMKeysDeletedWithDomain", testDKIMKeysDeletedWithDomain},
+		{"Stores", testStores},
+		{"PlaceEmptyRegistry", testPlaceEmptyRegistry},
+		{"PlacementRules", testPlacementRules},
+		{"PlacementRuleInvalid", testPlacementRuleInvalid},
+		{"PlaceLeastLoaded", testPlaceLeastLoaded},
+		{"PlaceExplicit", testPlaceExplicit},
+		{"AddStoreMovesNoOne", testAddStoreMovesNoOne},
+		{"PlaceConcurrent", testPlaceConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

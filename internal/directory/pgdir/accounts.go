@@ -10,26 +10,43 @@ import (
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
-// AddAccount creates an account in an existing domain, on mailstore (the
-// default when empty), whose row in mailstores is created if missing. The
-// password is hashed before the transaction, so the slow hash never holds
-// a connection. Of concurrent adds of one address exactly one succeeds; the
-// others wait for it on the unique index and get ErrExists.
+// AddAccount creates an account in an existing domain, on mailstore
+// (registered if new) or where directory.Place puts it. The password is
+// hashed before the transaction, so the slow hash never holds a
+// connection. Of concurrent adds of one address exactly one succeeds; the
+// others wait for it on the unique index and get ErrExists. Concurrent
+// placements may both pick the least-loaded store: a tie, not an error.
 func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
 	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return directory.Account{}, err
 	}
-	if mailstore == "" {
-		mailstore = d.mailstore
+	if mailstore != "" {
+		if err := directory.CheckStoreName(mailstore); err != nil {
+			return directory.Account{}, err
+		}
 	}
 	domain := directory.AddressDomain(addr)
+	var placed string
 	err = d.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO mailstores (name) VALUES ($1) ON CONFLICT DO NOTHING`, mailstore); err != nil {
-			return fmt.Errorf("add account %s: mailstore %s: %w", addr, mailstore, err)
+		placed = mailstore
+		if placed == "" {
+			// Before placing, so an unknown domain is ErrNotFound as on
+			// every engine; the foreign key still guards a concurrent delete.
+			if err := requireDomain(ctx, tx, domain); err != nil {
+				return fmt.Errorf("add account %s: %w", addr, err)
+			}
+			p, err := directory.Place(ctx, txSource{tx}, addr, d.mailstore)
+			if err != nil {
+				return fmt.Errorf("add account %s: %w", addr, err)
+			}
+			placed = p
+		}
+		if err := ensureStore(ctx, tx, placed); err != nil {
+			return fmt.Errorf("add account %s: mailstore %s: %w", addr, placed, err)
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO accounts (address, domain, password_hash, mailstore)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING`, addr, domain, hash, mailstore)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING`, addr, domain, hash, placed)
 		if isForeignKey(err, "accounts_domain_fk") {
 			return fmt.Errorf("add account %s: %w", addr, errNoDomain(domain))
 		}
@@ -44,7 +61,7 @@ func (d *Dir) AddAccount(ctx context.Context, address, password, mailstore strin
 	if err != nil {
 		return directory.Account{}, err
 	}
-	return directory.Account{Address: addr, Mailstore: mailstore}, nil
+	return directory.Account{Address: addr, Mailstore: placed}, nil
 }
 
 // DeleteAccount removes an account. Aliases that point to it stay (they may

@@ -62,56 +62,6 @@ func TestLocationVersion(t *testing.T) {
 	}
 }
 
-// placement_rules holds a domain or a pattern (not both, not neither) and
-// an existing mailstore; a domain's rules go with the domain.
-func TestPlacementRulesTable(t *testing.T) {
-	ctx := t.Context()
-	d := open(t, testsvc.Postgres(t), newSchema())
-	if err := d.AddDomain(ctx, "example.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.AddAccount(ctx, "alice@example.test", "pw", "store-a"); err != nil {
-		t.Fatal(err)
-	}
-	insert := func(pos int, domain, pattern any, store string) error {
-		_, err := d.pool.Exec(ctx, `INSERT INTO placement_rules (position, domain, pattern, mailstore)
-			VALUES ($1, $2, $3, $4)`, pos, domain, pattern, store)
-		return err
-	}
-	if err := insert(1, "example.test", nil, "store-a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := insert(2, nil, "^[a-k]", "store-a"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name            string
-		pos             int
-		domain, pattern any
-		store, code     string
-	}{
-		{"domain and pattern", 3, "example.test", "^a", "store-a", "23514"},
-		{"neither", 3, nil, nil, "store-a", "23514"},
-		{"unknown mailstore", 3, nil, "^b", "nowhere", "23503"},
-		{"unknown domain", 3, "unknown.test", nil, "store-a", "23503"},
-		{"position already used", 1, nil, "^b", "store-a", "23505"},
-	} {
-		if err := insert(c.pos, c.domain, c.pattern, c.store); pgCode(err) != c.code {
-			t.Errorf("rule with %s: %v, want SQLSTATE %s", c.name, err, c.code)
-		}
-	}
-	if err := d.DeleteAccount(ctx, "alice@example.test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.DeleteDomain(ctx, "example.test"); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM placement_rules`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("rules after the domain's deletion = %d, %v; want only the pattern's", n, err)
-	}
-}
-
 // A directory made by schema version 1 opens, keeps its data, and its
 // accounts' moves are counted from then on.
 func TestMigrateFromV1(t *testing.T) {

@@ -79,4 +79,19 @@ CREATE TABLE placement_rules (
 	CHECK ((domain IS NULL) <> (pattern IS NULL))
 );
 `,
+	// 3: placement_rules as directory.PlacementRule has it, replacing
+	// version 2's, which nothing ever read or wrote: a rule may name a
+	// domain and a pattern (on the local part) together, either or neither
+	// ('' matches any), and its domain need not be local yet. Rules are
+	// tried in id order; an identity never reuses a deleted rule's place.
+	`
+DROP TABLE placement_rules;
+CREATE TABLE placement_rules (
+	id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	domain    text COLLATE "C" NOT NULL DEFAULT '',
+	pattern   text NOT NULL DEFAULT '',
+	mailstore text COLLATE "C" NOT NULL,
+	CONSTRAINT placement_rules_mailstore_fk FOREIGN KEY (mailstore) REFERENCES mailstores(name)
+);
+`,
 }

@@ -9,15 +9,19 @@ import (
 	"github.com/rookery-mail/rookery/internal/directory"
 )
 
-// AddAccount creates an account in an existing domain. The password is
-// hashed before the write transaction, so the slow hash never holds the lock.
+// AddAccount creates an account in an existing domain, on mailstore
+// (registered if new) or where directory.Place puts it. The password is
+// hashed before the write transaction, so the slow hash never holds the
+// lock; the transaction serializes placement with other writers.
 func (d *DB) AddAccount(ctx context.Context, address, password, mailstore string) (directory.Account, error) {
 	addr, hash, err := directory.HashFor(address, password)
 	if err != nil {
 		return directory.Account{}, err
 	}
-	if mailstore == "" {
-		mailstore = d.mailstore
+	if mailstore != "" {
+		if err := directory.CheckStoreName(mailstore); err != nil {
+			return directory.Account{}, err
+		}
 	}
 	acct := directory.Account{Address: addr, Mailstore: mailstore}
 	domain := directory.AddressDomain(addr)
@@ -30,9 +34,19 @@ func (d *DB) AddAccount(ctx context.Context, address, password, mailstore string
 		} else if found {
 			return fmt.Errorf("account %s: %w", addr, directory.ErrExists)
 		}
+		if mailstore == "" {
+			placed, err := directory.Place(ctx, txSource{tx}, addr, d.mailstore)
+			if err != nil {
+				return fmt.Errorf("add account %s: %w", addr, err)
+			}
+			acct.Mailstore = placed
+		}
+		if err := ensureStore(ctx, tx, acct.Mailstore); err != nil {
+			return fmt.Errorf("add account %s: mailstore %s: %w", addr, acct.Mailstore, err)
+		}
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO accounts (address, domain, password_hash, mailstore) VALUES (?, ?, ?, ?)",
-			addr, domain, hash, mailstore)
+			addr, domain, hash, acct.Mailstore)
 		if err != nil {
 			return fmt.Errorf("add account %s: %w", addr, err)
 		}

@@ -3,6 +3,7 @@ package sqlitedir_test
 import (
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,11 +37,13 @@ CREATE TABLE aliases (
 CREATE INDEX aliases_domain ON aliases(domain);
 INSERT INTO domains (name) VALUES ('example.test');
 INSERT INTO aliases (address, domain, target) VALUES ('info@example.test', 'example.test', 'x@elsewhere.test');
+INSERT INTO accounts (address, domain, password_hash, mailstore) VALUES ('alice@example.test', 'example.test', 'x', 'store-a');
 PRAGMA user_version = 1;
 `
 
 // A database written by the previous release opens, keeps its data and
-// gains the DKIM key table.
+// gains the DKIM key table and the mailstore registry, which holds the
+// stores its accounts name.
 func TestMigrateFromV1(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "directory.db")
@@ -60,6 +63,10 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil || len(as) != 1 || as[0].Targets[0] != "x@elsewhere.test" {
 		t.Fatalf("Aliases after migration = %v, %v", as, err)
 	}
+	stores, err := db.Stores(ctx)
+	if want := []directory.Store{{Name: "store-a", AcceptsNewUsers: true, Accounts: 1}}; err != nil || !slices.Equal(stores, want) {
+		t.Fatalf("Stores after migration = %+v, %v; want %+v", stores, err, want)
+	}
 	key := directory.DKIMKey{Domain: "example.test", Selector: "rk2026r", Algorithm: directory.DKIMRSA,
 		PrivateKeyPEM: "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n", Created: time.Now().UTC()}
 	if err := db.AddDKIMKey(ctx, key); err != nil {
@@ -75,8 +82,8 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	defer raw.Close()
 	var version int
-	if err := raw.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version < 2 {
-		t.Fatalf("user_version = %d, %v; want at least 2", version, err)
+	if err := raw.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version < 3 {
+		t.Fatalf("user_version = %d, %v; want at least 3", version, err)
 	}
 }
 

@@ -44,6 +44,25 @@ CREATE TABLE dkim_keys (
 	PRIMARY KEY (domain, selector)
 ) STRICT;
 `,
+	// Version 3: the mailstore registry and placement rules (issue #10).
+	// Every mailstore accounts already name is registered. Rule IDs are
+	// AUTOINCREMENT, never reused, because their order is the rules'
+	// order: a new rule must not take a deleted one's place.
+	`
+CREATE TABLE mailstores (
+	name              TEXT PRIMARY KEY,
+	accepts_new_users INTEGER NOT NULL DEFAULT 1 CHECK (accepts_new_users IN (0, 1)),
+	created           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+INSERT INTO mailstores (name) SELECT DISTINCT mailstore FROM accounts;
+CREATE INDEX accounts_mailstore ON accounts(mailstore);
+CREATE TABLE placement_rules (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	domain    TEXT NOT NULL DEFAULT '', -- '' matches any domain
+	pattern   TEXT NOT NULL DEFAULT '', -- a Go regexp on the local part
+	mailstore TEXT NOT NULL REFERENCES mailstores(name)
+) STRICT;
+`,
 }
 
 // migrate applies the missing migrations in one write transaction, so two

@@ -149,6 +149,12 @@ func (se *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	id := queue.NewID(now)
 	if se.key != "" {
 		id = keyedID(se.key)
+		if queue.ValidID(se.key) {
+			// A cluster node's queue id: the same id gives the same
+			// delivery ids as the in-process delivery another node
+			// may have made before it lost the store.
+			id = se.key
+		}
 	}
 	msg := &queue.Message{ID: id, From: se.env.From, Recipients: se.env.Rcpts, Received: now,
 		SMTPUTF8: se.env.UTF8, Body: raw}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/rookery-mail/rookery/internal/cluster"
+)
+
+// joinCluster registers the node, with the listeners bindAll opened, and
+// starts keeping its leases. Stores become served here (router.Serves) as
+// leases are taken; until then their mail is relayed or waits.
+func (s *Server) joinCluster(ctx context.Context) error {
+	var stores []string
+	if s.cfg.HasRole("mailstore") {
+		stores = s.cfg.StoreNames()
+	}
+	reg, err := cluster.Open(ctx, cluster.Options{
+		DSN: s.cfg.Cluster.DSN, Schema: s.cfg.Cluster.Schema, Node: s.cfg.Node,
+		Roles: s.cfg.Roles, Endpoints: s.endpoints(), Stores: stores, TTL: s.cfg.Cluster.LeaseTTL.Duration,
+		Logger:    s.log,
+		OnAcquire: func(string, int64) { s.runner.Kick() },
+		OnLose:    s.storeLost,
+	})
+	if err != nil {
+		return err
+	}
+	s.cluster = reg
+	s.router.Serves = reg.Serves
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); reg.Run(rctx) }()
+	s.leaveCluster = func(ctx context.Context) {
+		cancel()
+		<-done
+		reg.Release(ctx)
+		reg.Close()
+	}
+	return nil
+}
+
+// endpoints are the listeners other nodes dial, as advertised host:port.
+func (s *Server) endpoints() map[string]string {
+	out := map[string]string{}
+	for _, key := range []string{"imap", "pop3", "lmtp", "http"} {
+		l, ok := s.bound[key]
+		if !ok {
+			continue
+		}
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		out[key] = net.JoinHostPort(s.advertiseHost(l.Addr()), port)
+	}
+	return out
+}
+
+// advertiseHost is the host other nodes reach this node at: [cluster]
+// advertise, else the listener's own address unless it is a wildcard,
+// else the hostname.
+func (s *Server) advertiseHost(a net.Addr) string {
+	if s.cfg.Cluster.Advertise != "" {
+		return s.cfg.Cluster.Advertise
+	}
+	if tcp, ok := a.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
+		return tcp.IP.String()
+	}
+	return s.cfg.Hostname
+}
+
+// peerDialer dials other nodes from the advertised address when it is an
+// IP, so back ends recognise the connection as a cluster peer's.
+func (s *Server) peerDialer() *net.Dialer {
+	d := &net.Dialer{Timeout: 5e9}
+	if ip, err := netip.ParseAddr(s.cfg.Cluster.Advertise); err == nil {
+		d.LocalAddr = &net.TCPAddr{IP: ip.AsSlice()}
+	}
+	return d
+}
+
+// storeLost runs when this node stops serving a store: its writes are
+// already fenced; sessions of its users are ended so that clients
+// reconnect through a front end to the new serving node.
+func (s *Server) storeLost(store string) {
+	s.log.Warn("no longer serving store; ending its sessions", "store", store)
+	s.endSessionsOf(store)
+}
+
+// endSessionsOf ends the IMAP and POP3 sessions of store's users.
+// TODO(#10): wired to the IMAP/POP3 servers' Disconnect when it lands.
+func (s *Server) endSessionsOf(store string) {}
+
+// proxyTrusted lists the sources whose connections to listener key start
+// with a PROXY header: [listen] proxy_from (a load balancer), and on IMAP
+// and POP3 in a cluster the peers too, since a front end passes its
+// client's address to the back end that way.
+func (s *Server) proxyTrusted(key string) []netip.Prefix {
+	trusted := s.cfg.Listen.ProxyFrom
+	switch key {
+	case "imap", "imaps", "pop3", "pop3s":
+		if s.cfg.Clustered() {
+			trusted = append(append([]netip.Prefix(nil), trusted...), s.cfg.Cluster.Peers...)
+		}
+	}
+	return trusted
+}
