@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Changes reach other nodes' hubs through PostgreSQL LISTEN/NOTIFY (issue
@@ -70,6 +71,7 @@ func (w *writeTx) queueNotify(batch *pgx.Batch, channel string) {
 type listener struct {
 	stop context.CancelFunc
 	done chan struct{}
+	idle time.Duration // quiet time after which the connection is pinged
 }
 
 // Reconnection backoff of the listener: doubling from the first to the
@@ -79,10 +81,19 @@ const (
 	listenBackoffMax = 5 * time.Second
 )
 
+// A listener that heard nothing for listenIdle pings its connection, so a
+// connection that died without a word (a peer or a NAT that lost it) is
+// replaced within listenIdle + listenPingTimeout, not when TCP keepalive
+// gives up. A shorter idle time (tests) shortens the ping timeout to it.
+const (
+	listenIdle        = 30 * time.Second
+	listenPingTimeout = 10 * time.Second
+)
+
 // startListener connects and LISTENs before returning, so a change
 // committed after Open returns is never missed, then relays in the
 // background.
-func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig) error {
+func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig, idle time.Duration) error {
 	// Named, so pg_stat_activity tells the listener from the pool.
 	cfg = cfg.Copy()
 	cfg.RuntimeParams["application_name"] = listenerAppName(s.schema)
@@ -91,7 +102,7 @@ func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return err
 	}
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.listener = &listener{stop: stop, done: make(chan struct{})}
+	s.listener = &listener{stop: stop, done: make(chan struct{}), idle: idle}
 	go s.relay(lctx, cfg, conn)
 	return nil
 }
@@ -120,9 +131,7 @@ func (s *Store) listenConn(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn,
 
 // relay hands each notification to the hub. When the connection fails it
 // reconnects with bounded backoff and then wakes every watcher: changes
-// committed meanwhile were not relayed. (A connection that hangs without
-// failing is noticed only by TCP keepalive; the sessions' periodic
-// re-check is the safety net for that.)
+// committed meanwhile were not relayed.
 func (s *Store) relay(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn) {
 	defer close(s.listener.done)
 	for {
@@ -147,9 +156,21 @@ func (s *Store) relay(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn) 
 }
 
 // relayConn relays notifications from conn until it fails or ctx ends.
+// pgx leaves a connection usable after a wait that timed out.
 func (s *Store) relayConn(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, s.listener.idle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && pgconn.Timeout(err) {
+			pctx, cancel := context.WithTimeout(ctx, min(listenPingTimeout, s.listener.idle))
+			err = conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ping after %v without notifications: %w", s.listener.idle, err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

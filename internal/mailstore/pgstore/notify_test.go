@@ -210,3 +210,38 @@ func TestNotifyChannel(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifySilentDeath: B's listener connection stops carrying anything
+// without closing (a black-holed TCP connection). After the idle time its
+// ping fails, it reconnects and wakes B's watchers for the change it
+// missed.
+func TestNotifySilentDeath(t *testing.T) {
+	env := newEnv(t)
+	schema := newSchema()
+	hole, viaHole := newBlackHole(t, env.dsn)
+	a := env.open(t, schema, 0)
+	b := env.openWith(t, schema, func(o *Options) {
+		o.Hub = mailstore.NewHub()
+		o.DSN = viaHole
+		o.listenIdle = 300 * time.Millisecond
+	})
+	ctx := t.Context()
+	if err := a.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := a.Mailbox(ctx, "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, stop := b.Watch("alice", inbox.ID)
+	defer stop()
+	drain(ch)
+	deliverTo(t, a, "alice", "through the proxy")
+	wantWake(t, ch, 2*time.Second, "before the freeze")
+
+	hole.freeze()
+	deliverTo(t, a, "alice", "into the hole")
+	// The ping times out after another idle time; the reconnect then
+	// goes through the proxy afresh.
+	wantWake(t, ch, 5*time.Second, "after the silent death")
+}

@@ -71,6 +71,9 @@ type Options struct {
 	// store first (fence.go); nil writes unchecked (a single node, the
 	// admin CLI).
 	Fence *Fence
+
+	// listenIdle overrides listenIdle (notify.go) in tests.
+	listenIdle time.Duration
 }
 
 // Store is a mailstore.Store on PostgreSQL.
@@ -154,7 +157,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore %s: schema %s: %w", opts.Name, schema, err)
 	}
 	if opts.Hub != nil {
-		if err := s.startListener(ctx, cfg.ConnConfig); err != nil {
+		idle := opts.listenIdle
+		if idle == 0 {
+			idle = listenIdle
+		}
+		if err := s.startListener(ctx, cfg.ConnConfig, idle); err != nil {
 			s.pool.Close()
 			return nil, fmt.Errorf("pgstore %s: %w", opts.Name, err)
 		}
