@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Changes reach other nodes' hubs through PostgreSQL LISTEN/NOTIFY (issue
@@ -18,11 +20,11 @@ import (
 // mailboxes it changed on the store's channel, which PostgreSQL delivers
 // only if and when it commits, so a listener is never woken for a change
 // it cannot see yet. Each Store opened with a Hub keeps one connection
-// LISTENing and relays what arrives to its hub. The process's own changes
-// therefore reach its hub twice (directly after commit, then through the
-// channel): a second wake of a watcher that finds nothing new is harmless.
-// A store without a Hub (admin commands) still NOTIFYs, so its changes
-// wake sessions on the serving node.
+// LISTENing and relays what arrives to its hub, except what its own pool's
+// connections sent: write already told the hub, and a second wake would
+// make every watching session re-read the mailbox for nothing. A store
+// without a Hub (admin commands) still NOTIFYs, so its changes wake
+// sessions on the serving node.
 
 // notifyChannel is the store's channel name. Channel names are
 // identifiers: pg_notify refuses and LISTEN truncates names over 63
@@ -174,6 +176,9 @@ func (s *Store) relayConn(ctx context.Context, conn *pgx.Conn) error {
 		if err != nil {
 			return err
 		}
+		if s.ownPIDs.has(n.PID) {
+			continue
+		}
 		k, ok := parsePayload(n.Payload)
 		if !ok {
 			s.log.Warn("change notification not understood", "payload", n.Payload)
@@ -193,4 +198,37 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// pidSet is the server process ids of the pool's open connections: a
+// notification carries its sender's. A pid is removed when its connection
+// closes, before the server can give it to another; a notification still
+// in flight from an earlier holder of a pid would be dropped, and the
+// sessions' periodic re-check covers that.
+type pidSet struct {
+	mu   sync.Mutex
+	pids map[uint32]struct{}
+}
+
+// track makes the pool record its connections' pids in p.
+func (p *pidSet) track(cfg *pgxpool.Config) {
+	p.pids = map[uint32]struct{}{}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		p.mu.Lock()
+		p.pids[c.PgConn().PID()] = struct{}{}
+		p.mu.Unlock()
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) {
+		p.mu.Lock()
+		delete(p.pids, c.PgConn().PID())
+		p.mu.Unlock()
+	}
+}
+
+func (p *pidSet) has(pid uint32) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.pids[pid]
+	return ok
 }

@@ -34,7 +34,9 @@ func deliverTo(t *testing.T, s *Store, user, subject string) {
 
 // TestNotifyAcrossHandles: a delivery through one handle wakes a watcher
 // on another handle (another pool and hub, as another node), for the
-// mailbox and for AnyMailbox; a watcher of another user stays asleep.
+// mailbox and for AnyMailbox; a watcher of another user stays asleep, and
+// the delivering handle's own watcher wakes once, not again through its
+// listener.
 func TestNotifyAcrossHandles(t *testing.T) {
 	env := newEnv(t)
 	schema := newSchema()
@@ -55,15 +57,20 @@ func TestNotifyAcrossHandles(t *testing.T) {
 	defer stopAny()
 	other, stopOther := b.Watch("bob", mailstore.AnyMailbox)
 	defer stopOther()
-	drain(box, any, other) // EnsureAccount's own notifications
+	own, stopOwn := a.Watch("alice", inbox.ID)
+	defer stopOwn()
+	drain(box, any, other, own) // EnsureAccount's own notifications
 
 	deliverTo(t, a, "alice", "hello")
+	wantWake(t, own, time.Second, "the delivering handle's watcher")
 	wantWake(t, box, 2*time.Second, "INBOX watcher")
 	wantWake(t, any, 2*time.Second, "AnyMailbox watcher")
 	select {
 	case <-other:
 		t.Error("bob's watcher woke for alice's delivery")
-	case <-time.After(200 * time.Millisecond):
+	case <-own:
+		t.Error("the delivering handle's watcher woke twice")
+	case <-time.After(300 * time.Millisecond):
 	}
 }
 

@@ -91,6 +91,7 @@ type Store struct {
 	fence    *fence    // nil: writes unchecked
 	channel  string    // LISTEN/NOTIFY channel of changes (notify.go)
 	listener *listener // nil: opened without a Hub
+	ownPIDs  pidSet    // the pool's connections, whose notifications the listener skips
 }
 
 // maxIdentBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
@@ -149,6 +150,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// Every statement names tables unqualified; the schema comes from
 	// the connection. pg_catalog is always searched first.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	s.ownPIDs.track(cfg)
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pgstore %s: connect: %w", opts.Name, err)
 	}
