@@ -82,7 +82,7 @@ func msg(body string) mailstore.NewMessage {
 	return mailstore.NewMessage{Body: strings.NewReader(body)}
 }
 
-// TestFenceTakeover: with the lease, every kind of write works; once
+// TestFenceTakeover: with the lease, writes work; once
 // another node took the lease over (epoch + 1), every kind of write fails
 // with ErrNotServed and leaves every table as it was and every blob in
 // place. (Deliver and Append store the body before their transaction: a
@@ -108,7 +108,8 @@ func TestFenceTakeover(t *testing.T) {
 	if _, err := s.Expunge(ctx, "alice", inbox.ID, []uint32{2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateMailbox(ctx, "alice", "Old", ""); err != nil {
+	old, err := s.CreateMailbox(ctx, "alice", "Old", "")
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -138,6 +139,22 @@ func TestFenceTakeover(t *testing.T) {
 	wantNotServed(t, "delete mailbox", s.DeleteMailbox(ctx, "alice", "Old"))
 	wantNotServed(t, "ensure account", s.EnsureAccount(ctx, "bob"))
 	wantNotServed(t, "set quota", s.SetQuota(ctx, "alice", 1<<20, 10))
+	_, _, err = s.Copy(ctx, "alice", inbox.ID, []uint32{1}, old.ID)
+	wantNotServed(t, "copy", err)
+	_, _, err = s.Move(ctx, "alice", inbox.ID, []uint32{1}, old.ID)
+	wantNotServed(t, "move", err)
+	_, _, err = s.SetFlagsIf(ctx, "alice", inbox.ID, mailstore.ConditionalFlags{UIDs: []uint32{1},
+		Op: mailstore.FlagsAdd, Flags: []string{`\Flagged`}, UnchangedSince: 1 << 40})
+	wantNotServed(t, "conditional store flags", err)
+	wantNotServed(t, "rename mailbox", s.RenameMailbox(ctx, "alice", "Old", "Older"))
+	wantNotServed(t, "subscribe", s.SetSubscribed(ctx, "alice", "Old", true))
+	wantNotServed(t, "set acl", s.SetACL(ctx, "alice", "Old", "bob", "lr"))
+	_, err = s.URLAuthKey(ctx, "alice", inbox.ID)
+	wantNotServed(t, "urlauth key", err)
+	wantNotServed(t, "reset urlauth keys", s.ResetURLAuthKeys(ctx, "alice", inbox.ID))
+	_, err = s.ClaimRecent(ctx, "alice", inbox.ID, 3)
+	wantNotServed(t, "claim recent", err)
+	wantNotServed(t, "delete account", s.DeleteAccount(ctx, "alice"))
 	_, err = s.CollectGarbage(ctx, time.Now().Add(time.Hour))
 	wantNotServed(t, "collect garbage", err)
 	_, err = s.Sweep(ctx, time.Nanosecond)
