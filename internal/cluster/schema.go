@@ -17,4 +17,14 @@ var migrations = []string{
 		epoch      bigint NOT NULL DEFAULT 0,
 		expires_at timestamptz NOT NULL DEFAULT 'epoch'
 	);`,
+	// epoch becomes a key column: a takeover (epoch + 1) then locks the
+	// row FOR UPDATE and waits for writers holding FOR KEY SHARE (the
+	// stores' fencing check), while a renewal (expires_at only) takes
+	// FOR NO KEY UPDATE and neither waits for writers nor blocks them, so
+	// a busy store cannot starve its own lease renewal.
+	`CREATE UNIQUE INDEX leases_store_epoch ON leases (store, epoch)`,
 }
+
+// LeaseTable is the lease table in schema as "schema.leases", for the
+// mailstore engine's fencing check (which quotes each part).
+func LeaseTable(schema string) string { return schema + ".leases" }

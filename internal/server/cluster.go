@@ -27,6 +27,7 @@ func (s *Server) joinCluster(ctx context.Context) error {
 		return err
 	}
 	s.cluster = reg
+	s.fence.Store(reg)
 	s.router.Serves = reg.Serves
 	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -81,13 +82,33 @@ func (s *Server) peerDialer() *net.Dialer {
 // already fenced; sessions of its users are ended so that clients
 // reconnect through a front end to the new serving node.
 func (s *Server) storeLost(store string) {
-	s.log.Warn("no longer serving store; ending its sessions", "store", store)
+	s.log.Warn("no longer serving store", "store", store)
 	s.endSessionsOf(store)
 }
 
-// endSessionsOf ends the IMAP and POP3 sessions of store's users.
-// TODO(#10): wired to the IMAP/POP3 servers' Disconnect when it lands.
-func (s *Server) endSessionsOf(store string) {}
+// endSessionsOf ends the IMAP and POP3 sessions of store's users (their
+// clients reconnect, through a front end, to the new serving node).
+func (s *Server) endSessionsOf(store string) {
+	match := func(user string) bool {
+		acct, err := s.dir.Account(context.Background(), user)
+		return err == nil && acct.Mailstore == store
+	}
+	n := 0
+	for _, d := range s.disconnectors {
+		n += d(match)
+	}
+	s.log.Info("ended sessions of a store no longer served here", "store", store, "sessions", n)
+}
+
+// fenceToken is the stores' fencing token: this node's lease on store.
+// Before the node joined the cluster it holds none, and writes are refused.
+func (s *Server) fenceToken(store string) (string, int64, bool) {
+	reg := s.fence.Load()
+	if reg == nil {
+		return "", 0, false
+	}
+	return reg.Token(store)
+}
 
 // proxyTrusted lists the sources whose connections to listener key start
 // with a PROXY header: [listen] proxy_from (a load balancer), and on IMAP

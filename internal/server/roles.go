@@ -53,8 +53,8 @@ func (s *Server) startSubmission() error {
 	srv := submission.New(submission.Options{
 		Hostname: s.cfg.Hostname,
 		Login: func(ctx context.Context, user, pass string, remote net.Addr) (directory.Account, error) {
-			acct, _, err := s.login(ctx, user, pass, remote)
-			return acct, err
+			// Submission needs no store: a submission-only node holds none.
+			return s.authenticate(ctx, user, pass, remote)
 		},
 		Resolver:          s.router,
 		Signer:            unsignedWithoutKeys{dkim.NewSigner(s.dir), s.log},
@@ -165,6 +165,7 @@ func (s *Server) startIMAP() error {
 		Logger:            s.log.With("role", "imap"),
 		Registerer:        s.reg,
 	})
+	s.disconnectors = append(s.disconnectors, srv.Disconnect)
 	return s.serveMulti("imap", srv.Serve, srv.Shutdown, nil, []listenSpec{
 		{"imap", s.cfg.Listen.IMAP, false},
 		{"imaps", s.cfg.Listen.IMAPS, true},
@@ -183,6 +184,7 @@ func (s *Server) startPOP3() error {
 		Logger:            s.log.With("role", "pop3"),
 		Registerer:        s.reg,
 	})
+	s.disconnectors = append(s.disconnectors, srv.Disconnect)
 	return s.serveMulti("pop3", srv.Serve, srv.Shutdown, nil, []listenSpec{
 		{"pop3", s.cfg.Listen.POP3, false},
 		{"pop3s", s.cfg.Listen.POP3S, true},

@@ -66,7 +66,11 @@ type Server struct {
 	// cluster is the node's membership and leases (cluster mode only);
 	// leaveCluster stops them and hands the leases over.
 	cluster      *cluster.Registry
+	fence        atomic.Pointer[cluster.Registry] // cluster, for the stores' fencing check
 	leaveCluster func(context.Context)
+	// disconnectors end the IMAP and POP3 sessions of some users (a store
+	// this node stopped serving).
+	disconnectors []func(match func(user string) bool) int
 	// ready is set once every listener is up and cleared when Shutdown
 	// begins: /readyz answers 503 outside that span.
 	ready  atomic.Bool
@@ -117,7 +121,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	// In a cluster only mailstore nodes hold mail; alone, a node opens
 	// every store it lists.
 	if !cfg.Clustered() || cfg.HasRole("mailstore") {
-		if s.stores, err = engine.Stores(ctx, cfg, engine.StoreOptions{Hub: mailstore.NewHub(), Logger: log, Pause: s.disk.Low}); err != nil {
+		opts := engine.StoreOptions{Hub: mailstore.NewHub(), Logger: log, Pause: s.disk.Low}
+		if cfg.Clustered() {
+			opts.Fence, opts.FenceTable = s.fenceToken, cluster.LeaseTable(cfg.Cluster.Schema)
+		}
+		if s.stores, err = engine.Stores(ctx, cfg, opts); err != nil {
 			return nil, err
 		}
 	}
