@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"path/filepath"
@@ -263,12 +264,27 @@ func waitLockWait(t *testing.T, admin *pgx.Conn, stmt string) {
 //     check and changes nothing;
 //   - a write that checks during an uncommitted takeover waits for it and
 //     is refused.
+//
+// It holds with the brief's lease table and with the cluster package's,
+// whose unique (store, epoch) index makes a takeover lock the row FOR
+// UPDATE and a renewal only FOR NO KEY UPDATE.
 func TestFenceTakeoverWaits(t *testing.T) {
+	for _, index := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unique_epoch=%v", index), func(t *testing.T) { testTakeoverWaits(t, index) })
+	}
+}
+
+func testTakeoverWaits(t *testing.T, uniqueEpoch bool) {
 	// Without a text index, a write's final batch queues its new blob for
 	// indexing: a blocker holding that fts_pending key uncommitted stops
 	// the write right after its lease check.
 	s, admin, dsn := fencedStore(t, func(o *Options) { o.TextExtractor, o.TextFold, o.SentDate = nil, nil, nil })
 	ctx := t.Context()
+	if uniqueEpoch {
+		if _, err := admin.Exec(ctx, `CREATE UNIQUE INDEX ON cluster.leases (store, epoch)`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.EnsureAccount(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
