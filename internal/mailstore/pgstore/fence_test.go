@@ -404,3 +404,17 @@ func testTakeoverWaits(t *testing.T, uniqueEpoch bool) {
 		t.Fatalf("%d messages after a refused write, want 1", n)
 	}
 }
+
+// TestFenceEndsStaleTransactions: a fenced store's sessions end a
+// transaction left idle (a frozen holder), so its row locks do not hold up
+// the next holder.
+func TestFenceEndsStaleTransactions(t *testing.T) {
+	s, _, _ := fencedStore(t)
+	var v string
+	if err := s.pool.QueryRow(context.Background(), `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "5s" {
+		t.Fatalf("idle_in_transaction_session_timeout = %q on a fenced store's connection, want 5s", v)
+	}
+}

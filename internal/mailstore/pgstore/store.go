@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ import (
 )
 
 var _ mailstore.Store = (*Store)(nil)
+
+// staleTxTimeout ends the session of a fenced store's transaction left
+// idle this long.
+const staleTxTimeout = 5 * time.Second
 
 // Options configures Open.
 type Options struct {
@@ -150,6 +155,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// Every statement names tables unqualified; the schema comes from
 	// the connection. pg_catalog is always searched first.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	if opts.Fence != nil {
+		// A holder frozen inside a write transaction (SIGSTOP, a VM
+		// pause) keeps its row locks until its session ends, holding up
+		// the next holder's writes to those mailboxes; the server ends
+		// such a session. No write idles between its statements for
+		// anywhere near this long.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(staleTxTimeout / time.Millisecond))
+	}
 	s.ownPIDs.track(cfg)
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pgstore %s: connect: %w", opts.Name, err)
