@@ -411,7 +411,7 @@ func testTakeoverWaits(t *testing.T, uniqueEpoch bool) {
 func TestFenceEndsStaleTransactions(t *testing.T) {
 	s, _, _ := fencedStore(t)
 	var v string
-	if err := s.pool.QueryRow(context.Background(), `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
+	if err := s.pool.QueryRow(t.Context(), `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	if v != "5s" {
