@@ -89,4 +89,3 @@ func TestRelayIsIdempotentWithLocalDelivery(t *testing.T) {
 		t.Fatalf("INBOX has %d messages after a second queued message, want 2", st.Messages)
 	}
 }
-
