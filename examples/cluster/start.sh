@@ -15,7 +15,7 @@
 # POP3 21110 on HAProxy's 127.0.0.10). Stop everything with stop.sh DIR;
 # start.sh DIR again restarts it with the same data and passwords.
 #
-# Environment: LEASE_TTL (default 15s) is a store lease's lifetime, i.e. the
+# Environment: LEASE_TTL (default 10s) is a store lease's lifetime, i.e. the
 # failover time after a mailstore node dies; CLAIM_TTL (default 1m) how long
 # a queue runner's claim on due mail outlives its node; QUEUE_RETRY (e.g.
 # "2s 5s 10s"; default the engine's 5m, 10m, ...) the waits between attempts.
@@ -24,7 +24,7 @@
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 DIR [PORT_OFFSET]" >&2; exit 2; }
 dir=$1 offset=${2:-20000}
-lease_ttl=${LEASE_TTL:-15s} claim_ttl=${CLAIM_TTL:-1m} retry=${QUEUE_RETRY:-}
+lease_ttl=${LEASE_TTL:-10s} claim_ttl=${CLAIM_TTL:-1m} retry=${QUEUE_RETRY:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"

@@ -128,7 +128,7 @@ func (c *rawIMAP) cmd(command string) (string, error) {
 func (c *rawIMAP) close() { c.conn.Close() }
 
 // login logs in with LOGIN and fails the test unless it is OK.
-func (c *rawIMAP) login(t *testing.T, u account) string {
+func (c *rawIMAP) login(t testing.TB, u account) string {
 	t.Helper()
 	out, err := c.cmd(fmt.Sprintf("LOGIN %s %s", u.addr, u.pass))
 	if err != nil || !strings.Contains(out, "T OK") {
@@ -210,7 +210,7 @@ func at(addr string) where { return func() string { return addr } }
 // waitTokens waits until u's INBOX, read at addr, holds every token; it
 // returns the mailbox then. Login failures count as not yet (a store
 // changing nodes).
-func waitTokens(t *testing.T, addr where, u account, d time.Duration, tokens ...string) mailbox {
+func waitTokens(t testing.TB, addr where, u account, d time.Duration, tokens ...string) mailbox {
 	t.Helper()
 	var mb mailbox
 	var err error
@@ -237,7 +237,7 @@ func head(s []string) []string { return s[:min(len(s), 5)] }
 
 // storedMessages counts the messages of account in the store's tables
 // (the postgres engine's schema store_NAME).
-func (c *cluster) storedMessages(t *testing.T, store, account string) int {
+func (c *cluster) storedMessages(t testing.TB, store, account string) int {
 	t.Helper()
 	var n int
 	c.query(t, func(ctx context.Context, conn *pgx.Conn) error {
@@ -248,7 +248,7 @@ func (c *cluster) storedMessages(t *testing.T, store, account string) int {
 }
 
 // query runs f on a connection to the cluster's PostgreSQL.
-func (c *cluster) query(t *testing.T, f func(context.Context, *pgx.Conn) error) {
+func (c *cluster) query(t testing.TB, f func(context.Context, *pgx.Conn) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -17,8 +17,11 @@ func TestCluster(t *testing.T) {
 	t.Run("Started", func(t *testing.T) { testStarted(t, c) })
 	t.Run("PerIPBehindHAProxy", func(t *testing.T) { testPerIPBehindHAProxy(t, c) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, c) })
+	t.Run("ProxiedLooksDirect", func(t *testing.T) { testProxiedLooksDirect(t, c) })
+	t.Run("IDLEAcrossNodes", func(t *testing.T) { testIDLE(t, c) })
 	t.Run("KillMXWithQueuedMail", func(t *testing.T) { testKillMXWithQueuedMail(t, c) })
 	t.Run("KillServingNode", func(t *testing.T) { testKillServingNode(t, c) })
+	t.Run("PausedNodeFenced", func(t *testing.T) { testPausedNodeFenced(t, c) })
 	t.Run("PostgresDown", func(t *testing.T) { testPostgresDown(t, c) })
 }
 

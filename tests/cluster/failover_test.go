@@ -93,11 +93,12 @@ func (l *load) firstReadAfter(t time.Time) time.Time {
 // testKillServingNode: kill -9 the node serving a store under SMTP and IMAP
 // load; after the lease expires another mailstore node serves the store,
 // every message that got a 250 is there exactly once, and what clients
-// knew (UIDVALIDITY, UIDs, MODSEQs) is unchanged. IMAP clients log in at
-// the node serving the store, looked up again for every login.
+// knew (UIDVALIDITY, UIDs, MODSEQs) is unchanged. IMAP clients log in
+// through a front end, which finds the new serving node.
 func testKillServingNode(t *testing.T, c *cluster) {
 	u := c.users[0]
-	read := c.servingIMAP(t, u.store)
+	fe := c.frontEnds()[0]
+	read := at(fe.addrs["imap"])
 	victim, before := c.serving(t, u.store, 2*leaseTTL)
 	// A flag change gives the existing messages distinct MODSEQs to keep.
 	s, _, err := dialIMAP(read())
@@ -126,7 +127,7 @@ func testKillServingNode(t *testing.T, c *cluster) {
 		return after.valid && after.holder != "" && after.holder != victim.name
 	})
 	takeover := time.Since(killed)
-	eventually(t, 4*leaseTTL, "no IMAP login succeeded after the takeover", func() bool {
+	eventually(t, 4*leaseTTL, "no IMAP login through "+fe.name+" succeeded after the takeover", func() bool {
 		return !l.firstReadAfter(killed.Add(takeover)).IsZero()
 	})
 	time.Sleep(2 * time.Second)
@@ -185,7 +186,7 @@ func testKillMXWithQueuedMail(t *testing.T, c *cluster) {
 	back.signal(t, syscall.SIGCONT)
 	stopped = false
 	killed := time.Now()
-	now := waitTokens(t, c.servingIMAP(t, u.store), u, claimTTL+30*time.Second, toks...)
+	now := waitTokens(t, at(c.frontEnds()[0].addrs["imap"]), u, claimTTL+30*time.Second, toks...)
 	t.Logf("mail accepted by %s delivered %s after it was killed", victim.name, time.Since(killed).Round(time.Millisecond))
 	for _, tok := range toks {
 		if n := len(now.msgs[tok]); n != 1 {

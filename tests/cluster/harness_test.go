@@ -58,7 +58,7 @@ type cluster struct {
 
 // startCluster runs start.sh into a fresh directory and stops the cluster
 // when the test ends; on failure the test's output gets every node's log tail.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
 	t.Helper()
 	testsvc.Postgres(t) // skips (fails under CI) without PostgreSQL
 	testsvc.S3(t)       // and without versitygw
@@ -98,7 +98,7 @@ func startCluster(t *testing.T) *cluster {
 
 func script(name string) string { return filepath.Join("..", "..", "examples", "cluster", name) }
 
-func (c *cluster) readNodes(t *testing.T) {
+func (c *cluster) readNodes(t testing.TB) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(c.dir, "nodes.txt"))
 	if err != nil {
@@ -137,7 +137,7 @@ func (c *cluster) readNodes(t *testing.T) {
 	}
 }
 
-func (c *cluster) readCredentials(t *testing.T) {
+func (c *cluster) readCredentials(t testing.TB) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(c.dir, "credentials.txt"))
 	if err != nil {
@@ -153,7 +153,7 @@ func (c *cluster) readCredentials(t *testing.T) {
 }
 
 // node returns the named process; the test fails if there is none.
-func (c *cluster) node(t *testing.T, name string) *proc {
+func (c *cluster) node(t testing.TB, name string) *proc {
 	t.Helper()
 	p := c.procs[name]
 	if p == nil {
@@ -186,7 +186,7 @@ func (c *cluster) frontEnds() []*proc {
 }
 
 // haproxy is the load balancer's process, nil without HAProxy installed.
-func (c *cluster) haproxy(t *testing.T) *proc {
+func (c *cluster) haproxy(t testing.TB) *proc {
 	t.Helper()
 	if p := c.procs["haproxy"]; p != nil {
 		return p
@@ -198,7 +198,7 @@ func (c *cluster) haproxy(t *testing.T) *proc {
 	return nil
 }
 
-func (c *cluster) user(t *testing.T, store string) account {
+func (c *cluster) user(t testing.TB, store string) account {
 	t.Helper()
 	for _, u := range c.users {
 		if u.store == store {
@@ -210,7 +210,7 @@ func (c *cluster) user(t *testing.T, store string) account {
 }
 
 // admin runs a rookery command with the admin config.
-func (c *cluster) admin(t *testing.T, args ...string) string {
+func (c *cluster) admin(t testing.TB, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -234,7 +234,7 @@ func ready(p *proc) bool {
 }
 
 // signal sends sig to the process.
-func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+func (p *proc) signal(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	if err := syscall.Kill(p.pid, sig); err != nil {
 		t.Fatalf("kill -%d %s (pid %d): %v", sig, p.name, p.pid, err)
@@ -253,7 +253,7 @@ func (p *proc) alive() bool {
 }
 
 // eventually polls cond every 100ms until it holds or d passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(d); !cond(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -263,7 +263,7 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 // logTails prints the end of every node's log and HAProxy's.
-func (c *cluster) logTails(t *testing.T) {
+func (c *cluster) logTails(t testing.TB) {
 	logs, _ := filepath.Glob(filepath.Join(c.dir, "*", "log"))
 	logs = append(logs, filepath.Join(c.dir, "haproxy.log"))
 	for _, l := range logs {
@@ -279,7 +279,7 @@ func (c *cluster) logTails(t *testing.T) {
 
 // freeOffset picks a port offset under which the example's listeners, on
 // every address of the layout, find their ports free.
-func freeOffset(t *testing.T) int {
+func freeOffset(t testing.TB) int {
 	hosts := []string{"127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.21", "127.0.0.22", "127.0.0.31", "127.0.0.32", "127.0.0.33"}
 	for range 50 {
 		offset := 10000 + rand.IntN(14000) // every port below the ephemeral range (32768-)

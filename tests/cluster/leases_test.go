@@ -19,7 +19,7 @@ type lease struct {
 }
 
 // lease reads the store's lease from the cluster schema.
-func (c *cluster) lease(t *testing.T, store string) lease {
+func (c *cluster) lease(t testing.TB, store string) lease {
 	t.Helper()
 	var l lease
 	c.query(t, func(ctx context.Context, conn *pgx.Conn) error {
@@ -33,7 +33,7 @@ func (c *cluster) lease(t *testing.T, store string) lease {
 }
 
 // serving waits until a node holds a valid lease on store and returns it.
-func (c *cluster) serving(t *testing.T, store string, d time.Duration) (*proc, lease) {
+func (c *cluster) serving(t testing.TB, store string, d time.Duration) (*proc, lease) {
 	t.Helper()
 	var l lease
 	eventually(t, d, "no node holds a lease on "+store, func() bool {
@@ -46,7 +46,7 @@ func (c *cluster) serving(t *testing.T, store string, d time.Duration) (*proc, l
 // servingIMAP is the IMAP listener of the node serving store when called
 // (a closed port while no node does): reading there checks the store
 // itself, without a front end.
-func (c *cluster) servingIMAP(t *testing.T, store string) where {
+func (c *cluster) servingIMAP(t testing.TB, store string) where {
 	return func() string {
 		if p := c.procs[c.lease(t, store).holder]; p != nil {
 			return p.addrs["imap"]
@@ -59,7 +59,7 @@ func (c *cluster) servingIMAP(t *testing.T, store string) where {
 // node up takes every store and hands each over to a better-ranked node
 // once that is up two lease TTLs, so settle waits for every mailstore node
 // to be up that long and then for no lease to change hands for 3 s.
-func (c *cluster) settle(t *testing.T) {
+func (c *cluster) settle(t testing.TB) {
 	t.Helper()
 	eventually(t, 60*time.Second, "the mailstore nodes are not registered", func() bool {
 		var up bool

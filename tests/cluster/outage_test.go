@@ -15,7 +15,8 @@ import (
 const pgOutage = 30 * time.Second
 
 // testPostgresDown: with PostgreSQL stopped for 30 s, an MX node answers 4xx,
-// IMAP logins fail cleanly (a NO or BYE, no hang, no crash) and nothing
+// IMAP logins at front and back ends fail cleanly (a NO or BYE, no hang,
+// no crash) and nothing
 // bounces — mail accepted just before, whose delivery meets the outage,
 // is deferred; afterwards every flow works and that mail arrives once.
 func testPostgresDown(t *testing.T, c *cluster) {
@@ -53,17 +54,19 @@ func testPostgresDown(t *testing.T, c *cluster) {
 		if code := smtpCode(err); code < 400 || code >= 500 {
 			t.Errorf("SMTP with PostgreSQL down: %v, want a 4xx reply", err)
 		}
-		start := time.Now()
-		s, _, err := dialIMAP(back.addrs["imap"])
-		if err == nil {
-			out, err := s.cmd(fmt.Sprintf("LOGIN %s %s", rcpt.addr, rcpt.pass))
-			s.close()
-			if err == nil && !strings.Contains(out, "T NO") && !strings.Contains(out, "* BYE") {
-				t.Errorf("IMAP LOGIN with PostgreSQL down: %q, want NO (or BYE)", out)
+		for _, p := range append(c.frontEnds(), back) {
+			start := time.Now()
+			s, _, err := dialIMAP(p.addrs["imap"])
+			if err == nil {
+				out, err := s.cmd(fmt.Sprintf("LOGIN %s %s", rcpt.addr, rcpt.pass))
+				s.close()
+				if err == nil && !strings.Contains(out, "T NO") && !strings.Contains(out, "* BYE") {
+					t.Errorf("IMAP LOGIN at %s with PostgreSQL down: %q, want NO (or BYE)", p.name, out)
+				}
 			}
-		}
-		if d := time.Since(start); d > 15*time.Second {
-			t.Errorf("an IMAP login attempt with PostgreSQL down took %s", d)
+			if d := time.Since(start); d > 15*time.Second {
+				t.Errorf("an IMAP login attempt at %s with PostgreSQL down took %s", p.name, d)
+			}
 		}
 		time.Sleep(2 * time.Second)
 	}
@@ -78,7 +81,7 @@ func testPostgresDown(t *testing.T, c *cluster) {
 	if err := send(mx.addrs["mx"], "sender@elsewhere.test", rcpt.addr, "outage-after"); err != nil {
 		t.Fatalf("SMTP after the outage: %v", err)
 	}
-	now := waitTokens(t, c.servingIMAP(t, rcpt.store), rcpt, 60*time.Second, append(queued, "outage-after")...)
+	now := waitTokens(t, at(c.frontEnds()[0].addrs["imap"]), rcpt, 60*time.Second, append(queued, "outage-after")...)
 	for _, tok := range append(queued, "outage-after") {
 		if n := len(now.msgs[tok]); n != 1 {
 			t.Errorf("%s is in the INBOX %d times", tok, n)
