@@ -17,11 +17,10 @@ var migrations = []string{
 		epoch      bigint NOT NULL DEFAULT 0,
 		expires_at timestamptz NOT NULL DEFAULT 'epoch'
 	);`,
-	// epoch becomes a key column: a takeover (epoch + 1) then locks the
-	// row FOR UPDATE and waits for writers holding FOR KEY SHARE (the
-	// stores' fencing check), while a renewal (expires_at only) takes
-	// FOR NO KEY UPDATE and neither waits for writers nor blocks them, so
-	// a busy store cannot starve its own lease renewal.
+	// One row per (store, epoch) at most, and epoch a key column: a
+	// takeover (epoch + 1) locks the row FOR UPDATE, a renewal
+	// (expires_at only) FOR NO KEY UPDATE. The stores' fencing check
+	// takes FOR SHARE at the end of each write, which both wait for.
 	`CREATE UNIQUE INDEX leases_store_epoch ON leases (store, epoch)`,
 }
 

@@ -165,7 +165,7 @@ func (d *LocalDeliverer) relay(ctx context.Context, k relayKey, tgs []relayTarge
 			record(t.p, queue.Result{MessageID: t.p.msgID, Recipient: t.p.rcpt, Status: queue.Failed, Error: o.err.Error()})
 		default:
 			res := retry(t.p.msgID, t.p.rcpt, o.err)
-			res.NextAttempt = time.Now().Add(relayRetry)
+			res.NextAttempt = time.Now().Add(relayRetry) // whatever the serving node said
 			record(t.p, res)
 		}
 	}
@@ -232,10 +232,17 @@ func failure(msgID, rcpt string, err error) queue.Result {
 }
 
 // retry is a temporary failure. One for a full disk is marked so the
-// queue retries it as soon as space returns rather than after its backoff.
+// queue retries it as soon as space returns rather than after its backoff;
+// one for a store whose lease this node lost is retried soon.
 func retry(msgID, rcpt string, err error) queue.Result {
-	return queue.Result{MessageID: msgID, Recipient: rcpt, Status: queue.Pending, Error: err.Error(),
+	r := queue.Result{MessageID: msgID, Recipient: rcpt, Status: queue.Pending, Error: err.Error(),
 		NoSpace: errors.Is(err, mailstore.ErrNoSpace)}
+	if errors.Is(err, mailstore.ErrNotServed) {
+		// The store is changing hands: the next holder serves it within
+		// a lease TTL, and this node then relays to it.
+		r.NextAttempt = time.Now().Add(relayRetry)
+	}
+	return r
 }
 
 // withTraceHeaders prefixes the final-delivery headers: Return-Path

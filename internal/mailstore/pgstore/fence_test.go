@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"path/filepath"
@@ -26,7 +27,7 @@ CREATE TABLE cluster.leases (store text PRIMARY KEY, holder text,
 // row says node1 holds it at epoch 1 for an hour; the Token says the same.
 // It returns the store, an admin connection to its database, and the
 // database's DSN.
-func fencedStore(t *testing.T) (*Store, *pgx.Conn, string) {
+func fencedStore(t *testing.T, more ...func(*Options)) (*Store, *pgx.Conn, string) {
 	env := newEnv(t)
 	admin := adminConn(t, env.dsn)
 	if _, err := admin.Exec(t.Context(), leaseDDL); err != nil {
@@ -37,6 +38,9 @@ func fencedStore(t *testing.T) (*Store, *pgx.Conn, string) {
 	}
 	s := env.openWith(t, newSchema(), func(o *Options) {
 		o.Fence = &Fence{Table: "cluster.leases", Token: func() (string, int64, bool) { return "node1", 1, true }}
+		for _, set := range more {
+			set(o)
+		}
 	})
 	return s, admin, env.dsn
 }
@@ -82,7 +86,7 @@ func msg(body string) mailstore.NewMessage {
 	return mailstore.NewMessage{Body: strings.NewReader(body)}
 }
 
-// TestFenceTakeover: with the lease, every kind of write works; once
+// TestFenceTakeover: with the lease, writes work; once
 // another node took the lease over (epoch + 1), every kind of write fails
 // with ErrNotServed and leaves every table as it was and every blob in
 // place. (Deliver and Append store the body before their transaction: a
@@ -108,7 +112,8 @@ func TestFenceTakeover(t *testing.T) {
 	if _, err := s.Expunge(ctx, "alice", inbox.ID, []uint32{2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateMailbox(ctx, "alice", "Old", ""); err != nil {
+	old, err := s.CreateMailbox(ctx, "alice", "Old", "")
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -138,6 +143,22 @@ func TestFenceTakeover(t *testing.T) {
 	wantNotServed(t, "delete mailbox", s.DeleteMailbox(ctx, "alice", "Old"))
 	wantNotServed(t, "ensure account", s.EnsureAccount(ctx, "bob"))
 	wantNotServed(t, "set quota", s.SetQuota(ctx, "alice", 1<<20, 10))
+	_, _, err = s.Copy(ctx, "alice", inbox.ID, []uint32{1}, old.ID)
+	wantNotServed(t, "copy", err)
+	_, _, err = s.Move(ctx, "alice", inbox.ID, []uint32{1}, old.ID)
+	wantNotServed(t, "move", err)
+	_, _, err = s.SetFlagsIf(ctx, "alice", inbox.ID, mailstore.ConditionalFlags{UIDs: []uint32{1},
+		Op: mailstore.FlagsAdd, Flags: []string{`\Flagged`}, UnchangedSince: 1 << 40})
+	wantNotServed(t, "conditional store flags", err)
+	wantNotServed(t, "rename mailbox", s.RenameMailbox(ctx, "alice", "Old", "Older"))
+	wantNotServed(t, "subscribe", s.SetSubscribed(ctx, "alice", "Old", true))
+	wantNotServed(t, "set acl", s.SetACL(ctx, "alice", "Old", "bob", "lr"))
+	_, err = s.URLAuthKey(ctx, "alice", inbox.ID)
+	wantNotServed(t, "urlauth key", err)
+	wantNotServed(t, "reset urlauth keys", s.ResetURLAuthKeys(ctx, "alice", inbox.ID))
+	_, err = s.ClaimRecent(ctx, "alice", inbox.ID, 3)
+	wantNotServed(t, "claim recent", err)
+	wantNotServed(t, "delete account", s.DeleteAccount(ctx, "alice"))
 	_, err = s.CollectGarbage(ctx, time.Now().Add(time.Hour))
 	wantNotServed(t, "collect garbage", err)
 	_, err = s.Sweep(ctx, time.Nanosecond)
@@ -233,15 +254,37 @@ func waitLockWait(t *testing.T, admin *pgx.Conn, stmt string) {
 	}
 }
 
-// TestFenceTakeoverWaits proves the ordering FOR SHARE gives, with two
-// connections besides the store's (and one watching pg_stat_activity,
-// outside any transaction: its view is per transaction): a write transaction that checked the
-// lease and is still running holds off the takeover's UPDATE until it
-// commits; and a write that starts while a takeover is under way waits for
-// it and then fails.
+// TestFenceTakeoverWaits proves the ordering the lease check gives, with
+// connections besides the store's (one watching pg_stat_activity stays
+// outside any transaction: its view is per transaction). No write of the
+// old holder commits after a takeover commits:
+//   - a write that passed its lease check holds the takeover's UPDATE off
+//     until it commits;
+//   - a write still under way when the takeover commits is refused at its
+//     check and changes nothing;
+//   - a write that checks during an uncommitted takeover waits for it and
+//     is refused.
+//
+// It holds with the brief's lease table and with the cluster package's,
+// whose unique (store, epoch) index makes a takeover lock the row FOR
+// UPDATE and a renewal only FOR NO KEY UPDATE.
 func TestFenceTakeoverWaits(t *testing.T) {
-	s, admin, dsn := fencedStore(t)
+	for _, index := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unique_epoch=%v", index), func(t *testing.T) { testTakeoverWaits(t, index) })
+	}
+}
+
+func testTakeoverWaits(t *testing.T, uniqueEpoch bool) {
+	// Without a text index, a write's final batch queues its new blob for
+	// indexing: a blocker holding that fts_pending key uncommitted stops
+	// the write right after its lease check.
+	s, admin, dsn := fencedStore(t, func(o *Options) { o.TextExtractor, o.TextFold, o.SentDate = nil, nil, nil })
 	ctx := t.Context()
+	if uniqueEpoch {
+		if _, err := admin.Exec(ctx, `CREATE UNIQUE INDEX ON cluster.leases (store, epoch)`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := s.EnsureAccount(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -250,68 +293,128 @@ func TestFenceTakeoverWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	takeover := adminConn(t, dsn)
+	blocker := adminConn(t, dsn)
+	table := func(name string) string { return pgx.Identifier{s.schema, name}.Sanitize() }
+	setLease := func(holder string, epoch int) {
+		t.Helper()
+		if _, err := takeover.Exec(ctx, `UPDATE cluster.leases SET holder = $1, epoch = $2 WHERE store = 'test'`, holder, epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	messages := func() uint32 {
+		t.Helper()
+		st, err := s.Status(ctx, "alice", inbox.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Messages
+	}
+	appended := make(chan error, 1)
+	appendAsync := func(body string) {
+		go func() {
+			_, err := s.Append(ctx, "alice", inbox.ID, msg(body))
+			appended <- err
+		}()
+	}
+	quiet := func(chs ...chan error) {
+		t.Helper()
+		for _, ch := range chs {
+			select {
+			case err := <-ch:
+				t.Fatalf("finished while it should wait: %v", err)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
 
-	// A blocker holds alice's INBOX row, so the store's Append, once past
-	// its lease check, waits inside its transaction.
-	blocker, err := adminConn(t, dsn).Begin(ctx)
+	// 1. The write passed its check, then waits on the blocker.
+	body := "Subject: checked\r\n\r\nx\r\n"
+	id, _, err := s.blobs.Put(ctx, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := blocker.Exec(ctx, `SELECT 1 FROM `+pgx.Identifier{s.schema, "mailboxes"}.Sanitize()+` WHERE id = $1 FOR UPDATE`, inbox.ID); err != nil {
+	btx, err := blocker.Begin(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	appended := make(chan error, 1)
-	go func() {
-		_, err := s.Append(ctx, "alice", inbox.ID, msg("Subject: in flight\r\n\r\nx\r\n"))
-		appended <- err
-	}()
-	waitLockWait(t, admin, "FOR UPDATE OF m")
-
+	if _, err := btx.Exec(ctx, `INSERT INTO `+table("fts_pending")+` VALUES ($1)`, id); err != nil {
+		t.Fatal(err)
+	}
+	appendAsync(body)
+	waitLockWait(t, admin, "INSERT INTO fts_pending")
 	tookOver := make(chan error, 1)
 	go func() {
 		_, err := takeover.Exec(ctx, `UPDATE cluster.leases SET holder = 'node2', epoch = epoch + 1 WHERE store = 'test'`)
 		tookOver <- err
 	}()
 	waitLockWait(t, admin, "UPDATE cluster.leases")
-	select {
-	case err := <-tookOver:
-		t.Fatalf("takeover finished while a write of the old holder was in flight: %v", err)
-	case err := <-appended:
-		t.Fatalf("append finished while blocked: %v", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	if err := blocker.Commit(ctx); err != nil {
+	quiet(tookOver, appended)
+	if err := btx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-appended; err != nil {
-		t.Fatalf("in-flight append: %v", err)
+		t.Fatalf("write that passed its check: %v", err)
 	}
 	if err := <-tookOver; err != nil {
 		t.Fatalf("takeover: %v", err)
 	}
-	if st, err := s.Status(ctx, "alice", inbox.ID); err != nil || st.Messages != 1 {
-		t.Errorf("INBOX: %+v %v, want the in-flight message", st, err)
+	if n := messages(); n != 1 {
+		t.Fatalf("%d messages, want the checked write's", n)
 	}
 
-	// The other way round: node1, given its lease back, starts a write
-	// while node3's takeover is under way.
-	if _, err := takeover.Exec(ctx, `UPDATE cluster.leases SET holder = 'node1', epoch = 1 WHERE store = 'test'`); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := takeover.Begin(ctx)
+	// 2. The write waits for alice's INBOX lock, before its check, while
+	// the takeover commits.
+	setLease("node1", 1)
+	btx, err = blocker.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE cluster.leases SET holder = 'node3', epoch = 2 WHERE store = 'test'`); err != nil {
+	if _, err := btx.Exec(ctx, `SELECT 1 FROM `+table("mailboxes")+` WHERE id = $1 FOR UPDATE`, inbox.ID); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_, err := s.Append(ctx, "alice", inbox.ID, msg("Subject: late\r\n\r\nx\r\n"))
-		appended <- err
-	}()
+	appendAsync("Subject: unchecked\r\n\r\nx\r\n")
+	waitLockWait(t, admin, "FOR UPDATE OF m")
+	setLease("node2", 2) // does not wait
+	quiet(appended)
+	if err := btx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantNotServed(t, "write under way at the takeover", <-appended)
+	if n := messages(); n != 1 {
+		t.Fatalf("%d messages after a refused write, want 1", n)
+	}
+
+	// 3. The write checks while a takeover is uncommitted.
+	setLease("node1", 1)
+	ttx, err := takeover.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ttx.Exec(ctx, `UPDATE cluster.leases SET holder = 'node3', epoch = 2 WHERE store = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	appendAsync("Subject: late\r\n\r\nx\r\n")
 	waitLockWait(t, admin, "FOR SHARE")
-	if err := tx.Commit(ctx); err != nil {
+	quiet(appended)
+	if err := ttx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wantNotServed(t, "write during takeover", <-appended)
+	wantNotServed(t, "write checking during a takeover", <-appended)
+	if n := messages(); n != 1 {
+		t.Fatalf("%d messages after a refused write, want 1", n)
+	}
+}
+
+// TestFenceEndsStaleTransactions: a fenced store's sessions end a
+// transaction left idle (a frozen holder), so its row locks do not hold up
+// the next holder.
+func TestFenceEndsStaleTransactions(t *testing.T) {
+	s, _, _ := fencedStore(t)
+	var v string
+	if err := s.pool.QueryRow(t.Context(), `SHOW idle_in_transaction_session_timeout`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "5s" {
+		t.Fatalf("idle_in_transaction_session_timeout = %q on a fenced store's connection, want 5s", v)
+	}
 }

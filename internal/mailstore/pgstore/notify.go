@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Changes reach other nodes' hubs through PostgreSQL LISTEN/NOTIFY (issue
@@ -17,11 +20,11 @@ import (
 // mailboxes it changed on the store's channel, which PostgreSQL delivers
 // only if and when it commits, so a listener is never woken for a change
 // it cannot see yet. Each Store opened with a Hub keeps one connection
-// LISTENing and relays what arrives to its hub. The process's own changes
-// therefore reach its hub twice (directly after commit, then through the
-// channel): a second wake of a watcher that finds nothing new is harmless.
-// A store without a Hub (admin commands) still NOTIFYs, so its changes
-// wake sessions on the serving node.
+// LISTENing and relays what arrives to its hub, except what its own pool's
+// connections sent: write already told the hub, and a second wake would
+// make every watching session re-read the mailbox for nothing. A store
+// without a Hub (admin commands) still NOTIFYs, so its changes wake
+// sessions on the serving node.
 
 // notifyChannel is the store's channel name. Channel names are
 // identifiers: pg_notify refuses and LISTEN truncates names over 63
@@ -70,6 +73,7 @@ func (w *writeTx) queueNotify(batch *pgx.Batch, channel string) {
 type listener struct {
 	stop context.CancelFunc
 	done chan struct{}
+	idle time.Duration // quiet time after which the connection is pinged
 }
 
 // Reconnection backoff of the listener: doubling from the first to the
@@ -79,10 +83,19 @@ const (
 	listenBackoffMax = 5 * time.Second
 )
 
+// A listener that heard nothing for listenIdle pings its connection, so a
+// connection that died without a word (a peer or a NAT that lost it) is
+// replaced within listenIdle + listenPingTimeout, not when TCP keepalive
+// gives up. A shorter idle time (tests) shortens the ping timeout to it.
+const (
+	listenIdle        = 30 * time.Second
+	listenPingTimeout = 10 * time.Second
+)
+
 // startListener connects and LISTENs before returning, so a change
 // committed after Open returns is never missed, then relays in the
 // background.
-func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig) error {
+func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig, idle time.Duration) error {
 	// Named, so pg_stat_activity tells the listener from the pool.
 	cfg = cfg.Copy()
 	cfg.RuntimeParams["application_name"] = listenerAppName(s.schema)
@@ -91,7 +104,7 @@ func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return err
 	}
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.listener = &listener{stop: stop, done: make(chan struct{})}
+	s.listener = &listener{stop: stop, done: make(chan struct{}), idle: idle}
 	go s.relay(lctx, cfg, conn)
 	return nil
 }
@@ -120,9 +133,7 @@ func (s *Store) listenConn(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn,
 
 // relay hands each notification to the hub. When the connection fails it
 // reconnects with bounded backoff and then wakes every watcher: changes
-// committed meanwhile were not relayed. (A connection that hangs without
-// failing is noticed only by TCP keepalive; the sessions' periodic
-// re-check is the safety net for that.)
+// committed meanwhile were not relayed.
 func (s *Store) relay(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn) {
 	defer close(s.listener.done)
 	for {
@@ -147,11 +158,26 @@ func (s *Store) relay(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn) 
 }
 
 // relayConn relays notifications from conn until it fails or ctx ends.
+// pgx leaves a connection usable after a wait that timed out.
 func (s *Store) relayConn(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, s.listener.idle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && pgconn.Timeout(err) {
+			pctx, cancel := context.WithTimeout(ctx, min(listenPingTimeout, s.listener.idle))
+			err = conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ping after %v without notifications: %w", s.listener.idle, err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if s.ownPIDs.has(n.PID) {
+			continue
 		}
 		k, ok := parsePayload(n.Payload)
 		if !ok {
@@ -172,4 +198,37 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// pidSet is the server process ids of the pool's open connections: a
+// notification carries its sender's. A pid is removed when its connection
+// closes, before the server can give it to another; a notification still
+// in flight from an earlier holder of a pid would be dropped, and the
+// sessions' periodic re-check covers that.
+type pidSet struct {
+	mu   sync.Mutex
+	pids map[uint32]struct{}
+}
+
+// track makes the pool record its connections' pids in p.
+func (p *pidSet) track(cfg *pgxpool.Config) {
+	p.pids = map[uint32]struct{}{}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		p.mu.Lock()
+		p.pids[c.PgConn().PID()] = struct{}{}
+		p.mu.Unlock()
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) {
+		p.mu.Lock()
+		delete(p.pids, c.PgConn().PID())
+		p.mu.Unlock()
+	}
+}
+
+func (p *pidSet) has(pid uint32) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.pids[pid]
+	return ok
 }

@@ -34,7 +34,9 @@ func deliverTo(t *testing.T, s *Store, user, subject string) {
 
 // TestNotifyAcrossHandles: a delivery through one handle wakes a watcher
 // on another handle (another pool and hub, as another node), for the
-// mailbox and for AnyMailbox; a watcher of another user stays asleep.
+// mailbox and for AnyMailbox; a watcher of another user stays asleep, and
+// the delivering handle's own watcher wakes once, not again through its
+// listener.
 func TestNotifyAcrossHandles(t *testing.T) {
 	env := newEnv(t)
 	schema := newSchema()
@@ -55,15 +57,20 @@ func TestNotifyAcrossHandles(t *testing.T) {
 	defer stopAny()
 	other, stopOther := b.Watch("bob", mailstore.AnyMailbox)
 	defer stopOther()
-	drain(box, any, other) // EnsureAccount's own notifications
+	own, stopOwn := a.Watch("alice", inbox.ID)
+	defer stopOwn()
+	drain(box, any, other, own) // EnsureAccount's own notifications
 
 	deliverTo(t, a, "alice", "hello")
+	wantWake(t, own, time.Second, "the delivering handle's watcher")
 	wantWake(t, box, 2*time.Second, "INBOX watcher")
 	wantWake(t, any, 2*time.Second, "AnyMailbox watcher")
 	select {
 	case <-other:
 		t.Error("bob's watcher woke for alice's delivery")
-	case <-time.After(200 * time.Millisecond):
+	case <-own:
+		t.Error("the delivering handle's watcher woke twice")
+	case <-time.After(300 * time.Millisecond):
 	}
 }
 
@@ -209,4 +216,39 @@ func TestNotifyChannel(t *testing.T) {
 			t.Errorf("payload of %v came back as %v %v", k, got, ok)
 		}
 	}
+}
+
+// TestNotifySilentDeath: B's listener connection stops carrying anything
+// without closing (a black-holed TCP connection). After the idle time its
+// ping fails, it reconnects and wakes B's watchers for the change it
+// missed.
+func TestNotifySilentDeath(t *testing.T) {
+	env := newEnv(t)
+	schema := newSchema()
+	hole, viaHole := newBlackHole(t, env.dsn)
+	a := env.open(t, schema, 0)
+	b := env.openWith(t, schema, func(o *Options) {
+		o.Hub = mailstore.NewHub()
+		o.DSN = viaHole
+		o.listenIdle = 300 * time.Millisecond
+	})
+	ctx := t.Context()
+	if err := a.EnsureAccount(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := a.Mailbox(ctx, "alice", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, stop := b.Watch("alice", inbox.ID)
+	defer stop()
+	drain(ch)
+	deliverTo(t, a, "alice", "through the proxy")
+	wantWake(t, ch, 2*time.Second, "before the freeze")
+
+	hole.freeze()
+	deliverTo(t, a, "alice", "into the hole")
+	// The ping times out after another idle time; the reconnect then
+	// goes through the proxy afresh.
+	wantWake(t, ch, 5*time.Second, "after the silent death")
 }

@@ -63,12 +63,14 @@ func newSchema() string { return fmt.Sprintf("t%d", schemaSeq.Add(1)) }
 
 // TestConformance runs the suite with a fresh schema per test in one
 // database; every handle the suite opens is a separate Open (own pool, own
-// watch hub) of that schema, as a second node would open it.
+// watch hub and change listener) of that schema, as a second node would
+// open it. (The watch tests also check that a handle's listener does not
+// wake its watchers a second time for its own changes.)
 func TestConformance(t *testing.T) {
 	env := newEnv(t)
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		schema := newSchema()
-		return func(t *testing.T) mailstore.Store { return env.open(t, schema, 0) }
+		return func(t *testing.T) mailstore.Store { return env.openWith(t, schema, withHub) }
 	})
 }
 

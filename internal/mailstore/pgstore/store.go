@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ import (
 )
 
 var _ mailstore.Store = (*Store)(nil)
+
+// staleTxTimeout ends the session of a fenced store's transaction left
+// idle this long.
+const staleTxTimeout = 5 * time.Second
 
 // Options configures Open.
 type Options struct {
@@ -71,6 +76,9 @@ type Options struct {
 	// store first (fence.go); nil writes unchecked (a single node, the
 	// admin CLI).
 	Fence *Fence
+
+	// listenIdle overrides listenIdle (notify.go) in tests.
+	listenIdle time.Duration
 }
 
 // Store is a mailstore.Store on PostgreSQL.
@@ -88,6 +96,7 @@ type Store struct {
 	fence    *fence    // nil: writes unchecked
 	channel  string    // LISTEN/NOTIFY channel of changes (notify.go)
 	listener *listener // nil: opened without a Hub
+	ownPIDs  pidSet    // the pool's connections, whose notifications the listener skips
 }
 
 // maxIdentBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
@@ -146,6 +155,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// Every statement names tables unqualified; the schema comes from
 	// the connection. pg_catalog is always searched first.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	if opts.Fence != nil {
+		// A holder frozen inside a write transaction (SIGSTOP, a VM
+		// pause) keeps its row locks until its session ends, holding up
+		// the next holder's writes to those mailboxes; the server ends
+		// such a session. No write idles between its statements for
+		// anywhere near this long.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(staleTxTimeout / time.Millisecond))
+	}
+	s.ownPIDs.track(cfg)
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pgstore %s: connect: %w", opts.Name, err)
 	}
@@ -154,7 +172,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore %s: schema %s: %w", opts.Name, schema, err)
 	}
 	if opts.Hub != nil {
-		if err := s.startListener(ctx, cfg.ConnConfig); err != nil {
+		idle := opts.listenIdle
+		if idle == 0 {
+			idle = listenIdle
+		}
+		if err := s.startListener(ctx, cfg.ConnConfig, idle); err != nil {
 			s.pool.Close()
 			return nil, fmt.Errorf("pgstore %s: %w", opts.Name, err)
 		}

@@ -33,7 +33,7 @@ func (s *Store) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 		chunk := candidates[:min(sweepChunk, len(candidates))]
 		candidates = candidates[len(chunk):]
 		// A write transaction although it only reads: with a Fence, a
-		// node that lost the lease deletes nothing.
+		// node that lost the lease deletes no more blobs.
 		var known []string
 		err := s.write(ctx, "sweep", func(w *writeTx) error {
 			rows, _ := w.tx.Query(ctx, `SELECT blob_id FROM blob_refs WHERE blob_id = ANY($1)`, chunk)

@@ -55,9 +55,9 @@ const maxAttempts = 10
 // write runs fn in a transaction, commits, and then notifies watchers of
 // changed mailboxes. Every change to the store goes through here, so the
 // lease fencing of issue #10 ("every write transaction checks holder and
-// epoch first") is at the start of the transaction below, once, and the
-// cross-node notifications (notify.go) at its end. A lost lease,
-// mailstore.ErrNotServed, is not retried.
+// epoch") is in the transaction below, once (at its end: fence.go says
+// why), and so are the cross-node notifications (notify.go). A lost
+// lease, mailstore.ErrNotServed, is not retried.
 //
 // A transaction that PostgreSQL aborts for a serialization failure or a
 // deadlock (lock order is mailbox, then account, then blob; batches may
@@ -98,22 +98,27 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writeTx, error) {
+	var l lease
+	if s.fence != nil {
+		var err error
+		if l, err = s.fence.lease(s.name); err != nil {
+			return nil, err
+		}
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if s.fence != nil {
-		if err := s.fence.leased(ctx, tx, s.name); err != nil {
-			return nil, err
-		}
-	}
 	w := &writeTx{tx: tx, now: time.Now(), boxes: map[int64]*boxState{}, maxMailboxes: s.maxMailboxes}
 	if err := fn(w); err != nil {
 		return nil, err
 	}
-	// One round trip for the end of every transaction.
+	// One round trip for the end of every transaction, lease check first.
 	batch := &pgx.Batch{}
+	if s.fence != nil {
+		s.fence.queueCheck(batch, s.name, l)
+	}
 	w.queueUnindexed(batch)
 	w.queueNotify(batch, s.channel)
 	for id, b := range w.boxes {
@@ -123,7 +128,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writ
 	}
 	if batch.Len() > 0 {
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return nil, fmt.Errorf("queue unindexed blobs, notify, update mailbox counters: %w", err)
+			return nil, fmt.Errorf("check lease, queue unindexed blobs, notify, update mailbox counters: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
