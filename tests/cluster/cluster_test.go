@@ -16,6 +16,7 @@ func TestCluster(t *testing.T) {
 	c.settle(t)
 	t.Run("Started", func(t *testing.T) { testStarted(t, c) })
 	t.Run("PerIPBehindHAProxy", func(t *testing.T) { testPerIPBehindHAProxy(t, c) })
+	t.Run("ClientAddressReachesBackEnd", func(t *testing.T) { testClientAddressReachesBackEnd(t, c) })
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, c) })
 	t.Run("ProxiedLooksDirect", func(t *testing.T) { testProxiedLooksDirect(t, c) })
 	t.Run("IDLEAcrossNodes", func(t *testing.T) { testIDLE(t, c) })

@@ -3,6 +3,8 @@ package cluster
 import (
 	"bufio"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +58,33 @@ func testPerIPBehindHAProxy(t *testing.T, c *cluster) {
 	if !strings.HasPrefix(l, "220") {
 		t.Errorf("a connection from 127.0.0.6 while 127.0.0.5 is at its limit: %q, want 220 (is the limit counting HAProxy's address?)", l)
 	}
+}
+
+// testClientAddressReachesBackEnd: an IMAP client behind HAProxy appears
+// with its own address in the front end's log and, passed on by the front
+// end, in the log of the back end serving its store.
+func testClientAddressReachesBackEnd(t *testing.T, c *cluster) {
+	lb := c.haproxy(t)
+	u := c.users[0]
+	back, _ := c.serving(t, u.store, 2*leaseTTL)
+	conn, err := dial(lb.addrs["imap"], "127.0.0.7", 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawIMAP{conn: conn, r: bufio.NewReader(conn)}
+	if _, err := s.line(); err != nil {
+		t.Fatal(err)
+	}
+	s.login(t, u)
+	s.cmd("LOGOUT")
+	s.close()
+	logged := func(p *proc) bool {
+		b, _ := os.ReadFile(filepath.Join(c.dir, p.name, "log"))
+		return strings.Contains(string(b), "remote=127.0.0.7:")
+	}
+	fes := c.frontEnds()
+	eventually(t, 5*time.Second, "no front end logged the client's address 127.0.0.7", func() bool {
+		return logged(fes[0]) || logged(fes[1])
+	})
+	eventually(t, 5*time.Second, back.name+" did not log the client's address 127.0.0.7", func() bool { return logged(back) })
 }
