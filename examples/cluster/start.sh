@@ -19,7 +19,7 @@
 # failover time after a mailstore node dies; CLAIM_TTL (default 1m) how long
 # a queue runner's claim on due mail outlives its node; QUEUE_RETRY (e.g.
 # "2s 5s 10s"; default the engine's 5m, 10m, ...) the waits between attempts.
-# Needs PostgreSQL 15, versitygw, openssl and curl; HAProxy if installed
+# Needs PostgreSQL 15, versitygw and openssl; HAProxy if installed
 # (without it the nodes run and are reached directly).
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 DIR [PORT_OFFSET]" >&2; exit 2; }
@@ -38,7 +38,7 @@ if [ -f "$dir/nodes.txt" ]; then
 		fi
 	done
 fi
-for tool in openssl curl; do
+for tool in openssl timeout; do
 	command -v $tool >/dev/null || { echo "$0: $tool is needed" >&2; exit 3; }
 done
 
@@ -60,6 +60,10 @@ free_port() { local p=$1; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; d
 port() { echo $(($1 + offset)); }
 secret() { [ -f "$1" ] || head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$1"; cat "$1"; }
 has() { [[ ",$1," == *",$2,"* ]]; }
+# ready HOST:PORT: the node's /readyz answers 200 (plain bash, no curl).
+ready() {
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/${1%:*}/${1#*:}" && printf "GET /readyz HTTP/1.0\r\n\r\n" >&3 && head -n1 <&3 | grep -q " 200 "' _ "$1" 2>/dev/null
+}
 
 echo "building rookery..."
 (cd "$repo" && go build -o "$dir/rookery" ./cmd/rookery)
@@ -181,12 +185,11 @@ TOML
 engines 127.0.0.1 >>"$dir/rookery.toml"
 
 rk() { "$dir/rookery" "$@" --config "$dir/rookery.toml"; }
-if rk store list >/dev/null 2>&1; then
-	for s in "${stores[@]}"; do
-		rk store list | grep -qw "$s" || rk store add "$s" >/dev/null
-	done
-fi
-if ! rk domain list | grep -qx example.test; then
+registered=$(rk store list | awk '{ print $1 }')
+for s in "${stores[@]}"; do
+	grep -qx "$s" <<<"$registered" || rk store add "$s" >/dev/null
+done
+if ! grep -qx example.test <<<"$(rk domain list)"; then
 	rk domain add example.test >/dev/null
 	: >"$dir/credentials.txt"
 	# alice, bob and carol live on three different stores.
@@ -218,7 +221,7 @@ for n in "${nodes[@]}"; do
 	read -r name ip _ <<<"$n"
 	pid=$(awk -v n="$name" '$1 == n { sub("pid=", "", $NF); print $NF }' "$dir/nodes.txt")
 	for _ in $(seq 1 600); do
-		curl -fsS -m 2 "http://$ip:$(port 8080)/readyz" >/dev/null 2>&1 && break
+		ready "$ip:$(port 8080)" && break
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "$0: $name exited; the end of $dir/$name/log:" >&2
 			tail -n 20 "$dir/$name/log" >&2
@@ -226,7 +229,7 @@ for n in "${nodes[@]}"; do
 		fi
 		sleep 0.1
 	done
-	curl -fsS -m 2 "http://$ip:$(port 8080)/readyz" >/dev/null 2>&1 ||
+	ready "$ip:$(port 8080)" ||
 		{ echo "$0: $name is not ready after 60s; see $dir/$name/log" >&2; exit 1; }
 done
 
