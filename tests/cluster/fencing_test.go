@@ -10,12 +10,19 @@ import (
 
 // testPausedNodeFenced: SIGSTOP the node serving a store past its lease,
 // let another take the store over and take mail, SIGCONT: the old node's
-// writes from a session it held are refused, and the store is intact.
+// writes from a session it held are refused, the store is intact, and a
+// front end that still routes to the old node finds the new one at once.
 func testPausedNodeFenced(t *testing.T, c *cluster) {
 	u := c.users[1]
 	read := at(c.frontEnds()[0].addrs["imap"])
 	old, before := c.serving(t, u.store, 4*leaseTTL)
 	known := waitTokens(t, read, u, 20*time.Second)
+	// The other front end learns the route to the old node now and is not
+	// used again until the old node runs without the store.
+	stale := c.frontEnds()[1]
+	if _, err := readMailbox(stale.addrs["imap"], u); err != nil {
+		t.Fatal(err)
+	}
 	// A session on the old node itself, selected before the pause.
 	s, _, err := dialIMAP(old.addrs["imap"])
 	if err != nil {
@@ -69,6 +76,11 @@ func testPausedNodeFenced(t *testing.T, c *cluster) {
 	l := c.lease(t, u.store)
 	t.Logf("the stale session's writes: %q; the lease now: %s epoch %d", replies, l.holder, l.epoch)
 
+	// The stale route: the old node answers that it does not serve the
+	// store, and the front end finds the new one within this one login.
+	if _, err := readMailbox(stale.addrs["imap"], u); err != nil {
+		t.Errorf("the first login through %s, whose route led to %s: %v", stale.name, old.name, err)
+	}
 	now := waitTokens(t, read, u, 20*time.Second, "fenced-new")
 	if len(now.msgs["fenced-stale"]) != 0 {
 		t.Errorf("the stale node's APPEND is in the INBOX")
