@@ -50,6 +50,11 @@ func (s *session) respError(err error) *imapError {
 		// answers (MAIL_ERROR_NOQUOTA) and clients show as "no room".
 		s.log.Warn("imap write failed: disk full", "user", s.user, "err", err)
 		return &imapError{kind: "NO", code: "OVERQUOTA", text: "Not enough disk space"}
+	case errors.Is(err, mailstore.ErrNotServed):
+		// This node lost the store's lease (cluster): nothing was
+		// written; the session is ended soon and the client reconnects
+		// to the node that serves it now.
+		return &imapError{kind: "NO", code: "UNAVAILABLE", text: "Mailbox not served here any more, reconnect"}
 	case errors.Is(err, mailstore.ErrNoAccount):
 		return &imapError{kind: "NO", code: "UNAVAILABLE", text: "Account not available"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
