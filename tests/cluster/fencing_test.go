@@ -71,6 +71,8 @@ func testPausedNodeFenced(t *testing.T, c *cluster) {
 	for _, r := range replies {
 		if strings.Contains(r, " OK") {
 			t.Errorf("%s wrote after losing its lease: %q (all replies %q)", old.name, r, replies)
+		} else if !strings.Contains(r, " NO [UNAVAILABLE]") {
+			t.Errorf("a write refused by fencing: %q, want NO [UNAVAILABLE] (a lost lease is temporary, not a bug)", r)
 		}
 	}
 	l := c.lease(t, u.store)
