@@ -275,16 +275,16 @@ CFG
 	for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/$lb/$(port 1143)") 2>/dev/null && break; sleep 0.1; done
 	kill -0 "$hpid" 2>/dev/null || { echo "$0: haproxy exited; see $dir/haproxy.log" >&2; cat "$dir/haproxy.log" >&2; exit 1; }
 	echo "haproxy lb mx=$lb:$(port 2525) submission=$lb:$(port 2587) imap=$lb:$(port 1143) pop3=$lb:$(port 1110) pid=$hpid" >>"$dir/nodes.txt"
-	entry=$lb
+	smtp_host=$lb imap_host=$lb
 else
 	echo "$0: warning: haproxy is not installed; connect to the nodes directly (apt-get install haproxy)" >&2
-	entry="127.0.0.11 (mx1) / 127.0.0.21 (fe1)"
+	smtp_host=127.0.0.11 imap_host=127.0.0.21 # mx1 and fe1; mx2 and fe2 are .12 and .22
 fi
 
 cat <<INFO
 The Rookery cluster is running (PostgreSQL 127.0.0.1:$pg_port, S3 127.0.0.1:$s3_port, bucket "rookery").
-  SMTP (MX) $entry:$(port 2525)   submission :$(port 2587) (STARTTLS, self-signed)
-  IMAP      $entry:$(port 1143)   POP3       :$(port 1110)
+  SMTP (MX) $smtp_host:$(port 2525)   submission $smtp_host:$(port 2587) (STARTTLS, self-signed)
+  IMAP      $imap_host:$(port 1143)   POP3       $imap_host:$(port 1110)
   processes $dir/nodes.txt
   accounts  $dir/credentials.txt
   admin     $dir/rookery cluster status --config $dir/rookery.toml
