@@ -136,7 +136,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("s3blob: bucket %q does not exist at %s", cfg.Bucket, cfg.Endpoint)
 	}
 	if !ok {
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region})
+		// Nodes starting together race to create it: whoever loses finds
+		// it made (BucketAlreadyOwnedByYou), which is success.
+		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
 			return nil, fmt.Errorf("s3blob: create bucket %q: %w", cfg.Bucket, err)
 		}
 	}

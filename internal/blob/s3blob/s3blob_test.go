@@ -282,3 +282,24 @@ func (pattern) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestOpenCreatesBucketConcurrently: nodes starting together all create
+// the missing bucket; none fails because another one made it first.
+func TestOpenCreatesBucketConcurrently(t *testing.T) {
+	endpoint, bucket, ak, sk := testsvc.S3(t)
+	cfg := Config{Endpoint: endpoint, Region: "us-east-1", AccessKey: ak, SecretKey: sk, Bucket: bucket + "-race", CreateBucket: true}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { _, err := Open(context.Background(), cfg); errs <- err }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	c, err := testsvc.S3Client(endpoint, ak, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RemoveBucket(context.Background(), cfg.Bucket)
+}
