@@ -263,9 +263,12 @@ defaults
     option httpchk GET /readyz
     default-server source $lb
 CFG
-		for svc in "mx 2525" "submission 2587" "imap 1143" "pop3 1110"; do
-			read -r name base <<<"$svc"
-			printf '\nlisten %s\n    bind %s:%s\n    balance roundrobin\n' "$name" "$lb" "$(port "$base")"
+		# Logins stick to one front end per client address (balance
+		# source), so each node's login throttle sees all of an address's
+		# failures; MX connections carry no login and go round robin.
+		for svc in "mx 2525 roundrobin" "submission 2587 source" "imap 1143 source" "pop3 1110 source"; do
+			read -r name base balance <<<"$svc"
+			printf '\nlisten %s\n    bind %s:%s\n    balance %s\n' "$name" "$lb" "$(port "$base")" "$balance"
 			servers "$name" "$base"
 		done
 	} >"$dir/haproxy.cfg"
