@@ -201,10 +201,6 @@ if ! grep -qx example.test <<<"$(rk domain list)"; then
 	done
 fi
 
-# The queue opens the S3 bucket, creating it once here: nodes starting
-# together would race to create it.
-rk queue list >/dev/null
-
 # Every process is started in its own session (setsid): stop.sh and tests
 # signal it by PID alone.
 : >"$dir/nodes.txt.new"
