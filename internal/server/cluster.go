@@ -44,7 +44,7 @@ func (s *Server) joinCluster(ctx context.Context) error {
 // endpoints are the listeners other nodes dial, as advertised host:port.
 func (s *Server) endpoints() map[string]string {
 	out := map[string]string{}
-	for _, key := range []string{"imap", "pop3", "lmtp", "http"} {
+	for _, key := range []string{"mx", "submission", "imap", "pop3", "lmtp", "http"} {
 		l, ok := s.bound[key]
 		if !ok {
 			continue
