@@ -31,6 +31,7 @@ import (
 
 	"github.com/rookery-mail/rookery/internal/blob"
 	"github.com/rookery-mail/rookery/internal/mailstore"
+	"github.com/rookery-mail/rookery/internal/pglisten"
 	"github.com/rookery-mail/rookery/internal/pgschema"
 )
 
@@ -77,7 +78,7 @@ type Options struct {
 	// admin CLI).
 	Fence *Fence
 
-	// listenIdle overrides listenIdle (notify.go) in tests.
+	// listenIdle overrides pglisten.DefaultIdle in tests.
 	listenIdle time.Duration
 }
 
@@ -93,10 +94,10 @@ type Store struct {
 
 	maxMailboxes int // per account
 
-	fence    *fence    // nil: writes unchecked
-	channel  string    // LISTEN/NOTIFY channel of changes (notify.go)
-	listener *listener // nil: opened without a Hub
-	ownPIDs  pidSet    // the pool's connections, whose notifications the listener skips
+	fence    *fence             // nil: writes unchecked
+	channel  string             // LISTEN/NOTIFY channel of changes (notify.go)
+	listener *pglisten.Listener // nil: opened without a Hub
+	ownPIDs  pidSet             // the pool's connections, whose notifications the listener skips
 }
 
 // maxIdentBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
@@ -172,11 +173,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore %s: schema %s: %w", opts.Name, schema, err)
 	}
 	if opts.Hub != nil {
-		idle := opts.listenIdle
-		if idle == 0 {
-			idle = listenIdle
-		}
-		if err := s.startListener(ctx, cfg.ConnConfig, idle); err != nil {
+		if err := s.startListener(ctx, cfg.ConnConfig, opts.listenIdle); err != nil {
 			s.pool.Close()
 			return nil, fmt.Errorf("pgstore %s: %w", opts.Name, err)
 		}
@@ -192,7 +189,7 @@ func (s *Store) Name() string { return s.name }
 // does not close the blob store, which the caller owns.
 func (s *Store) Close() error {
 	if s.listener != nil {
-		s.listener.close()
+		s.listener.Close()
 	}
 	s.pool.Close()
 	return nil
