@@ -24,6 +24,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/rookery-mail/rookery/internal/pglisten"
 	"github.com/rookery-mail/rookery/internal/pgschema"
 )
 
@@ -52,6 +53,9 @@ type Options struct {
 	// to others on a handover.
 	OnAcquire func(store string, epoch int64)
 	OnLose    func(store string)
+	// OnMessage, when set, receives other nodes' Broadcasts (messages.go),
+	// from one goroutine.
+	OnMessage func(topic, payload string)
 }
 
 // Registry is this node's membership: its heartbeat, its leases, and the
@@ -63,6 +67,8 @@ type Registry struct {
 	mu     sync.Mutex
 	held   map[string]held       // stores this node serves
 	routes map[string]routeEntry // cache for Serving
+	// listener relays other nodes' messages; nil without OnMessage.
+	listener *pglisten.Listener
 }
 
 // held is a lease this node holds. deadline is on the local monotonic
@@ -101,6 +107,10 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := r.listen(ctx, cfg.ConnConfig); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -108,15 +118,22 @@ func (r *Registry) register(ctx context.Context) error {
 	if err := pgschema.Migrate(ctx, r.pool, r.opts.Schema, migrations, nil); err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	stores := r.opts.Stores
+	// Never NULL: a front end has no stores, a test node no roles.
+	stores, roles, endpoints := r.opts.Stores, r.opts.Roles, r.opts.Endpoints
 	if stores == nil {
 		stores = []string{}
+	}
+	if roles == nil {
+		roles = []string{}
+	}
+	if endpoints == nil {
+		endpoints = map[string]string{}
 	}
 	if _, err := r.pool.Exec(ctx, `
 		INSERT INTO nodes (name, roles, stores, endpoints) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) DO UPDATE SET roles = $2, stores = $3, endpoints = $4,
 			started_at = now(), heartbeat_at = now()`,
-		r.opts.Node, r.opts.Roles, stores, r.opts.Endpoints); err != nil {
+		r.opts.Node, roles, stores, endpoints); err != nil {
 		return fmt.Errorf("cluster: register node %s: %w", r.opts.Node, err)
 	}
 	for _, s := range r.opts.Stores {
@@ -151,7 +168,12 @@ func (r *Registry) Serves(store string) bool {
 
 // Close ends the heartbeat connection pool. Release first to hand the
 // leases over at once.
-func (r *Registry) Close() { r.pool.Close() }
+func (r *Registry) Close() {
+	if r.listener != nil {
+		r.listener.Close()
+	}
+	r.pool.Close()
+}
 
 // rank orders nodes for a store by rendezvous hashing: the highest score
 // takes over first. Every node computes the same order without talking.

@@ -202,3 +202,38 @@ func TestServingGivesEndpointsAndStatus(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+// TestBroadcast: a message reaches the other nodes that listen, not the
+// sender itself.
+func TestBroadcast(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	got := map[string]chan string{}
+	open := func(name string) *Registry {
+		ch := make(chan string, 4)
+		got[name] = ch
+		r, err := Open(context.Background(), Options{DSN: dsn, Node: name, TTL: testTTL,
+			OnMessage: func(topic, payload string) { ch <- topic + ":" + payload }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		return r
+	}
+	a, _ := open("a"), open("b")
+	if err := a.Broadcast(context.Background(), "auth", "F\talice@example.test\t192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got["b"]:
+		if m != "auth:F\talice@example.test\t192.0.2.7" {
+			t.Fatalf("b got %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("b heard nothing within 5s")
+	}
+	select {
+	case m := <-got["a"]:
+		t.Fatalf("the sender heard its own message %q", m)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
