@@ -140,15 +140,10 @@ type Attempt struct {
 // MaxHold when the turn is further away, or ctx.Err() if ctx ends first
 // (then nothing is counted).
 func (l *Limiter) Begin(ctx context.Context, account string, addr netip.Addr) (*Attempt, error) {
-	ak := addrKey(addr)
-	a := &Attempt{l: l, pair: "p\x00" + account + "\x00" + ak}
-	keys := []keyBudget{{a.pair, l.p.PerAccountAddress}}
 	now := l.clock.Now()
-
 	l.mu.Lock()
-	if until := l.known.get(a.pair); until == nil || !now.Before(*until) {
-		keys = append(keys, keyBudget{"a\x00" + ak, l.p.PerAddress}, keyBudget{"u\x00" + account, l.p.PerAccount})
-	}
+	pair, keys := l.keysLocked(account, addr, now)
+	a := &Attempt{l: l, pair: pair}
 	start := now
 	for _, k := range keys {
 		if s := l.buckets.at(k.key).start(now, l.budget(k.size), l.delays()); s.After(start) {
@@ -177,6 +172,40 @@ func (l *Limiter) Begin(ctx context.Context, account string, addr netip.Addr) (*
 		}
 	}
 	return a, nil
+}
+
+// keysLocked returns the (account, address) key and the budgets an
+// attempt counts against: all three, or only its own pair's when the
+// address is known good for the account.
+func (l *Limiter) keysLocked(account string, addr netip.Addr, now time.Time) (string, []keyBudget) {
+	ak := addrKey(addr)
+	pair := "p\x00" + account + "\x00" + ak
+	keys := []keyBudget{{pair, l.p.PerAccountAddress}}
+	if until := l.known.get(pair); until == nil || !now.Before(*until) {
+		keys = append(keys, keyBudget{"a\x00" + ak, l.p.PerAddress}, keyBudget{"u\x00" + account, l.p.PerAccount})
+	}
+	return pair, keys
+}
+
+// Observe counts a login that another node judged (a cluster's front
+// ends tell each other, so a guesser spread over them meets one budget):
+// a failure takes from the same budgets as a local one, at the earliest
+// time it could have started, without holding anyone here; a success
+// makes the address known good for the account, as Succeeded does.
+func (l *Limiter) Observe(account string, addr netip.Addr, succeeded bool) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pair, keys := l.keysLocked(account, addr, now)
+	if succeeded {
+		l.buckets.remove(pair)
+		*l.known.at(pair) = now.Add(l.p.KnownGoodFor)
+		return
+	}
+	for _, k := range keys {
+		b := l.buckets.at(k.key)
+		b.take(k.key, l.budget(k.size), b.start(now, l.budget(k.size), l.delays()))
+	}
 }
 
 type keyBudget struct {

@@ -318,3 +318,28 @@ func TestIPv6Slash64(t *testing.T) {
 		t.Errorf("addrKey of no address = %q", got)
 	}
 }
+
+// TestObserveSharesBudgets: failures judged on other front ends spend the
+// same budgets here, and a success elsewhere makes the address known good
+// here too.
+func TestObserveSharesBudgets(t *testing.T) {
+	clk := authlimittest.New()
+	l := New(smallPolicy, clk, nil)
+	// Another front end saw four guesses at alice from four addresses.
+	for i := range 4 {
+		l.Observe("alice", netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", i)), false)
+	}
+	if clk.Now() != authlimittest.New().Now() {
+		t.Fatal("Observe held the caller")
+	}
+	run(t, l, clk, []step{
+		// A fifth address here waits for the account's budget.
+		{account: "alice", addr: "198.51.100.77", wait: time.Second},
+	})
+	// Alice logged in from home on the other front end: home is known
+	// good here and passes the spent account budget.
+	l.Observe("alice", netip.MustParseAddr("192.0.2.1"), true)
+	run(t, l, clk, []step{{account: "alice", addr: "192.0.2.1", succeed: true}})
+	// Bob, untouched elsewhere, goes straight in.
+	run(t, l, clk, []step{{account: "bob", addr: "198.51.100.9", succeed: true}})
+}
