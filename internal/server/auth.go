@@ -54,7 +54,8 @@ func (s *Server) login(ctx context.Context, username, password string, remote ne
 // through the auth cache; it does not look for the user's store.
 func (s *Server) authenticate(ctx context.Context, username, password string, remote net.Addr) (directory.Account, error) {
 	username = s.qualify(username)
-	attempt, err := s.limiter.Begin(ctx, strings.ToLower(username), addrOf(remote))
+	account := strings.ToLower(username)
+	attempt, err := s.limiter.Begin(ctx, account, addrOf(remote))
 	if errors.Is(err, authlimit.ErrDenied) {
 		// Answered as a wrong password, after the delay (as Dovecot does),
 		// so a guesser learns nothing from it.
@@ -67,6 +68,7 @@ func (s *Server) authenticate(ctx context.Context, username, password string, re
 	if !ok {
 		if acct, err = s.verifyPassword(ctx, username, password); errors.Is(err, directory.ErrAuthFailed) {
 			attempt.Failed()
+			s.logins.tell(account, addrOf(remote), false)
 			return acct, err
 		} else if err != nil {
 			attempt.Abandoned() // the password was never judged
@@ -75,6 +77,7 @@ func (s *Server) authenticate(ctx context.Context, username, password string, re
 		s.authCache.store(username, password, acct)
 	}
 	attempt.Succeeded()
+	s.logins.tell(account, addrOf(remote), true)
 	return acct, nil
 }
 

@@ -22,6 +22,11 @@ func (s *Server) joinCluster(ctx context.Context) error {
 		Logger:    s.log,
 		OnAcquire: func(string, int64) { s.runner.Kick() },
 		OnLose:    s.storeLost,
+		OnMessage: func(topic, payload string) {
+			if topic == loginTopic {
+				observeLogin(s.limiter, payload, s.log)
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -30,6 +35,7 @@ func (s *Server) joinCluster(ctx context.Context) error {
 	s.fence.Store(reg)
 	s.router.Serves = reg.Serves
 	rctx, cancel := context.WithCancel(context.Background())
+	s.logins = newSharedLogins(rctx, reg.Broadcast, s.log)
 	done := make(chan struct{})
 	go func() { defer close(done); reg.Run(rctx) }()
 	s.leaveCluster = func(ctx context.Context) {

@@ -32,6 +32,12 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 // down first).
 func (c *clusterEnv) node(t *testing.T, name string, roles ...string) *Server {
 	t.Helper()
+	return c.nodeWith(t, name, nil, roles...)
+}
+
+// nodeWith is node with a hook that edits the config before Open.
+func (c *clusterEnv) nodeWith(t *testing.T, name string, edit func(*config.Config), roles ...string) *Server {
+	t.Helper()
 	dir := t.TempDir()
 	body := fmt.Sprintf(`hostname = "%[1]s.example.test"
 node = %[1]q
@@ -76,6 +82,9 @@ blobs = "s3://%[7]s/s2"
 	cfg, err := config.Load(p)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", name)
 	srv, err := Open(context.Background(), cfg, log)

@@ -52,6 +52,7 @@ type Server struct {
 	tls       *tls.Config
 	cert      *certificate       // behind tls, for ReloadTLS
 	limiter   *authlimit.Limiter // shared by every protocol's login
+	logins    *sharedLogins      // tells other cluster nodes login outcomes; nil alone
 	smtpLimit wrapFunc           // the SMTP listeners' shared limits; see smtpWrap
 	authCache *authCache
 	hashSlots chan struct{} // bounds concurrent password hashing
