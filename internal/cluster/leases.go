@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -136,11 +138,7 @@ func ranked(store string, peers []peer) []peer {
 			out = append(out, p)
 		}
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && rank(store, out[j].name) > rank(store, out[j-1].name); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b peer) int { return cmp.Compare(rank(store, b.name), rank(store, a.name)) })
 	return out
 }
 
@@ -214,17 +212,15 @@ func (r *Registry) renew(ctx context.Context) {
 // database may already have given them to another node.
 func (r *Registry) expireOverdue() {
 	r.mu.Lock()
-	var overdue []string
-	var epochs []int64
+	overdue := map[string]int64{}
 	for s, h := range r.held {
 		if !time.Now().Before(h.deadline) {
-			overdue = append(overdue, s)
-			epochs = append(epochs, h.epoch)
+			overdue[s] = h.epoch
 		}
 	}
 	r.mu.Unlock()
-	for i, s := range overdue {
-		r.lose(s, epochs[i], "lease not renewed in time")
+	for s, epoch := range overdue {
+		r.lose(s, epoch, "lease not renewed in time")
 	}
 }
 

@@ -50,24 +50,20 @@ func (r *Relay) deliver(ctx context.Context, store string, m *queue.Message, acc
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var tried string
-	for fresh := false; ; fresh = true {
-		addr, err := r.Locate(ctx, store, fresh)
-		if err != nil || addr == tried {
-			if err == nil {
-				err = fmt.Errorf("lmtp to %s (store %s): unreachable", addr, store)
-			}
-			return allOutcomes(accts, relayOutcome{err: err})
-		}
-		out, err := r.deliverTo(ctx, addr, m, accts)
-		if err == nil || fresh {
-			if err != nil {
-				return allOutcomes(accts, relayOutcome{err: err})
-			}
+	addr, err := r.Locate(ctx, store, false)
+	if err != nil {
+		return allOutcomes(accts, relayOutcome{err: err})
+	}
+	out, err := r.deliverTo(ctx, addr, m, accts)
+	if err == nil {
+		return out
+	}
+	if again, lerr := r.Locate(ctx, store, true); lerr == nil && again != addr {
+		if out, err = r.deliverTo(ctx, again, m, accts); err == nil {
 			return out
 		}
-		tried = addr
 	}
+	return allOutcomes(accts, relayOutcome{err: fmt.Errorf("store %s: %w", store, err)})
 }
 
 func allOutcomes(accts []string, o relayOutcome) map[string]relayOutcome {

@@ -33,23 +33,6 @@ func (s *Server) qualify(username string) string {
 	return username
 }
 
-// login authenticates a user for any client protocol and finds their
-// store on this node.
-func (s *Server) login(ctx context.Context, username, password string, remote net.Addr) (directory.Account, mailstore.Store, error) {
-	acct, err := s.authenticate(ctx, username, password, remote)
-	if err != nil {
-		return acct, nil, err
-	}
-	store, err := s.router.Store(acct)
-	if err != nil {
-		return acct, nil, err
-	}
-	if err := store.EnsureAccount(ctx, acct.Address); err != nil {
-		return acct, nil, err
-	}
-	return acct, store, nil
-}
-
 // authenticate checks a user's password, under the login throttle and
 // through the auth cache; it does not look for the user's store.
 func (s *Server) authenticate(ctx context.Context, username, password string, remote net.Addr) (directory.Account, error) {

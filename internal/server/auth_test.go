@@ -24,7 +24,7 @@ func TestLoginThrottledAfterRepeatedFailures(t *testing.T) {
 	// Five wrong passwords for bob are checked at once, the next four
 	// after 1, 2, 4 and 8 s.
 	for i := range 9 {
-		if _, _, err := e.srv.login(ctx, "bob@example.test", "wrong", attacker); !errors.Is(err, directory.ErrAuthFailed) {
+		if _, _, _, err := e.srv.clientLogin(ctx, "bob@example.test", "wrong", attacker); !errors.Is(err, directory.ErrAuthFailed) {
 			t.Fatalf("attempt %d: %v, want ErrAuthFailed", i, err)
 		}
 	}
@@ -33,20 +33,20 @@ func TestLoginThrottledAfterRepeatedFailures(t *testing.T) {
 	}
 	// The next turn is 16 s further: even the right password is refused
 	// without a check, after 15 s, as if it were wrong.
-	_, _, err := e.srv.login(ctx, "bob@example.test", testPassword, attacker)
+	_, _, _, err := e.srv.clientLogin(ctx, "bob@example.test", testPassword, attacker)
 	if !errors.Is(err, directory.ErrAuthFailed) || !errors.Is(err, authlimit.ErrDenied) {
 		t.Fatalf("after 9 failures: %v, want a denied attempt answered as ErrAuthFailed", err)
 	}
 	// Bob elsewhere and other accounts from that address are not locked out.
-	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, &net.TCPAddr{IP: net.ParseIP("198.51.100.1")}); err != nil {
+	if _, _, _, err := e.srv.clientLogin(ctx, "bob@example.test", testPassword, &net.TCPAddr{IP: net.ParseIP("198.51.100.1")}); err != nil {
 		t.Fatalf("bob from another address: %v", err)
 	}
-	if _, _, err := e.srv.login(ctx, "alice@example.test", testPassword, attacker); err != nil {
+	if _, _, _, err := e.srv.clientLogin(ctx, "alice@example.test", testPassword, attacker); err != nil {
 		t.Fatalf("another account from the attacker's address: %v", err)
 	}
 	// When its turn comes, the address gets one more check.
 	clk.Advance(time.Second)
-	if _, _, err := e.srv.login(ctx, "bob@example.test", testPassword, attacker); err != nil {
+	if _, _, _, err := e.srv.clientLogin(ctx, "bob@example.test", testPassword, attacker); err != nil {
 		t.Fatalf("at its turn: %v", err)
 	}
 }
@@ -73,7 +73,7 @@ func TestAuthCacheNeverAcceptsAnotherPassword(t *testing.T) {
 func TestDefaultDomainCompletesLogin(t *testing.T) {
 	e := startEnv(t, nil)
 	e.cfg.DefaultDomain = "example.test"
-	acct, _, err := e.srv.login(t.Context(), "alice", testPassword, &net.TCPAddr{IP: net.IPv6loopback})
+	acct, _, _, err := e.srv.clientLogin(t.Context(), "alice", testPassword, &net.TCPAddr{IP: net.IPv6loopback})
 	if err != nil || acct.Address != "alice@example.test" {
 		t.Fatalf("login alice: %+v, %v", acct, err)
 	}

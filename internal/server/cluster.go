@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/rookery-mail/rookery/internal/cluster"
 )
@@ -31,8 +32,7 @@ func (s *Server) joinCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cluster = reg
-	s.fence.Store(reg)
+	s.cluster = reg // before any goroutine that writes to a store starts
 	s.router.Serves = reg.Serves
 	rctx, cancel := context.WithCancel(context.Background())
 	s.logins = newSharedLogins(rctx, reg.Broadcast, s.log)
@@ -74,11 +74,18 @@ func (s *Server) advertiseHost(a net.Addr) string {
 	return s.cfg.Hostname
 }
 
-// peerDialer dials other nodes from the advertised address when it is an
-// IP, so back ends recognise the connection as a cluster peer's.
+// sourceIP is the local address of this node's connections to other
+// nodes: cluster.advertise when it is an IP, so back ends recognise the
+// connection as a cluster peer's; the zero Addr lets the system choose.
+func (s *Server) sourceIP() netip.Addr {
+	ip, _ := netip.ParseAddr(s.cfg.Cluster.Advertise)
+	return ip
+}
+
+// peerDialer dials other nodes (LMTP relay) from sourceIP.
 func (s *Server) peerDialer() *net.Dialer {
-	d := &net.Dialer{Timeout: 5e9}
-	if ip, err := netip.ParseAddr(s.cfg.Cluster.Advertise); err == nil {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if ip := s.sourceIP(); ip.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: ip.AsSlice()}
 	}
 	return d
@@ -109,11 +116,10 @@ func (s *Server) endSessionsOf(store string) {
 // fenceToken is the stores' fencing token: this node's lease on store.
 // Before the node joined the cluster it holds none, and writes are refused.
 func (s *Server) fenceToken(store string) (string, int64, bool) {
-	reg := s.fence.Load()
-	if reg == nil {
+	if s.cluster == nil {
 		return "", 0, false
 	}
-	return reg.Token(store)
+	return s.cluster.Token(store)
 }
 
 // proxyTrusted lists the sources whose connections to listener key start

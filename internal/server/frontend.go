@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 
 	"github.com/rookery-mail/rookery/internal/directory"
 	"github.com/rookery-mail/rookery/internal/frontend"
@@ -33,10 +32,7 @@ func (s *Server) clientLogin(ctx context.Context, username, password string, rem
 	if r.Local != nil {
 		return acct, r.Local, r, r.Local.EnsureAccount(ctx, acct.Address)
 	}
-	if !s.cfg.Clustered() {
-		return acct, nil, r, fmt.Errorf("%s is served by node %s, but this node has no cluster secret to log in there", acct.Address, r.Node)
-	}
-	return acct, nil, r, nil
+	return acct, nil, r, nil // only a cluster node routes elsewhere
 }
 
 // errMovedHere: the fresh route after a "not here" says this node serves
@@ -66,14 +62,9 @@ func (s *Server) resolver(acct directory.Account, proto string, first storeRoute
 	}
 }
 
-// proxyDialer logs in to back ends from cluster.advertise when it is an
-// IP, the address back ends know as a cluster peer.
+// proxyDialer logs in to back ends from sourceIP.
 func (s *Server) proxyDialer() *frontend.Dialer {
-	d := &frontend.Dialer{Secret: s.cfg.Cluster.Secret}
-	if ip, err := netip.ParseAddr(s.cfg.Cluster.Advertise); err == nil {
-		d.Source = ip
-	}
-	return d
+	return &frontend.Dialer{Secret: s.cfg.Cluster.Secret, Source: s.sourceIP()}
 }
 
 func (s *Server) imapUpstream(acct directory.Account, r storeRoute) func(context.Context, net.Addr, net.Addr) (imap.UpstreamConn, error) {

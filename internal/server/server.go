@@ -67,7 +67,6 @@ type Server struct {
 	// cluster is the node's membership and leases (cluster mode only);
 	// leaveCluster stops them and hands the leases over.
 	cluster      *cluster.Registry
-	fence        atomic.Pointer[cluster.Registry] // cluster, for the stores' fencing check
 	leaveCluster func(context.Context)
 	// disconnectors end the IMAP and POP3 sessions of some users (a store
 	// this node stopped serving).
